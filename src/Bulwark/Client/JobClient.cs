@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Bulwark.Diagnostics;
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Bulwark.Workers;
+
+namespace Bulwark.Client;
+
+/// <summary>
+/// What applications use to enqueue and look up jobs. Validates every job before it reaches the store, so a
+/// refused job stores nothing; returns only after the store has made the job durable.
+/// </summary>
+public sealed class JobClient
+{
+    private readonly IJobStore _store;
+    private readonly IJobQuery _query;
+    private readonly JobClientOptions _options;
+    private readonly TimeProvider _time;
+    private readonly JobSignal? _signal;
+    private readonly BulwarkMetrics? _metrics;
+
+    /// <summary>Creates a client over a store.</summary>
+    public JobClient(IJobStore store, IJobQuery query, JobClientOptions? options = null, TimeProvider? time = null, JobSignal? signal = null, BulwarkMetrics? metrics = null)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _query = query ?? throw new ArgumentNullException(nameof(query));
+        _options = options ?? new JobClientOptions();
+        _time = time ?? TimeProvider.System;
+        _signal = signal;
+        _metrics = metrics;
+    }
+
+    /// <summary>Enqueues one job with a payload object serialized to JSON. Returns its id (the existing job's id when its key is live).</summary>
+    public async Task<long> EnqueueAsync<TPayload>(string queue, string type, TPayload payload, Action<EnqueueOptions>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var results = await EnqueueManyAsync([Build(queue, type, Serialize(payload), configure)], cancellationToken);
+        return results[0].Id;
+    }
+
+    /// <summary>Enqueues one job whose payload is already JSON text.</summary>
+    public async Task<EnqueueResult> EnqueueJsonAsync(string queue, string type, string payloadJson, Action<EnqueueOptions>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var results = await EnqueueManyAsync([Build(queue, type, payloadJson, configure)], cancellationToken);
+        return results[0];
+    }
+
+    /// <summary>Enqueues a batch atomically: all or none. Each job is validated first; one bad job refuses the batch.</summary>
+    public async Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateBatch(jobs, _options.MaxPayloadBytes);
+        var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
+        if (traceParent is not null)
+        {
+            jobs = jobs.Select(j => j.TraceParent is null ? j with { TraceParent = traceParent } : j).ToArray();
+        }
+
+        var results = await _store.EnqueueAsync(jobs, cancellationToken);
+        var created = results.Count(r => !r.Deduplicated);
+        if (created > 0)
+        {
+            foreach (var queue in jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal))
+            {
+                _metrics?.JobsEnqueued(queue, jobs.Count(j => j.Queue == queue));
+                _signal?.Notify(queue);
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>Builds a validated <see cref="NewJob"/> from a JSON payload and options (for batches).</summary>
+    public NewJob Build(string queue, string type, string payloadJson, Action<EnqueueOptions>? configure = null)
+    {
+        var o = new EnqueueOptions();
+        configure?.Invoke(o);
+        var now = _time.GetUtcNow();
+        DateTimeOffset? runAt = o.RunAtValue ?? (o.DelayValue is { } delay && delay > TimeSpan.Zero ? now + delay : null);
+        DateTimeOffset? expiresAt = o.ExpiresAtValue ?? (o.LifetimeValue is { } life ? now + life : null);
+        var job = new NewJob
+        {
+            Queue = queue,
+            Type = type,
+            Payload = payloadJson,
+            Priority = o.PriorityValue,
+            RunAt = runAt,
+            MaxAttempts = o.MaxAttemptsValue,
+            Timeout = o.TimeoutValue,
+            Backoff = o.BackoffValue,
+            Key = o.KeyValue,
+            DependsOn = o.DependsOnValue.ToArray(),
+            ExpiresAt = expiresAt,
+        };
+        return JobValidator.Validate(job, _options.MaxPayloadBytes);
+    }
+
+    /// <summary>Serializes a payload object with the client's serializer options.</summary>
+    public string Serialize<TPayload>(TPayload payload) => JsonSerializer.Serialize(payload, _options.SerializerOptions);
+
+    /// <summary>One job, or null.</summary>
+    public Task<JobSnapshot?> GetAsync(long jobId, CancellationToken cancellationToken = default) => _query.GetJobAsync(jobId, cancellationToken);
+
+    /// <summary>A page of jobs, newest first.</summary>
+    public Task<JobPage> ListAsync(JobListQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > JobListQuery.MaxLimit)
+        {
+            throw new JobValidationException("limit", $"The page size must be between 1 and {JobListQuery.MaxLimit} (got {query.Limit}).");
+        }
+
+        if (query.BeforeId is <= 0)
+        {
+            throw new JobValidationException("cursor", $"The cursor must be a positive job id (got {query.BeforeId}).");
+        }
+
+        if (query.Queue is not null)
+        {
+            JobValidator.ValidateQueue(query.Queue);
+        }
+
+        return _query.ListJobsAsync(query, cancellationToken);
+    }
+
+    /// <summary>Counts per queue and state.</summary>
+    public Task<IReadOnlyList<QueueStats>> GetQueuesAsync(CancellationToken cancellationToken = default) => _query.GetQueuesAsync(cancellationToken);
+
+    /// <summary>Cancels a job (at once if waiting; at the next heartbeat if running).</summary>
+    public Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default) => _store.CancelAsync(jobId, cancellationToken);
+
+    /// <summary>Retries a Failed, DeadLetter or Cancelled job.</summary>
+    public async Task<AdminResult> RetryAsync(long jobId, CancellationToken cancellationToken = default)
+    {
+        var result = await _store.RetryAsync(jobId, cancellationToken);
+        if (result == AdminResult.Ok)
+        {
+            var job = await _query.GetJobAsync(jobId, cancellationToken);
+            if (job is not null)
+            {
+                _signal?.Notify(job.Queue);
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,35 @@
+namespace Bulwark.Jobs;
+
+/// <summary>
+/// A validated request to create a job, as a store receives it. Build one with <see cref="JobValidator.Create"/>
+/// (or through <c>JobClient</c>), which checks every field before anything reaches a store.
+/// </summary>
+public sealed record NewJob
+{
+    /// <summary>Queue name, <c>[a-z0-9][a-z0-9._:-]{0,63}</c>.</summary>
+    public required string Queue { get; init; }
+    /// <summary>Handler name.</summary>
+    public required string Type { get; init; }
+    /// <summary>Payload, valid JSON text.</summary>
+    public required string Payload { get; init; }
+    /// <summary>Higher runs first.</summary>
+    public int Priority { get; init; }
+    /// <summary>Earliest start (wall clock); null means now, by the store's clock.</summary>
+    public DateTimeOffset? RunAt { get; init; }
+    /// <summary>Attempts allowed in all (≥ 1).</summary>
+    public int MaxAttempts { get; init; } = JobDefaults.MaxAttempts;
+    /// <summary>Execution timeout of one attempt (&gt; 0).</summary>
+    public TimeSpan Timeout { get; init; } = JobDefaults.Timeout;
+    /// <summary>Delay policy between attempts.</summary>
+    public BackoffPolicy Backoff { get; init; } = BackoffPolicy.Default;
+    /// <summary>Idempotency key: while a job with this key is not terminal, enqueue returns that job.</summary>
+    public string? Key { get; init; }
+    /// <summary>Ids of existing jobs that must complete first.</summary>
+    public IReadOnlyList<long> DependsOn { get; init; } = [];
+    /// <summary>Indexes of earlier jobs in the same batch that must complete first (how flows name their edges atomically).</summary>
+    public IReadOnlyList<int> DependsOnBatchIndexes { get; init; } = [];
+    /// <summary>Lifetime limit.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+    /// <summary>W3C trace context of the producer.</summary>
+    public string? TraceParent { get; init; }
+}

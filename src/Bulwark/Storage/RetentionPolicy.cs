@@ -1,0 +1,19 @@
+namespace Bulwark.Storage;
+
+/// <summary>How long finished jobs are kept before a purge deletes them.</summary>
+public sealed record RetentionPolicy
+{
+    /// <summary>Defaults: completed 24 h; failed, dead letter and cancelled 7 days.</summary>
+    public static RetentionPolicy Default { get; } = new();
+
+    /// <summary>Keep completed jobs this long.</summary>
+    public TimeSpan Completed { get; init; } = TimeSpan.FromHours(24);
+    /// <summary>Keep failed jobs this long.</summary>
+    public TimeSpan Failed { get; init; } = TimeSpan.FromDays(7);
+    /// <summary>Keep dead letters this long.</summary>
+    public TimeSpan DeadLetter { get; init; } = TimeSpan.FromDays(7);
+    /// <summary>Keep cancelled jobs this long.</summary>
+    public TimeSpan Cancelled { get; init; } = TimeSpan.FromDays(7);
+    /// <summary>Most rows one purge call deletes, so that a purge never holds the writer for long.</summary>
+    public int BatchSize { get; init; } = 5000;
+}
