@@ -1,0 +1,33 @@
+using Bulwark.Client;
+using Bulwark.Diagnostics;
+using Bulwark.Storage;
+using Bulwark.Workers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Bulwark.Hosting;
+
+/// <summary><c>services.AddBulwark(o =&gt; o.UseSqlite("jobs.db"))</c>.</summary>
+public static class BulwarkServiceCollectionExtensions
+{
+    /// <summary>Adds the Bulwark core (client, metrics, signal, clock) and lets <paramref name="configure"/> choose the store.</summary>
+    public static BulwarkBuilder AddBulwark(this IServiceCollection services, Action<BulwarkBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new BulwarkMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton<JobSignal>();
+        services.AddOptions<JobClientOptions>();
+        services.TryAddSingleton(sp => new JobClient(
+            sp.GetRequiredService<IJobStore>(),
+            sp.GetRequiredService<IJobQuery>(),
+            sp.GetRequiredService<IOptions<JobClientOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<JobSignal>(),
+            sp.GetRequiredService<BulwarkMetrics>()));
+        var builder = new BulwarkBuilder(services);
+        configure?.Invoke(builder);
+        return builder;
+    }
+}
