@@ -98,7 +98,8 @@ public abstract partial class JobStoreContractTests
         var scheduled = await EnqueueAsync(TestJobs.New(runAt: Now.AddSeconds(30), expiresAt: Now.AddMinutes(1)));
         var running = await EnqueueAsync(TestJobs.New("run", expiresAt: Now.AddMinutes(1)));
         await LeaseOneAsync(queue: "run");
-        var pending = await EnqueueAsync(TestJobs.New(dependsOn: [running], expiresAt: Now.AddMinutes(1)));
+        var parent = await EnqueueAsync("parents");
+        var pending = await EnqueueAsync(TestJobs.New(dependsOn: [parent], expiresAt: Now.AddMinutes(1)));
         var lasting = await EnqueueAsync(TestJobs.New(expiresAt: Now.AddHours(1)));
         var forever = await EnqueueAsync();
 
