@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Bulwark.Sqlite;
+
+/// <summary>
+/// The one writer of a store instance. Concurrent write operations queue here; the loop drains up to
+/// <c>maxBatch</c> of them, runs them in one <c>BEGIN IMMEDIATE</c> transaction (each inside a SAVEPOINT, so one
+/// operation's failure fails only its caller), commits, and only then completes each caller. Durability stays
+/// per operation, while one fsync serves the whole batch.
+/// </summary>
+internal sealed class GroupCommitWriter : IAsyncDisposable
+{
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+
+    private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnection _connection;
+    private readonly TimeProvider _clock;
+    private readonly int _maxBatch;
+    private readonly TimeSpan _busyTimeout;
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Task _loop;
+    private long _commits;
+    private long _operations;
+
+    internal GroupCommitWriter(SqliteConnection connection, TimeProvider clock, int maxBatch, TimeSpan busyTimeout)
+    {
+        _connection = connection;
+        _clock = clock;
+        _maxBatch = maxBatch;
+        _busyTimeout = busyTimeout;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Transactions committed so far (for tests and diagnostics).</summary>
+    internal long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Operations committed so far.</summary>
+    internal long Operations => Interlocked.Read(ref _operations);
+
+    internal Task<T> WriteAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var operation = new WriteOperation<T>(work, cancellationToken);
+        if (!_queue.Writer.TryWrite(operation))
+        {
+            throw new ObjectDisposedException(nameof(SqliteJobStore), "The SQLite job store was disposed; open a new one.");
+        }
+
+        return operation.Task;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
+
+        _commands.Clear();
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<WriteOperation>(_maxBatch);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < _maxBatch && reader.TryRead(out var operation))
+            {
+                // A caller that gave up before its turn is skipped; once started, an operation runs to its commit.
+                if (!operation.TryCancelIfRequested())
+                {
+                    batch.Add(operation);
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await CommitBatchAsync(batch).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task CommitBatchAsync(List<WriteOperation> batch)
+    {
+        try
+        {
+            await BeginImmediateAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            foreach (var operation in batch)
+            {
+                operation.Fail(ex);
+                operation.Complete();
+            }
+
+            return;
+        }
+
+        var context = new WriteContext(_connection, _clock.GetUtcNow().ToUnixTimeMilliseconds(), this);
+        Exception? fatal = null;
+        foreach (var operation in batch)
+        {
+            Execute("SAVEPOINT op");
+            try
+            {
+                operation.Run(context);
+                Execute("RELEASE op");
+            }
+            catch (Exception ex)
+            {
+                operation.Fail(ex);
+                if (!InTransaction())
+                {
+                    // SQLite rolled the whole transaction back (I/O error, disk full): nothing of this batch is stored.
+                    fatal = ex;
+                    break;
+                }
+
+                Execute("ROLLBACK TO op");
+                Execute("RELEASE op");
+            }
+        }
+
+        if (fatal is null)
+        {
+            try
+            {
+                Execute("COMMIT");
+                Interlocked.Increment(ref _commits);
+                Interlocked.Add(ref _operations, batch.Count);
+            }
+            catch (Exception ex)
+            {
+                fatal = ex;
+            }
+        }
+
+        if (fatal is not null)
+        {
+            if (InTransaction())
+            {
+                TryExecute("ROLLBACK");
+            }
+
+            foreach (var operation in batch)
+            {
+                operation.Fail(fatal);
+            }
+        }
+
+        foreach (var operation in batch)
+        {
+            operation.Complete();
+        }
+    }
+
+    private async Task BeginImmediateAsync()
+    {
+        // SQLite's busy handler already waits up to busy_timeout; this loop adds backoff on top for a busy
+        // file held by another process. Real time on purpose: the store clock may be a fake in tests.
+        var started = Stopwatch.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(1);
+        while (true)
+        {
+            try
+            {
+                Execute("BEGIN IMMEDIATE");
+                return;
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteBusy or SqliteLocked && Stopwatch.GetElapsedTime(started) < _busyTimeout)
+            {
+                await Task.Delay(delay).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(100).Ticks));
+            }
+        }
+    }
+
+    private bool InTransaction() => SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0;
+
+    private void Execute(string sql)
+    {
+        var command = Command(sql);
+        command.ExecuteNonQuery();
+    }
+
+    private void TryExecute(string sql)
+    {
+        try
+        {
+            Execute(sql);
+        }
+        catch (SqliteException)
+        {
+            // Best effort: the connection reports the original failure to every caller anyway.
+        }
+    }
+
+    /// <summary>A prepared command kept for the life of the writer; parameters are cleared for each use.</summary>
+    internal SqliteCommand Command(string sql)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            command.CommandTimeout = 0;
+            _commands.Add(sql, command);
+        }
+
+        command.Parameters.Clear();
+        return command;
+    }
+}

@@ -1,0 +1,23 @@
+using Bulwark.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Bulwark.Sqlite;
+
+/// <summary><c>services.AddBulwark(o =&gt; o.UseSqlite("jobs.db"))</c>.</summary>
+public static class SqliteBulwarkBuilderExtensions
+{
+    /// <summary>Uses the embedded SQLite store at <paramref name="path"/>, on the host's <see cref="TimeProvider"/> unless <paramref name="configure"/> sets another.</summary>
+    public static BulwarkBuilder UseSqlite(this BulwarkBuilder builder, string path, Action<SqliteStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var probe = new SqliteStoreOptions { Path = path };
+        configure?.Invoke(probe);
+        probe.Validate();
+        return builder.UseStore(sp =>
+        {
+            var options = new SqliteStoreOptions { Path = path, Time = sp.GetService<TimeProvider>() ?? TimeProvider.System };
+            configure?.Invoke(options);
+            return SqliteJobStore.Open(options);
+        });
+    }
+}

@@ -1,0 +1,218 @@
+using System.Text.Json;
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Bulwark.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    /// <inheritdoc />
+    public Task<JobSnapshot?> GetJobAsync(long jobId, CancellationToken cancellationToken = default) =>
+        ReadAsync(c => ReadJobs(c, "SELECT " + JobRow.Columns + " FROM jobs WHERE id = @id", ("@id", jobId)).FirstOrDefault(), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<JobSnapshot?> FindByKeyAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return ReadAsync(c =>
+            ReadJobs(c, "SELECT " + JobRow.Columns + " FROM jobs WHERE key = @key AND state IN " + SqliteSchema.LiveStates, ("@key", key)).FirstOrDefault()
+            ?? ReadJobs(c, SqliteSql.FindNewestKey, ("@key", key)).FirstOrDefault(), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<JobPage> ListJobsAsync(JobListQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > JobListQuery.MaxLimit)
+        {
+            throw new JobValidationException("limit", $"The page size must be between 1 and {JobListQuery.MaxLimit} (got {query.Limit}).");
+        }
+
+        if (query.Queue is not null)
+        {
+            JobValidator.ValidateQueue(query.Queue);
+        }
+
+        var sql = (query.Queue, query.State) switch
+        {
+            (null, null) => SqliteSql.ListAll,
+            (not null, null) => SqliteSql.ListByQueue,
+            (null, not null) => SqliteSql.ListByState,
+            _ => SqliteSql.ListByQueueAndState,
+        };
+        return ReadAsync(c =>
+        {
+            var items = ReadJobs(c, sql,
+                ("@queue", query.Queue), ("@state", query.State?.ToName()), ("@before", query.BeforeId ?? long.MaxValue), ("@limit", query.Limit + 1));
+            var more = items.Count > query.Limit;
+            if (more)
+            {
+                items.RemoveAt(items.Count - 1);
+            }
+
+            return new JobPage(items, more ? items[^1].Id : null);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<QueueStats>> GetQueuesAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync<IReadOnlyList<QueueStats>>(c =>
+        {
+            var counts = new SortedDictionary<string, Dictionary<JobState, long>>(StringComparer.Ordinal);
+            var paused = new Dictionary<string, bool>(StringComparer.Ordinal);
+            using (var command = Command(c, SqliteSql.CountByQueueAndState))
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    Counts(reader.GetString(0))[JobRow.ParseState(reader.GetString(1))] = reader.GetInt64(2);
+                }
+            }
+
+            using (var command = Command(c, "SELECT name, paused FROM queues"))
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    Counts(reader.GetString(0));
+                    paused[reader.GetString(0)] = reader.GetInt64(1) != 0;
+                }
+            }
+
+            var result = new List<QueueStats>(counts.Count);
+            foreach (var (queue, byState) in counts)
+            {
+                DateTimeOffset? oldest = null;
+                if (byState[JobState.Ready] > 0)
+                {
+                    using var command = Command(c, SqliteSql.OldestReady, ("@queue", queue));
+                    if (command.ExecuteScalar() is long ms)
+                    {
+                        oldest = JobRow.ToTime(ms);
+                    }
+                }
+
+                result.Add(new QueueStats { Queue = queue, Counts = byState, Paused = paused.GetValueOrDefault(queue), OldestReadyAt = oldest });
+            }
+
+            return result;
+
+            Dictionary<JobState, long> Counts(string queue)
+            {
+                if (!counts.TryGetValue(queue, out var byState))
+                {
+                    byState = JobStates.All.ToDictionary(s => s, _ => 0L);
+                    counts.Add(queue, byState);
+                }
+
+                return byState;
+            }
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<WorkerInfo>> ListWorkersAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync<IReadOnlyList<WorkerInfo>>(c =>
+        {
+            using var command = Command(c,
+                "SELECT id, name, host, pid, queues, concurrency, started_at, state, active_jobs, memory_bytes, heartbeat_at FROM workers ORDER BY heartbeat_at DESC, id");
+            using var reader = command.ExecuteReader();
+            var workers = new List<WorkerInfo>();
+            while (reader.Read())
+            {
+                var state = ParseWorkerState(reader.GetString(7));
+                workers.Add(new WorkerInfo
+                {
+                    Registration = new WorkerRegistration
+                    {
+                        Id = reader.GetString(0),
+                        Name = reader.GetString(1),
+                        Host = reader.GetString(2),
+                        ProcessId = reader.GetInt32(3),
+                        Queues = JsonSerializer.Deserialize<string[]>(reader.GetString(4)) ?? [],
+                        Concurrency = reader.GetInt32(5),
+                        StartedAt = JobRow.ToTime(reader.GetInt64(6)),
+                        State = state,
+                        ActiveJobs = reader.GetInt32(8),
+                        MemoryBytes = reader.GetInt64(9),
+                    },
+                    HeartbeatAt = JobRow.ToTime(reader.GetInt64(10)),
+                    State = state,
+                });
+            }
+
+            return workers;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<JobSnapshot>> ListStalledAsync(int limit = 100, CancellationToken cancellationToken = default)
+    {
+        if (limit is < 1 or > JobListQuery.MaxLimit)
+        {
+            throw new JobValidationException("limit", $"The limit must be between 1 and {JobListQuery.MaxLimit} (got {limit}).");
+        }
+
+        var now = Now();
+        return ReadAsync<IReadOnlyList<JobSnapshot>>(c => ReadJobs(c, SqliteSql.Stalled, ("@now", now), ("@limit", limit)), cancellationToken);
+    }
+
+    private static WorkerState ParseWorkerState(string name) => name switch
+    {
+        "active" => WorkerState.Active,
+        "draining" => WorkerState.Draining,
+        "stopped" => WorkerState.Stopped,
+        "dead" => WorkerState.Dead,
+        _ => throw new StoreCorruptException($"The workers table holds an unknown state '{name}'."),
+    };
+
+    private static List<JobSnapshot> ReadJobs(SqliteConnection c, string sql, params (string Name, object? Value)[] args)
+    {
+        var rows = new List<(long Id, Func<IReadOnlyList<long>, JobSnapshot> Build)>();
+        using (var command = Command(c, sql, args))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                // Materialise each row now; its dependencies are read in one query afterwards.
+                var snapshot = JobRow.ReadSnapshot(reader, []);
+                rows.Add((snapshot.Id, deps => snapshot with { DependsOn = deps }));
+            }
+        }
+
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        var dependencies = new Dictionary<long, List<long>>();
+        var ids = string.Join(",", rows.Select(r => r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        using (var command = Command(c, $"SELECT job_id, parent_id FROM job_dependencies WHERE job_id IN ({ids}) ORDER BY job_id, parent_id"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var id = reader.GetInt64(0);
+                if (!dependencies.TryGetValue(id, out var list))
+                {
+                    dependencies[id] = list = [];
+                }
+
+                list.Add(reader.GetInt64(1));
+            }
+        }
+
+        return rows.Select(r => dependencies.TryGetValue(r.Id, out var deps) ? r.Build(deps) : r.Build([])).ToList();
+    }
+
+    private static SqliteCommand Command(SqliteConnection c, string sql, params (string Name, object? Value)[] args)
+    {
+        var command = c.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in args)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+}

@@ -1,0 +1,697 @@
+using System.Globalization;
+using System.Text.Json;
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Bulwark.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    private const string ClearLease = "lease_owner = NULL, lease_expires_at = NULL";
+    private const string AppendError = "errors = json_insert(errors, '$[#]', json(@error))";
+
+    private const string InsertJob =
+        "INSERT INTO jobs (queue, type, payload, priority, state, run_at, created_at, updated_at, max_attempts, timeout_ms, backoff, key, " +
+        "expires_at, trace_parent, reason, finished_at) VALUES (@queue, @type, @payload, @priority, @state, @run_at, @now, @now, " +
+        "@max_attempts, @timeout_ms, @backoff, @key, @expires_at, @trace_parent, @reason, @finished_at) RETURNING id";
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<EnqueueResult>> EnqueueAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateBatch(jobs);
+        var snapshot = jobs.ToArray();
+        return WriteAsync<IReadOnlyList<EnqueueResult>>(c => Enqueue(c, snapshot), cancellationToken);
+    }
+
+    private static EnqueueResult[] Enqueue(WriteContext c, NewJob[] jobs)
+    {
+        var results = new EnqueueResult[jobs.Length];
+        for (var i = 0; i < jobs.Length; i++)
+        {
+            var job = jobs[i];
+            if (job.Key is not null && Scalar(c, SqliteSql.FindLiveKey, ("@key", job.Key)) is long existing)
+            {
+                results[i] = new EnqueueResult(existing, Deduplicated: true);
+                continue;
+            }
+
+            var parents = new List<long>(job.DependsOn.Count + job.DependsOnBatchIndexes.Count);
+            string? deadReason = null;
+            var allCompleted = true;
+            foreach (var parentId in job.DependsOn)
+            {
+                var state = Scalar(c, "SELECT state FROM jobs WHERE id = @id", ("@id", parentId)) as string
+                    ?? throw new JobValidationException(
+                        "depends_on",
+                        $"{(jobs.Length > 1 ? $"Job {i} of the batch" : "The job")} depends on job {parentId}, which does not exist; enqueue the parent first or remove the dependency. Nothing was stored.",
+                        JobValidationKind.UnknownReference);
+                Judge(parentId, JobRow.ParseState(state));
+            }
+
+            foreach (var index in job.DependsOnBatchIndexes)
+            {
+                var parentId = results[index].Id;
+                var state = (string)Scalar(c, "SELECT state FROM jobs WHERE id = @id", ("@id", parentId))!;
+                Judge(parentId, JobRow.ParseState(state));
+            }
+
+            var runAt = job.RunAt is { } at ? JobRow.ToMs(at) : c.Now;
+            var initial = deadReason is not null ? JobState.DeadLetter
+                : parents.Count > 0 && !allCompleted ? JobState.Pending
+                : runAt > c.Now ? JobState.Scheduled
+                : JobState.Ready;
+
+            var command = c.Command(InsertJob);
+            var p = command.Parameters;
+            p.AddWithValue("@queue", job.Queue);
+            p.AddWithValue("@type", job.Type);
+            p.AddWithValue("@payload", job.Payload ?? "null");
+            p.AddWithValue("@priority", job.Priority);
+            p.AddWithValue("@state", initial.ToName());
+            p.AddWithValue("@run_at", runAt);
+            p.AddWithValue("@now", c.Now);
+            p.AddWithValue("@max_attempts", job.MaxAttempts);
+            p.AddWithValue("@timeout_ms", (long)job.Timeout.TotalMilliseconds);
+            p.AddWithValue("@backoff", job.Backoff.ToString());
+            p.AddWithValue("@key", (object?)job.Key ?? DBNull.Value);
+            p.AddWithValue("@expires_at", job.ExpiresAt is { } e ? JobRow.ToMs(e) : DBNull.Value);
+            p.AddWithValue("@trace_parent", (object?)job.TraceParent ?? DBNull.Value);
+            p.AddWithValue("@reason", (object?)deadReason ?? DBNull.Value);
+            p.AddWithValue("@finished_at", deadReason is null ? DBNull.Value : c.Now);
+            var id = (long)command.ExecuteScalar()!;
+            foreach (var parentId in parents.Distinct())
+            {
+                Execute(c, "INSERT INTO job_dependencies (job_id, parent_id) VALUES (@id, @parent)", ("@id", id), ("@parent", parentId));
+            }
+
+            results[i] = new EnqueueResult(id, Deduplicated: false);
+
+            void Judge(long parentId, JobState state)
+            {
+                parents.Add(parentId);
+                if (state != JobState.Completed)
+                {
+                    allCompleted = false;
+                }
+
+                if (state.IsTerminal() && state != JobState.Completed)
+                {
+                    deadReason ??= $"dependency {parentId} ended {state.ToName()}";
+                }
+            }
+        }
+
+        return results;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<LeasedJob>> LeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrEmpty(request.WorkerId))
+        {
+            throw new ArgumentException("LeaseRequest.WorkerId is empty; pass the id the worker registered with.", nameof(request));
+        }
+
+        if (request.Max < 1)
+        {
+            throw new ArgumentException($"LeaseRequest.Max must be at least 1 (got {request.Max}); ask for the worker's free slots.", nameof(request));
+        }
+
+        if (request.LeaseDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"LeaseRequest.LeaseDuration must be positive (got {request.LeaseDuration}).", nameof(request));
+        }
+
+        var queues = request.Queues.Distinct(StringComparer.Ordinal).ToArray();
+        if (queues.Length == 0)
+        {
+            return Task.FromResult<IReadOnlyList<LeasedJob>>([]);
+        }
+
+        var excluded = request.ExcludedTypes.Distinct(StringComparer.Ordinal).ToArray();
+        return WriteAsync<IReadOnlyList<LeasedJob>>(c => Lease(c, request, queues, excluded), cancellationToken);
+    }
+
+    private static List<LeasedJob> Lease(WriteContext c, LeaseRequest request, string[] queues, string[] excluded)
+    {
+        var queueParams = queues.Select((q, i) => ($"@q{i}", (object?)q)).ToArray();
+        Execute(c, string.Format(CultureInfo.InvariantCulture, SqliteSql.PromoteDueForQueues, string.Join(", ", queueParams.Select(q => q.Item1))),
+            [("@now", c.Now), .. queueParams]);
+
+        var typeFilter = excluded.Length == 0 ? "" : $"AND type NOT IN ({string.Join(", ", excluded.Select((_, i) => $"@t{i}"))})";
+        var candidatesSql = string.Format(CultureInfo.InvariantCulture, SqliteSql.LeaseCandidates, typeFilter);
+        var expires = c.Now + (long)request.LeaseDuration.TotalMilliseconds;
+        var leased = new List<LeasedJob>(request.Max);
+        foreach (var queue in queues)
+        {
+            var remaining = request.Max - leased.Count;
+            if (remaining <= 0)
+            {
+                break;
+            }
+
+            if (Scalar(c, "SELECT paused FROM queues WHERE name = @queue", ("@queue", queue)) is long paused && paused != 0)
+            {
+                continue;
+            }
+
+            var args = new List<(string, object?)> { ("@queue", queue), ("@now", c.Now), ("@limit", remaining) };
+            args.AddRange(excluded.Select((t, i) => ($"@t{i}", (object?)t)));
+            var ids = Query(c, candidatesSql, r => r.GetInt64(0), [.. args]);
+            foreach (var id in ids)
+            {
+                var command = Bind(c, SqliteSql.LeaseOne, ("@owner", request.WorkerId), ("@expires", expires), ("@now", c.Now), ("@id", id));
+                using var reader = command.ExecuteReader();
+                if (reader.Read())
+                {
+                    leased.Add(JobRow.ReadLeased(reader));
+                }
+            }
+        }
+
+        return leased;
+    }
+
+    /// <inheritdoc />
+    public Task<ReclaimResult> RegisterWorkerAsync(WorkerRegistration worker, CancellationToken cancellationToken = default)
+    {
+        ValidateWorker(worker);
+        return WriteAsync(c =>
+        {
+            UpsertWorker(c, worker);
+            var predecessors = Query(c,
+                "SELECT id FROM workers WHERE name = @name AND host = @host AND id <> @id AND state <> 'dead'",
+                r => r.GetString(0), ("@name", worker.Name), ("@host", worker.Host), ("@id", worker.Id));
+            var result = new ReclaimBuilder();
+            foreach (var dead in predecessors)
+            {
+                Execute(c, "UPDATE workers SET state = 'dead' WHERE id = @id", ("@id", dead));
+                result.DeadWorkers.Add(dead);
+            }
+
+            var orphans = Query(c,
+                "SELECT id FROM jobs WHERE state = 'running' AND lease_owner IN (SELECT id FROM workers WHERE name = @name AND host = @host AND id <> @id)",
+                r => r.GetInt64(0), ("@name", worker.Name), ("@host", worker.Host), ("@id", worker.Id));
+            foreach (var jobId in orphans)
+            {
+                ReclaimJob(c, jobId, $"its worker was replaced by {worker.Id} (same name and host)", result);
+            }
+
+            return result.Build();
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<HeartbeatResult> HeartbeatAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        ValidateWorker(heartbeat.Worker);
+        if (heartbeat.LeaseDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"WorkerHeartbeat.LeaseDuration must be positive (got {heartbeat.LeaseDuration}).", nameof(heartbeat));
+        }
+
+        var held = heartbeat.Held.ToArray();
+        return WriteAsync(c =>
+        {
+            UpsertWorker(c, heartbeat.Worker);
+            var expires = c.Now + (long)heartbeat.LeaseDuration.TotalMilliseconds;
+            var lost = new List<LeaseToken>();
+            var cancel = new List<LeaseToken>();
+            var renewed = 0;
+            foreach (var token in held)
+            {
+                var flag = Scalar(c,
+                    "UPDATE jobs SET lease_expires_at = @expires, updated_at = @now WHERE id = @id AND state = 'running' AND lease_epoch = @epoch AND lease_owner = @owner RETURNING cancel_requested",
+                    ("@expires", expires), ("@now", c.Now), ("@id", token.JobId), ("@epoch", token.Epoch), ("@owner", heartbeat.Worker.Id));
+                if (flag is long requested)
+                {
+                    renewed++;
+                    if (requested != 0)
+                    {
+                        cancel.Add(token);
+                    }
+                }
+                else
+                {
+                    lost.Add(token);
+                }
+            }
+
+            return new HeartbeatResult(lost, cancel, renewed);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task DeregisterWorkerAsync(string workerId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        return WriteAsync(c => Execute(c, "UPDATE workers SET state = 'stopped', heartbeat_at = @now, active_jobs = 0 WHERE id = @id", ("@now", c.Now), ("@id", workerId)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<FenceResult>> FinishAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        var list = outcomes.ToArray();
+        foreach (var outcome in list)
+        {
+            ArgumentNullException.ThrowIfNull(outcome, nameof(outcomes));
+            if (outcome.Kind != OutcomeKind.Complete && outcome.Error is null)
+            {
+                throw new ArgumentException($"The {outcome.Kind} outcome of job {outcome.Token.JobId} has no error record; every attempt that does not complete needs one.", nameof(outcomes));
+            }
+
+            if (outcome.RetryDelay < TimeSpan.Zero)
+            {
+                throw new ArgumentException($"The retry delay of job {outcome.Token.JobId} is negative ({outcome.RetryDelay}).", nameof(outcomes));
+            }
+
+            if (outcome.Result is not null)
+            {
+                ValidateJson(outcome.Result, "result");
+            }
+        }
+
+        return WriteAsync<IReadOnlyList<FenceResult>>(c => list.Select(o => Finish(c, o)).ToArray(), cancellationToken);
+    }
+
+    private static FenceResult Finish(WriteContext c, JobOutcome outcome)
+    {
+        var (target, set) = outcome.Kind switch
+        {
+            OutcomeKind.Complete => (JobState.Completed, "state = 'completed', result = @result, finished_at = @now, " + ClearLease),
+            OutcomeKind.Retry => (JobState.Scheduled, "state = 'scheduled', run_at = @run_at, " + AppendError + ", " + ClearLease),
+            OutcomeKind.Fail => (JobState.Failed, "state = 'failed', reason = @reason, finished_at = @now, " + AppendError + ", " + ClearLease),
+            OutcomeKind.DeadLetter => (JobState.DeadLetter, "state = 'dead_letter', reason = @reason, finished_at = @now, " + AppendError + ", " + ClearLease),
+            OutcomeKind.Release => (JobState.Ready, "state = 'ready', attempt = max(attempt - 1, 0), " + AppendError + ", " + ClearLease),
+            OutcomeKind.Cancelled => (JobState.Cancelled, "state = 'cancelled', reason = @reason, finished_at = @now, " + AppendError + ", " + ClearLease),
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Kind, "Unknown outcome kind."),
+        };
+
+        var changed = Execute(c,
+            $"UPDATE jobs SET {set}, updated_at = @now WHERE id = @id AND state = 'running' AND lease_epoch = @epoch",
+            ("@id", outcome.Token.JobId), ("@epoch", outcome.Token.Epoch), ("@now", c.Now),
+            ("@result", outcome.Result), ("@reason", outcome.Reason ?? outcome.Error?.Message),
+            ("@run_at", c.Now + (long)outcome.RetryDelay.TotalMilliseconds),
+            ("@error", outcome.Error is null ? null : JobRow.ErrorJson(outcome.Error)));
+        if (changed == 0)
+        {
+            return Refusal(c, outcome.Token);
+        }
+
+        if (target.IsTerminal())
+        {
+            ResolveDependents(c, outcome.Token.JobId, target);
+        }
+
+        return FenceResult.Ok;
+    }
+
+    /// <inheritdoc />
+    public Task<FenceResult> SaveProgressAsync(LeaseToken token, int? progress, string? checkpoint, CancellationToken cancellationToken = default)
+    {
+        if (progress is < 0 or > 100)
+        {
+            throw new JobValidationException("progress", $"Progress must be between 0 and 100 (got {progress}).");
+        }
+
+        if (checkpoint is not null)
+        {
+            ValidateJson(checkpoint, "checkpoint");
+        }
+
+        return WriteAsync(c =>
+        {
+            var changed = Execute(c,
+                "UPDATE jobs SET progress = coalesce(@progress, progress), checkpoint = coalesce(@checkpoint, checkpoint), updated_at = @now " +
+                "WHERE id = @id AND state = 'running' AND lease_epoch = @epoch",
+                ("@progress", progress), ("@checkpoint", checkpoint), ("@now", c.Now), ("@id", token.JobId), ("@epoch", token.Epoch));
+            return changed == 0 ? Refusal(c, token) : FenceResult.Ok;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<int> PromoteDueAsync(CancellationToken cancellationToken = default) =>
+        WriteAsync(c => Execute(c, SqliteSql.PromoteDue, ("@now", c.Now)), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ReclaimResult> ReclaimAsync(TimeSpan workerDeadAfter, CancellationToken cancellationToken = default)
+    {
+        if (workerDeadAfter <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"workerDeadAfter must be positive (got {workerDeadAfter}); the default is 10 s.", nameof(workerDeadAfter));
+        }
+
+        return WriteAsync(c =>
+        {
+            var result = new ReclaimBuilder();
+            var silentSince = c.Now - (long)workerDeadAfter.TotalMilliseconds;
+            result.DeadWorkers.AddRange(Query(c,
+                "UPDATE workers SET state = 'dead' WHERE state IN ('active', 'draining') AND heartbeat_at < @since RETURNING id",
+                r => r.GetString(0), ("@since", silentSince)));
+
+            var jobs = new SortedSet<long>(Query(c,
+                "SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= @now", r => r.GetInt64(0), ("@now", c.Now)));
+            foreach (var dead in result.DeadWorkers)
+            {
+                jobs.UnionWith(Query(c, "SELECT id FROM jobs WHERE state = 'running' AND lease_owner = @owner", r => r.GetInt64(0), ("@owner", dead)));
+            }
+
+            foreach (var jobId in jobs)
+            {
+                ReclaimJob(c, jobId, "its lease expired or its worker died", result);
+            }
+
+            return result.Build();
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<int> ExpireAsync(CancellationToken cancellationToken = default) =>
+        WriteAsync(c =>
+        {
+            var expired = 0;
+            foreach (var (id, state) in Query(c, SqliteSql.Expiring, r => (r.GetInt64(0), r.GetString(1)), ("@now", c.Now)))
+            {
+                var row = Query(c, "SELECT attempt, lease_owner, started_at, expires_at FROM jobs WHERE id = @id",
+                    r => (Attempt: r.GetInt32(0), Owner: r.IsDBNull(1) ? null : r.GetString(1), Started: r.IsDBNull(2) ? (long?)null : r.GetInt64(2), Expires: r.GetInt64(3)),
+                    ("@id", id))[0];
+                var reason = $"expired: its lifetime ended at {JobRow.ToTime(row.Expires):O}";
+                var error = new JobError(row.Attempt, row.Owner, row.Started is { } s ? JobRow.ToTime(s) : null, JobRow.ToTime(c.Now), FailureCategory.Expired, reason);
+                var changed = Execute(c,
+                    $"UPDATE jobs SET state = 'dead_letter', reason = @reason, finished_at = @now, updated_at = @now, {AppendError}, {ClearLease} WHERE id = @id AND state = @from",
+                    ("@reason", reason), ("@now", c.Now), ("@error", JobRow.ErrorJson(error)), ("@id", id), ("@from", state));
+                if (changed == 1)
+                {
+                    expired++;
+                    ResolveDependents(c, id, JobState.DeadLetter);
+                }
+            }
+
+            return expired;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> PurgeAsync(RetentionPolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (policy.BatchSize < 1)
+        {
+            throw new ArgumentException($"RetentionPolicy.BatchSize must be at least 1 (got {policy.BatchSize}).", nameof(policy));
+        }
+
+        return WriteAsync(c =>
+        {
+            var purged = 0;
+            foreach (var (state, keep) in new[] { (JobState.Completed, policy.Completed), (JobState.Failed, policy.Failed), (JobState.DeadLetter, policy.DeadLetter), (JobState.Cancelled, policy.Cancelled) })
+            {
+                var room = policy.BatchSize - purged;
+                if (room <= 0)
+                {
+                    break;
+                }
+
+                var ids = Query(c, SqliteSql.PurgeCandidates, r => r.GetInt64(0),
+                    ("@state", state.ToName()), ("@cutoff", c.Now - (long)keep.TotalMilliseconds), ("@limit", room));
+                foreach (var id in ids)
+                {
+                    purged += Execute(c, "DELETE FROM jobs WHERE id = @id", ("@id", id));
+                }
+            }
+
+            return purged;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<AdminResult> RetryAsync(long jobId, CancellationToken cancellationToken = default) =>
+        WriteAsync(c =>
+        {
+            if (RetryOne(c, jobId, "state IN ('failed', 'dead_letter', 'cancelled')"))
+            {
+                return AdminResult.Ok;
+            }
+
+            return Scalar(c, "SELECT 1 FROM jobs WHERE id = @id", ("@id", jobId)) is null ? AdminResult.NotFound : AdminResult.InvalidState;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> RetryDeadLettersAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateQueue(queue);
+        return WriteAsync(c =>
+        {
+            var ids = Query(c, "SELECT id FROM jobs WHERE queue = @queue AND state = 'dead_letter' ORDER BY id", r => r.GetInt64(0), ("@queue", queue));
+            return ids.Count(id => RetryOne(c, id, "state = 'dead_letter'"));
+        }, cancellationToken);
+    }
+
+    private static bool RetryOne(WriteContext c, long jobId, string guard)
+    {
+        try
+        {
+            return Execute(c,
+                $"UPDATE jobs SET state = 'ready', attempt = 0, run_at = @now, finished_at = NULL, reason = NULL, cancel_requested = 0, result = NULL, updated_at = @now, {ClearLease} WHERE id = @id AND {guard}",
+                ("@now", c.Now), ("@id", jobId)) == 1;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
+        {
+            // Another live job holds its idempotency key now; retrying this one would run the same work twice.
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default) =>
+        WriteAsync(c =>
+        {
+            var reason = "cancelled by a user";
+            if (Execute(c,
+                    $"UPDATE jobs SET state = 'cancelled', reason = @reason, finished_at = @now, updated_at = @now WHERE id = @id AND state IN ('pending', 'scheduled', 'ready')",
+                    ("@reason", reason), ("@now", c.Now), ("@id", jobId)) == 1)
+            {
+                ResolveDependents(c, jobId, JobState.Cancelled);
+                return CancelResult.Cancelled;
+            }
+
+            if (Execute(c, "UPDATE jobs SET cancel_requested = 1, updated_at = @now WHERE id = @id AND state = 'running'", ("@now", c.Now), ("@id", jobId)) == 1)
+            {
+                return CancelResult.CancellationRequested;
+            }
+
+            return Scalar(c, "SELECT 1 FROM jobs WHERE id = @id", ("@id", jobId)) is null ? CancelResult.NotFound : CancelResult.AlreadyFinished;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateQueue(queue);
+        return WriteAsync(c => Execute(c,
+            "INSERT INTO queues (name, paused, updated_at) VALUES (@name, @paused, @now) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at",
+            ("@name", queue), ("@paused", paused ? 1 : 0), ("@now", c.Now)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<int> DeleteJobsAsync(string queue, JobState state, DateTimeOffset olderThan, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateQueue(queue);
+        if (state == JobState.Running)
+        {
+            throw new JobValidationException("state", "Running jobs cannot be deleted: cancel them first, or wait until they finish or are reclaimed.");
+        }
+
+        var column = state.IsTerminal() ? "finished_at" : "created_at";
+        return WriteAsync(c =>
+        {
+            var ids = Query(c, $"DELETE FROM jobs WHERE queue = @queue AND state = @state AND {column} < @before RETURNING id",
+                r => r.GetInt64(0), ("@queue", queue), ("@state", state.ToName()), ("@before", JobRow.ToMs(olderThan)));
+            if (!state.IsTerminal())
+            {
+                // A deleted parent can never complete: its waiting dependents go to dead letter instead of waiting forever.
+                foreach (var id in ids)
+                {
+                    ResolveDependents(c, id, JobState.Cancelled);
+                }
+            }
+
+            return ids.Count;
+        }, cancellationToken);
+    }
+
+    /// <summary>Takes a running job from its (expired or dead) owner: Cancelled if asked, poison on its last attempt, else back to Ready.</summary>
+    private static void ReclaimJob(WriteContext c, long jobId, string why, ReclaimBuilder result)
+    {
+        var rows = Query(c, "SELECT lease_epoch, attempt, max_attempts, cancel_requested, lease_owner, started_at FROM jobs WHERE id = @id AND state = 'running'",
+            r => (Epoch: r.GetInt64(0), Attempt: r.GetInt32(1), Max: r.GetInt32(2), Cancel: r.GetInt64(3) != 0, Owner: r.GetString(4), Started: r.IsDBNull(5) ? (long?)null : r.GetInt64(5)),
+            ("@id", jobId));
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var row = rows[0];
+        var message = $"Attempt {row.Attempt} was lost: {why}.";
+        var error = new JobError(row.Attempt, row.Owner, row.Started is { } s ? JobRow.ToTime(s) : null, JobRow.ToTime(c.Now), FailureCategory.Crash, message);
+        var (set, target, bucket) = row.Cancel ? ("state = 'cancelled', reason = @reason, finished_at = @now", JobState.Cancelled, result.Cancelled)
+            : row.Attempt >= row.Max ? ("state = 'dead_letter', reason = @reason, finished_at = @now", JobState.DeadLetter, result.Poisoned)
+            : ("state = 'ready'", JobState.Ready, result.Reclaimed);
+        var reason = target == JobState.DeadLetter
+            ? $"poison: all {row.Max} attempts crashed or lost their lease"
+            : "cancelled by a user; its worker was lost before it stopped";
+        var changed = Execute(c,
+            $"UPDATE jobs SET {set}, lost_leases = lost_leases + 1, updated_at = @now, {AppendError}, {ClearLease} WHERE id = @id AND state = 'running' AND lease_epoch = @epoch",
+            ("@reason", reason), ("@now", c.Now), ("@error", JobRow.ErrorJson(error)), ("@id", jobId), ("@epoch", row.Epoch));
+        if (changed == 1)
+        {
+            bucket.Add(jobId);
+            if (target.IsTerminal())
+            {
+                ResolveDependents(c, jobId, target);
+            }
+        }
+    }
+
+    /// <summary>
+    /// After <paramref name="parentId"/> reached <paramref name="parentState"/>: a waiting dependent whose parents all completed
+    /// becomes Ready (or Scheduled); one whose parent ended otherwise goes to dead letter, and so on down the graph.
+    /// </summary>
+    private static void ResolveDependents(WriteContext c, long parentId, JobState parentState)
+    {
+        var work = new Queue<(long Id, JobState State)>();
+        work.Enqueue((parentId, parentState));
+        while (work.TryDequeue(out var parent))
+        {
+            var children = Query(c,
+                "SELECT d.job_id FROM job_dependencies d JOIN jobs j ON j.id = d.job_id WHERE d.parent_id = @parent AND j.state = 'pending'",
+                r => r.GetInt64(0), ("@parent", parent.Id));
+            foreach (var child in children)
+            {
+                if (parent.State == JobState.Completed)
+                {
+                    var waiting = Scalar(c,
+                        "SELECT count(*) FROM job_dependencies d JOIN jobs p ON p.id = d.parent_id WHERE d.job_id = @child AND p.state <> 'completed'",
+                        ("@child", child));
+                    if (waiting is 0L)
+                    {
+                        Execute(c,
+                            "UPDATE jobs SET state = CASE WHEN run_at > @now THEN 'scheduled' ELSE 'ready' END, updated_at = @now WHERE id = @id AND state = 'pending'",
+                            ("@now", c.Now), ("@id", child));
+                    }
+                }
+                else
+                {
+                    var reason = $"dependency {parent.Id} ended {parent.State.ToName()}";
+                    var error = new JobError(0, null, null, JobRow.ToTime(c.Now), FailureCategory.Dependency, $"Job {parent.Id}, which this job depends on, ended {parent.State.ToName()}; this job can never run.");
+                    if (Execute(c,
+                            $"UPDATE jobs SET state = 'dead_letter', reason = @reason, finished_at = @now, updated_at = @now, {AppendError} WHERE id = @id AND state = 'pending'",
+                            ("@reason", reason), ("@now", c.Now), ("@error", JobRow.ErrorJson(error)), ("@id", child)) == 1)
+                    {
+                        work.Enqueue((child, JobState.DeadLetter));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Why a fenced write matched no row: the distinct codes of <see cref="FenceResult"/>.</summary>
+    private static FenceResult Refusal(WriteContext c, LeaseToken token)
+    {
+        var rows = Query(c, "SELECT state, lease_epoch FROM jobs WHERE id = @id", r => (State: r.GetString(0), Epoch: r.GetInt64(1)), ("@id", token.JobId));
+        if (rows.Count == 0)
+        {
+            return FenceResult.NotFound;
+        }
+
+        return rows[0].State == "running" ? FenceResult.LeaseLost : FenceResult.NotRunning;
+    }
+
+    private static void UpsertWorker(WriteContext c, WorkerRegistration w) => Execute(c,
+        "INSERT INTO workers (id, name, host, pid, queues, concurrency, started_at, state, active_jobs, memory_bytes, heartbeat_at) " +
+        "VALUES (@id, @name, @host, @pid, @queues, @concurrency, @started, @state, @active, @memory, @now) " +
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host, pid = excluded.pid, queues = excluded.queues, " +
+        "concurrency = excluded.concurrency, started_at = excluded.started_at, state = excluded.state, active_jobs = excluded.active_jobs, " +
+        "memory_bytes = excluded.memory_bytes, heartbeat_at = excluded.heartbeat_at",
+        ("@id", w.Id), ("@name", w.Name), ("@host", w.Host), ("@pid", w.ProcessId), ("@queues", JsonSerializer.Serialize(w.Queues)),
+        ("@concurrency", w.Concurrency), ("@started", JobRow.ToMs(w.StartedAt)), ("@state", WorkerStateName(w.State)),
+        ("@active", w.ActiveJobs), ("@memory", w.MemoryBytes), ("@now", c.Now));
+
+    internal static string WorkerStateName(WorkerState state) => state switch
+    {
+        WorkerState.Active => "active",
+        WorkerState.Draining => "draining",
+        WorkerState.Stopped => "stopped",
+        WorkerState.Dead => "dead",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Unknown worker state."),
+    };
+
+    private static void ValidateWorker(WorkerRegistration worker)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        if (string.IsNullOrEmpty(worker.Id) || string.IsNullOrEmpty(worker.Name) || string.IsNullOrEmpty(worker.Host))
+        {
+            throw new ArgumentException("A worker registration needs an Id, a Name and a Host.", nameof(worker));
+        }
+
+        if (worker.Concurrency < 0)
+        {
+            throw new ArgumentException($"A worker's concurrency cannot be negative (got {worker.Concurrency}).", nameof(worker));
+        }
+    }
+
+    private static void ValidateJson(string json, string field)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw new JobValidationException(field, $"The {field} is not valid JSON: {ex.Message}");
+        }
+    }
+
+    private static SqliteCommand Bind(WriteContext c, string sql, params (string Name, object? Value)[] args)
+    {
+        var command = c.Command(sql);
+        foreach (var (name, value) in args)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private static int Execute(WriteContext c, string sql, params (string Name, object? Value)[] args) => Bind(c, sql, args).ExecuteNonQuery();
+
+    private static object? Scalar(WriteContext c, string sql, params (string Name, object? Value)[] args)
+    {
+        var value = Bind(c, sql, args).ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+
+    private static List<T> Query<T>(WriteContext c, string sql, Func<SqliteDataReader, T> map, params (string Name, object? Value)[] args)
+    {
+        using var reader = Bind(c, sql, args).ExecuteReader();
+        var list = new List<T>();
+        while (reader.Read())
+        {
+            list.Add(map(reader));
+        }
+
+        return list;
+    }
+
+    /// <summary>Collects one reclaim pass's effects.</summary>
+    private sealed class ReclaimBuilder
+    {
+        internal List<long> Reclaimed { get; } = [];
+        internal List<long> Poisoned { get; } = [];
+        internal List<long> Cancelled { get; } = [];
+        internal List<string> DeadWorkers { get; } = [];
+
+        internal ReclaimResult Build() => new(Reclaimed, Poisoned, Cancelled, DeadWorkers);
+    }
+}

@@ -1,0 +1,150 @@
+using Microsoft.Data.Sqlite;
+
+namespace Bulwark.Sqlite;
+
+/// <summary>
+/// Versioned schema migrations, tracked in <c>PRAGMA user_version</c>. Each migration runs in one transaction
+/// together with the version bump, so a crash mid-migration leaves the previous version intact.
+/// </summary>
+internal static class SqliteSchema
+{
+    internal const string LiveStates = "('pending','scheduled','ready','running')";
+    internal const string TerminalStates = "('completed','failed','dead_letter','cancelled')";
+
+    /// <summary>Migration i brings the file to version i + 1. Append only; never edit a shipped one.</summary>
+    internal static readonly string[] Migrations =
+    [
+        $"""
+        CREATE TABLE jobs (
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
+            queue            TEXT    NOT NULL,
+            type             TEXT    NOT NULL,
+            payload          TEXT    NOT NULL,
+            priority         INTEGER NOT NULL DEFAULT 0,
+            state            TEXT    NOT NULL CHECK (state IN ('pending','scheduled','ready','running','completed','failed','dead_letter','cancelled')),
+            run_at           INTEGER NOT NULL,
+            created_at       INTEGER NOT NULL,
+            updated_at       INTEGER NOT NULL,
+            max_attempts     INTEGER NOT NULL CHECK (max_attempts >= 1),
+            timeout_ms       INTEGER NOT NULL CHECK (timeout_ms > 0),
+            backoff          TEXT    NOT NULL,
+            key              TEXT,
+            expires_at       INTEGER,
+            attempt          INTEGER NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+            lease_epoch      INTEGER NOT NULL DEFAULT 0 CHECK (lease_epoch >= 0),
+            lease_owner      TEXT,
+            lease_expires_at INTEGER,
+            progress         INTEGER NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
+            checkpoint       TEXT,
+            result           TEXT,
+            errors           TEXT    NOT NULL DEFAULT '[]',
+            trace_parent     TEXT,
+            reason           TEXT,
+            cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+            started_at       INTEGER,
+            finished_at      INTEGER,
+            lost_leases      INTEGER NOT NULL DEFAULT 0 CHECK (lost_leases >= 0),
+            CHECK (state <> 'running' OR (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL)),
+            CHECK ((finished_at IS NOT NULL) = (state IN {TerminalStates}))
+        );
+
+        CREATE INDEX jobs_ready       ON jobs (queue, priority DESC, run_at, id) WHERE state = 'ready';
+        CREATE INDEX jobs_scheduled   ON jobs (run_at) WHERE state = 'scheduled';
+        CREATE INDEX jobs_lease       ON jobs (lease_expires_at) WHERE state = 'running';
+        CREATE INDEX jobs_owner       ON jobs (lease_owner) WHERE state = 'running';
+        CREATE UNIQUE INDEX jobs_live_key ON jobs (key) WHERE key IS NOT NULL AND state IN {LiveStates};
+        CREATE INDEX jobs_key         ON jobs (key, id) WHERE key IS NOT NULL;
+        CREATE INDEX jobs_queue_state ON jobs (queue, state, id);
+        CREATE INDEX jobs_queue       ON jobs (queue, id);
+        CREATE INDEX jobs_state       ON jobs (state, id);
+        CREATE INDEX jobs_finished    ON jobs (state, finished_at) WHERE finished_at IS NOT NULL;
+        CREATE INDEX jobs_expires     ON jobs (expires_at) WHERE expires_at IS NOT NULL AND state IN {LiveStates};
+
+        CREATE TABLE job_dependencies (
+            job_id    INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+            parent_id INTEGER NOT NULL,
+            PRIMARY KEY (job_id, parent_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX job_dependencies_parent ON job_dependencies (parent_id);
+
+        CREATE TABLE workers (
+            id           TEXT    PRIMARY KEY,
+            name         TEXT    NOT NULL,
+            host         TEXT    NOT NULL,
+            pid          INTEGER NOT NULL,
+            queues       TEXT    NOT NULL,
+            concurrency  INTEGER NOT NULL CHECK (concurrency >= 0),
+            started_at   INTEGER NOT NULL,
+            state        TEXT    NOT NULL CHECK (state IN ('active','draining','stopped','dead')),
+            active_jobs  INTEGER NOT NULL DEFAULT 0,
+            memory_bytes INTEGER NOT NULL DEFAULT 0,
+            heartbeat_at INTEGER NOT NULL
+        );
+        CREATE INDEX workers_name ON workers (name, host);
+        CREATE INDEX workers_heartbeat ON workers (heartbeat_at);
+
+        CREATE TABLE queues (
+            name       TEXT    PRIMARY KEY,
+            paused     INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+            updated_at INTEGER NOT NULL
+        );
+        """,
+    ];
+
+    internal static int CurrentVersion => Migrations.Length;
+
+    /// <summary>Brings the file to <see cref="CurrentVersion"/>; refuses a file written by a newer Bulwark.</summary>
+    internal static void Migrate(SqliteConnection connection, string path)
+    {
+        var version = ReadVersion(connection);
+        ThrowIfNewer(version, path);
+        while (version < CurrentVersion)
+        {
+            // BEGIN IMMEDIATE takes the write lock first, so two processes opening a fresh file migrate it once.
+            Execute(connection, "BEGIN IMMEDIATE");
+            try
+            {
+                version = ReadVersion(connection);
+                ThrowIfNewer(version, path);
+                if (version < CurrentVersion)
+                {
+                    Execute(connection, Migrations[version]);
+                    Execute(connection, $"PRAGMA user_version = {version + 1}");
+                }
+
+                Execute(connection, "COMMIT");
+            }
+            catch
+            {
+                Execute(connection, "ROLLBACK");
+                throw;
+            }
+
+            version = ReadVersion(connection);
+        }
+    }
+
+    internal static int ReadVersion(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version";
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void ThrowIfNewer(int version, string path)
+    {
+        if (version > CurrentVersion)
+        {
+            throw new InvalidOperationException(
+                $"The job store '{path}' has schema version {version}, but this Bulwark knows versions up to {CurrentVersion}. " +
+                "It was written by a newer Bulwark: upgrade this process (or restore a backup made by this version). The file was not changed.");
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

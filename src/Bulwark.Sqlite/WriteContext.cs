@@ -1,0 +1,15 @@
+using Microsoft.Data.Sqlite;
+
+namespace Bulwark.Sqlite;
+
+/// <summary>What a write operation sees: the writer's connection inside the open transaction, and the store's now.</summary>
+internal sealed class WriteContext(SqliteConnection connection, long now, GroupCommitWriter writer)
+{
+    internal SqliteConnection Connection { get; } = connection;
+
+    /// <summary>The store clock at the start of the batch, in unix milliseconds.</summary>
+    internal long Now { get; } = now;
+
+    /// <summary>A cached prepared command with no parameters.</summary>
+    internal SqliteCommand Command(string sql) => writer.Command(sql);
+}
