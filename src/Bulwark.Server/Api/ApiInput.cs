@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text.Json;
+using Bulwark.Jobs;
+
+namespace Bulwark.Server.Api;
+
+/// <summary>Parses route and query values by hand, so that every bad value gets a problem+json answer that says what to write.</summary>
+internal static class ApiInput
+{
+    public static long JobId(string text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
+            ? id
+            : throw ApiProblemException.BadRequest($"'{Shorten(text)}' is not a job id; ids are positive whole numbers such as 42.");
+
+    public static string Queue(string text)
+    {
+        JobValidator.ValidateQueue(text);
+        return text;
+    }
+
+    public static JobState? State(string? text) => string.IsNullOrEmpty(text) ? null : JobStates.Parse(text);
+
+    public static int Limit(string? text, int fallback, int max)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return fallback;
+        }
+
+        return int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= max
+            ? n
+            : throw ApiProblemException.BadRequest($"limit={Shorten(text)} is not a page size; give a whole number from 1 to {max}.");
+    }
+
+    public static long? Cursor(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
+            ? id
+            : throw ApiProblemException.BadRequest($"cursor={Shorten(text)} is not a cursor; pass the next_cursor value of the previous page unchanged.");
+    }
+
+    /// <summary>Reads a JSON body of at most <paramref name="maxBytes"/>: 413 when larger, 415 when not JSON, 400 when malformed.</summary>
+    public static async Task<JsonDocument> JsonBodyAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (request.ContentType is { Length: > 0 } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                $"The body is {type}; send JSON with Content-Type: application/json.");
+        }
+
+        if (request.ContentLength > maxBytes)
+        {
+            throw TooLarge(maxBytes);
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                throw TooLarge(maxBytes);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            throw ApiProblemException.BadRequest("The body is empty; send a job as JSON, for example {\"queue\":\"default\",\"type\":\"demo.noop\",\"payload\":{}}.");
+        }
+
+        try
+        {
+            return JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException ex)
+        {
+            throw ApiProblemException.BadRequest($"The body is not valid JSON ({ex.Message}); send a job as JSON, for example {{\"queue\":\"default\",\"type\":\"demo.noop\",\"payload\":{{}}}}.");
+        }
+    }
+
+    private static ApiProblemException TooLarge(long maxBytes) =>
+        new(StatusCodes.Status413PayloadTooLarge, "Payload too large",
+            $"The request body is over the limit of {maxBytes.ToString("N0", CultureInfo.InvariantCulture)} bytes; nothing was stored. Send fewer jobs per request, or store large data elsewhere and pass a reference.");
+
+    private static string Shorten(string s) => s.Length <= 40 ? s : string.Concat(s.AsSpan(0, 37), "...");
+}

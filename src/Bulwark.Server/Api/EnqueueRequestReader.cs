@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Text.Json;
+using Bulwark.Client;
+using Bulwark.Jobs;
+
+namespace Bulwark.Server.Api;
+
+/// <summary>
+/// Reads the body of <c>POST /jobs</c> (one job, or <c>{"jobs":[…]}</c>) into validated <see cref="NewJob"/>s, through
+/// <see cref="JobClient.Build"/> so the rules are the library's. Each refusal names the field and, in a batch, the entry.
+/// </summary>
+internal static class EnqueueRequestReader
+{
+    private static readonly string[] Fields =
+        ["queue", "type", "payload", "priority", "delay", "run_at", "max_attempts", "timeout", "backoff", "key", "depends_on", "expires_at", "lifetime", "trace_parent"];
+
+    public static IReadOnlyList<NewJob> Read(JsonElement body, JobClient client, string? traceParent)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiProblemException.BadRequest($"The body must be a JSON object (one job, or {{\"jobs\": [...]}} for many), not {Describe(body.ValueKind)}.");
+        }
+
+        if (body.TryGetProperty("jobs", out var list))
+        {
+            if (body.EnumerateObject().Count() != 1)
+            {
+                throw ApiProblemException.BadRequest("A batch body holds only \"jobs\": put every other field inside each job.");
+            }
+
+            if (list.ValueKind != JsonValueKind.Array)
+            {
+                throw ApiProblemException.BadRequest($"\"jobs\" must be an array of job objects, not {Describe(list.ValueKind)}.");
+            }
+
+            var jobs = new List<NewJob>();
+            var index = 0;
+            foreach (var item in list.EnumerateArray())
+            {
+                jobs.Add(ReadOne(item, client, traceParent, $"jobs[{index}]: "));
+                index++;
+            }
+
+            if (jobs.Count == 0)
+            {
+                throw ApiProblemException.BadRequest("\"jobs\" is empty; give at least one job.");
+            }
+
+            return jobs;
+        }
+
+        return [ReadOne(body, client, traceParent, "")];
+    }
+
+    private static NewJob ReadOne(JsonElement job, JobClient client, string? traceParent, string where)
+    {
+        if (job.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiProblemException.BadRequest($"{where}a job must be a JSON object, not {Describe(job.ValueKind)}.");
+        }
+
+        foreach (var property in job.EnumerateObject())
+        {
+            if (!Fields.Contains(property.Name, StringComparer.Ordinal))
+            {
+                throw ApiProblemException.BadRequest($"{where}unknown field \"{Shorten(property.Name)}\"; the fields of a job are: {string.Join(", ", Fields)}.");
+            }
+        }
+
+        try
+        {
+            var queue = String(job, "queue", where) ?? "default";
+            var type = String(job, "type", where)
+                ?? throw ApiProblemException.BadRequest($"{where}\"type\" is missing; give the handler name, such as \"email.send\" or \"demo.noop\".");
+            var payload = job.TryGetProperty("payload", out var p) ? p.GetRawText() : "null";
+            var delay = Duration(job, "delay", where);
+            var runAt = Moment(job, "run_at", where);
+            if (delay is not null && runAt is not null)
+            {
+                throw ApiProblemException.BadRequest($"{where}give either \"delay\" or \"run_at\", not both.");
+            }
+
+            var expiresAt = Moment(job, "expires_at", where);
+            var lifetime = Duration(job, "lifetime", where);
+            if (expiresAt is not null && lifetime is not null)
+            {
+                throw ApiProblemException.BadRequest($"{where}give either \"expires_at\" or \"lifetime\", not both.");
+            }
+
+            var priority = Int(job, "priority", where);
+            var maxAttempts = Int(job, "max_attempts", where);
+            var timeout = Duration(job, "timeout", where);
+            var backoffText = String(job, "backoff", where);
+            var backoff = backoffText is null ? null : BackoffPolicy.Parse(backoffText);
+            var key = String(job, "key", where);
+            var dependsOn = Ids(job, "depends_on", where);
+            var trace = String(job, "trace_parent", where) ?? traceParent;
+
+            var built = client.Build(queue, type, payload, o =>
+            {
+                if (priority is { } pr) { o.Priority(pr); }
+                if (delay is { } d) { o.Delay(d); }
+                if (runAt is { } r) { o.RunAt(r); }
+                if (maxAttempts is { } m) { o.MaxAttempts(m); }
+                if (timeout is { } t) { o.Timeout(t); }
+                if (backoff is not null) { o.Backoff(backoff); }
+                if (key is not null) { o.Key(key); }
+                if (dependsOn.Length > 0) { o.DependsOn(dependsOn); }
+                if (expiresAt is { } e) { o.ExpiresAt(e); }
+                if (lifetime is { } l) { o.Lifetime(l); }
+            });
+            return trace is null ? built : JobValidator.Validate(built with { TraceParent = trace });
+        }
+        catch (JobValidationException ex) when (where.Length > 0)
+        {
+            throw new JobValidationException(ex.Field, where + ex.Reason, ex.Kind);
+        }
+    }
+
+    private static string? String(JsonElement job, string name, string where)
+    {
+        if (!job.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : throw ApiProblemException.BadRequest($"{where}\"{name}\" must be a string, not {Describe(value.ValueKind)}.");
+    }
+
+    private static int? Int(JsonElement job, string name, string where)
+    {
+        if (!job.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n)
+            ? n
+            : throw ApiProblemException.BadRequest($"{where}\"{name}\" must be a whole number between {int.MinValue} and {int.MaxValue}, not {Show(value)}.");
+    }
+
+    private static TimeSpan? Duration(JsonElement job, string name, string where)
+    {
+        if (!job.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var seconds) && seconds >= 0 && seconds < TimeSpan.MaxValue.TotalSeconds)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        if (value.ValueKind == JsonValueKind.String && DurationText.TryParse(value.GetString(), out var parsed))
+        {
+            return parsed;
+        }
+
+        throw ApiProblemException.BadRequest($"{where}\"{name}\" must be a duration such as \"250ms\", \"5s\", \"30m\", \"2h\" or \"1h30m\" (or a number of seconds), not {Show(value)}.");
+    }
+
+    private static DateTimeOffset? Moment(JsonElement job, string name, string where)
+    {
+        if (!job.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.String
+            && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment))
+        {
+            return moment;
+        }
+
+        throw ApiProblemException.BadRequest($"{where}\"{name}\" must be an ISO 8601 time such as \"2026-01-31T09:00:00Z\", not {Show(value)}.");
+    }
+
+    private static long[] Ids(JsonElement job, string name, string where)
+    {
+        if (!job.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw ApiProblemException.BadRequest($"{where}\"{name}\" must be an array of job ids, such as [12, 15], not {Show(value)}.");
+        }
+
+        return value.EnumerateArray().Select(id => id.ValueKind == JsonValueKind.Number && id.TryGetInt64(out var n) && n > 0
+            ? n
+            : throw ApiProblemException.BadRequest($"{where}\"{name}\" holds {Show(id)}, which is not a job id; ids are positive whole numbers.")).ToArray();
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "an object",
+    };
+
+    private static string Show(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Object or JsonValueKind.Array => Describe(value.ValueKind),
+        _ => Shorten(value.GetRawText()),
+    };
+
+    private static string Shorten(string s) => s.Length <= 60 ? s : string.Concat(s.AsSpan(0, 57), "...");
+}

@@ -1,0 +1,113 @@
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Bulwark.Workers;
+
+namespace Bulwark.Server.Api;
+
+/// <summary>Answers "why is this job not running now?" from what the store and the breakers say.</summary>
+internal static class JobExplainer
+{
+    public static async Task<Explanation> ExplainAsync(JobSnapshot job, IJobQuery query, TimeProvider time, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var reasons = new List<Reason>();
+        switch (job.State)
+        {
+            case JobState.Running:
+                reasons.Add(new Reason("leased", $"Running: leased by worker {job.LeaseOwner} until {job.LeaseExpiresAt:O} (attempt {job.Attempt} of {job.MaxAttempts}).")
+                {
+                    Worker = job.LeaseOwner,
+                    Until = job.LeaseExpiresAt,
+                });
+                if (job.LeaseExpiresAt < now)
+                {
+                    reasons.Add(new Reason("lease_expired", "Its lease has expired: the worker stopped renewing it; the next maintenance pass reclaims it."));
+                }
+
+                if (job.CancelRequested)
+                {
+                    reasons.Add(new Reason("cancel_requested", "Cancellation was requested; its worker stops it at the next heartbeat."));
+                }
+
+                break;
+            case var terminal when terminal.IsTerminal():
+                reasons.Add(new Reason("finished", $"It finished as {job.State.ToName()}{(job.Reason is null ? "" : $": {job.Reason}")}. POST /jobs/{job.Id}/retry runs it again (failed, dead_letter and cancelled jobs)."));
+                break;
+            case JobState.Pending:
+                var waiting = new List<Dependency>();
+                foreach (var parent in job.DependsOn)
+                {
+                    var state = (await query.GetJobAsync(parent, cancellationToken))?.State;
+                    if (state != JobState.Completed)
+                    {
+                        waiting.Add(new Dependency(parent, state?.ToName() ?? "missing"));
+                    }
+                }
+
+                reasons.Add(new Reason("waiting_on_dependencies", $"Waiting for {waiting.Count} job(s) to complete first: {string.Join(", ", waiting.Select(d => $"{d.Id} ({d.State})"))}.")
+                {
+                    Dependencies = waiting,
+                });
+                break;
+            case JobState.Scheduled when job.RunAt > now:
+                reasons.Add(new Reason("scheduled", $"Scheduled: it may start at {job.RunAt:O}, in {DurationText.Format(TimeSpan.FromSeconds(Math.Ceiling((job.RunAt - now).TotalSeconds)))}{(job.Attempt > 0 ? $" (retry after attempt {job.Attempt})" : "")}.")
+                {
+                    Until = job.RunAt,
+                });
+                break;
+        }
+
+        if (!job.State.IsTerminal() && job.State != JobState.Running)
+        {
+            var queue = (await query.GetQueuesAsync(cancellationToken)).FirstOrDefault(q => q.Queue == job.Queue);
+            if (queue?.Paused == true)
+            {
+                reasons.Add(new Reason("queue_paused", $"Queue '{job.Queue}' is paused; POST /queues/{job.Queue}/resume lets workers take its jobs again."));
+            }
+
+            if (services.GetService(typeof(ICircuitBreakers)) is ICircuitBreakers breakers && breakers.GetState(job.Type) != CircuitState.Closed)
+            {
+                reasons.Add(new Reason("circuit_open", $"The circuit breaker of type '{job.Type}' is {breakers.GetState(job.Type).ToString().ToLowerInvariant()}: its jobs are not leased. POST /circuit-breakers/{job.Type}/close closes it by hand."));
+            }
+
+            if (services.GetService(typeof(StorageCircuit)) is StorageCircuit storage && storage.State != StorageCircuitState.Closed)
+            {
+                reasons.Add(new Reason("storage_circuit_open", $"The storage circuit is {storage.State.ToString().ToLowerInvariant()} after repeated store errors: leasing is paused until a probe succeeds."));
+            }
+
+            var workers = await query.ListWorkersAsync(cancellationToken);
+            var serving = workers.Count(w => w.State == WorkerState.Active && w.Registration.Queues.Contains(job.Queue, StringComparer.Ordinal));
+            if (serving == 0)
+            {
+                reasons.Add(new Reason("no_worker", $"No active worker serves queue '{job.Queue}'; start one (bulwark worker --queues {job.Queue})."));
+            }
+
+            if (job.State is JobState.Ready or JobState.Scheduled && reasons.Count == 0)
+            {
+                reasons.Add(new Reason("waiting_for_worker", $"It is ready; {serving} worker(s) serve queue '{job.Queue}' and will take it when a slot is free (higher priority and older jobs first)."));
+            }
+        }
+
+        if (job.ExpiresAt is { } expires && !job.State.IsTerminal())
+        {
+            reasons.Add(new Reason("expires", $"If it has not completed by {expires:O} it goes to dead letter.") { Until = expires });
+        }
+
+        var runnable = job.State is JobState.Ready or JobState.Scheduled && job.RunAt <= now
+            && reasons.All(r => r.Code is "waiting_for_worker" or "expires");
+        return new Explanation(job.Id, job.State.ToName(), runnable, reasons.Count > 0 ? reasons[0].Detail : "", reasons);
+    }
+
+    internal sealed record Explanation(long Id, string State, bool Runnable, string Summary, IReadOnlyList<Reason> Reasons);
+
+    internal sealed record Reason(string Code, string Detail)
+    {
+        public string? Worker { get; init; }
+
+        public DateTimeOffset? Until { get; init; }
+
+        public IReadOnlyList<Dependency>? Dependencies { get; init; }
+    }
+
+    internal sealed record Dependency(long Id, string State);
+}

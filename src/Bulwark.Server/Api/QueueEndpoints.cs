@@ -1,0 +1,78 @@
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Bulwark.Server.Api;
+
+/// <summary><c>/queues</c>: counts, pause and resume, dead-letter retry, cleaning.</summary>
+internal static class QueueEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        api.MapGet("/queues", ListAsync).WithSummary("Every queue with counts per state, depth and limits.");
+        api.MapGet("/queues/{queue}", GetAsync).WithSummary("One queue.");
+        api.MapPost("/queues/{queue}/pause", (string queue, IJobStore store, CancellationToken ct) => SetPausedAsync(queue, true, store, ct)).WithSummary("Stop workers taking the queue's jobs.");
+        api.MapPost("/queues/{queue}/resume", (string queue, IJobStore store, CancellationToken ct) => SetPausedAsync(queue, false, store, ct)).WithSummary("Let workers take the queue's jobs again.");
+        api.MapPost("/queues/{queue}/dead-letter/retry", RetryDeadLettersAsync).WithSummary("Move every dead letter of the queue back to ready.");
+        api.MapDelete("/queues/{queue}/jobs", DeleteAsync).WithSummary("Delete the queue's jobs in a state (not running) older than olderThan (e.g. 7d).");
+    }
+
+    private static async Task<IResult> ListAsync([FromServices] IJobQuery query, [FromServices] BulwarkServerOptions options, CancellationToken cancellationToken)
+    {
+        var queues = await query.GetQueuesAsync(cancellationToken);
+        return Results.Json(new { queues = queues.Select(q => QueueView.From(q, options)).ToArray() }, ApiJson.Options);
+    }
+
+    private static async Task<IResult> GetAsync(string queue, [FromServices] IJobQuery query, [FromServices] BulwarkServerOptions options, CancellationToken cancellationToken)
+    {
+        ApiInput.Queue(queue);
+        var stats = (await query.GetQueuesAsync(cancellationToken)).FirstOrDefault(q => q.Queue == queue)
+            ?? throw ApiProblemException.NotFound($"Queue '{queue}' has no jobs and was never paused, so it is not known. GET /queues lists the known queues.");
+        return Results.Json(QueueView.From(stats, options), ApiJson.Options);
+    }
+
+    private static async Task<IResult> SetPausedAsync(string queue, bool paused, IJobStore store, CancellationToken cancellationToken)
+    {
+        ApiInput.Queue(queue);
+        await store.SetQueuePausedAsync(queue, paused, cancellationToken);
+        return Results.Json(new { queue, paused }, ApiJson.Options);
+    }
+
+    private static async Task<IResult> RetryDeadLettersAsync(string queue, [FromServices] IJobStore store, [FromServices] Workers.JobSignal signal, CancellationToken cancellationToken)
+    {
+        ApiInput.Queue(queue);
+        var retried = await store.RetryDeadLettersAsync(queue, cancellationToken);
+        if (retried > 0)
+        {
+            signal.Notify(queue);
+        }
+
+        return Results.Json(new { queue, retried }, ApiJson.Options);
+    }
+
+    private static async Task<IResult> DeleteAsync(
+        HttpContext http, string queue, [FromQuery] string? state, [FromServices] IJobStore store, [FromServices] TimeProvider time, CancellationToken cancellationToken)
+    {
+        ApiInput.Queue(queue);
+        if (string.IsNullOrEmpty(state))
+        {
+            throw ApiProblemException.BadRequest("Say which jobs to delete: ?state=completed (or failed, dead_letter, cancelled, ...), and optionally &olderThan=7d.");
+        }
+
+        var jobState = JobStates.Parse(state);
+        if (jobState == JobState.Running)
+        {
+            throw ApiProblemException.BadRequest("Running jobs cannot be deleted; cancel them first (POST /jobs/{id}/cancel).");
+        }
+
+        var olderText = http.Request.Query["olderThan"].ToString() is { Length: > 0 } camel ? camel : http.Request.Query["older_than"].ToString();
+        var olderThan = TimeSpan.Zero;
+        if (olderText.Length > 0 && !DurationText.TryParse(olderText, out olderThan))
+        {
+            throw ApiProblemException.BadRequest($"olderThan={olderText} is not a duration; write it like 30m, 24h or 7d.");
+        }
+
+        var deleted = await store.DeleteJobsAsync(queue, jobState, time.GetUtcNow() - olderThan, cancellationToken);
+        return Results.Json(new { queue, state = jobState.ToName(), older_than = DurationText.Format(olderThan), deleted }, ApiJson.Options);
+    }
+}

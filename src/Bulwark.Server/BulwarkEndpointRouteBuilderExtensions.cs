@@ -1,0 +1,48 @@
+using Bulwark.Server.Api;
+using Bulwark.Server.Auth;
+using Bulwark.Server.Health;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Bulwark.Server;
+
+/// <summary><c>app.MapBulwarkApi("/api/v1"); app.MapBulwarkHealth(); app.MapBulwarkMetrics();</c></summary>
+public static class BulwarkEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the REST API (docs/api.md) under <paramref name="prefix"/>, with <c>X-API-Key</c> auth and problem+json errors,
+    /// and its OpenAPI document at <c>{prefix}/openapi.json</c>. Needs <c>AddBulwark</c> and <c>AddBulwarkServer</c>.
+    /// </summary>
+    public static RouteGroupBuilder MapBulwarkApi(this IEndpointRouteBuilder endpoints, string prefix = "/api/v1")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        prefix = "/" + prefix.Trim('/');
+        var api = endpoints.MapGroup(prefix);
+        api.AddEndpointFilter<ApiKeyFilter>();
+        api.AddEndpointFilter<ApiErrorFilter>();
+        JobEndpoints.Map(api);
+        QueueEndpoints.Map(api);
+        AdminEndpoints.Map(api);
+        var source = endpoints.ServiceProvider.GetRequiredService<EndpointDataSource>();
+        api.MapGet("/openapi.json", () => Results.Json(OpenApiDocument.Build(source, prefix))).WithSummary("This document.");
+        api.Map("/{**path}", (HttpContext http) => ApiProblems.Create(http, StatusCodes.Status404NotFound, "Not found",
+            $"{http.Request.Method} {http.Request.Path} is not part of the API; {prefix}/openapi.json lists every route."));
+        return api;
+    }
+
+    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c> (store answers, storage circuit closed, not draining) and <c>/health/detailed</c> (needs a key when keys are configured).</summary>
+    public static IEndpointRouteBuilder MapBulwarkHealth(this IEndpointRouteBuilder endpoints, string prefix = "/health")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        HealthEndpoints.Map(endpoints, "/" + prefix.Trim('/'));
+        return endpoints;
+    }
+
+    /// <summary>Maps the Prometheus scrape endpoint (every <c>bulwark_*</c> metric) at <paramref name="path"/>.</summary>
+    public static IEndpointRouteBuilder MapBulwarkMetrics(this IEndpointRouteBuilder endpoints, string path = "/metrics")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapPrometheusScrapingEndpoint(path);
+        return endpoints;
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Server;
+
+/// <summary>Every log event of the server, with fixed ids. None carries a key, payload or connection string.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "No API keys configured: listening on loopback only. Set Bulwark:Server:ReadKeys / AdminKeys to listen on other addresses.")]
+    public static partial void NoKeysLoopbackOnly(ILogger logger);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Critical, Message = "Refusing to listen on {Address}: no API keys are configured, so the API would be open to the network. Configure Bulwark:Server:AdminKeys (and ReadKeys), or bind to 127.0.0.1.")]
+    public static partial void RefusedNonLoopback(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Store operation {Operation} failed ({ErrorType}); answered 503.")]
+    public static partial void StoreFailed(ILogger logger, string operation, string errorType);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Queue {Queue} is full ({Depth} of hard limit {Limit}); enqueue refused with 429.")]
+    public static partial void QueueFull(ILogger logger, string queue, long depth, long limit);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Queue {Queue} depth {Depth} is above its warning depth {Warning}.")]
+    public static partial void QueueDeep(ILogger logger, string queue, long depth, long warning);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Queue depth sampling failed ({ErrorType}).")]
+    public static partial void SamplingFailed(ILogger logger, string errorType);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Storage circuit is {State}.")]
+    public static partial void StorageCircuitState(ILogger logger, string state);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Information, Message = "API key auth on: {ReadKeys} read key(s), {AdminKeys} admin key(s).")]
+    public static partial void KeysConfigured(ILogger logger, int readKeys, int adminKeys);
+}
