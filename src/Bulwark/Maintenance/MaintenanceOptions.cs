@@ -1,0 +1,47 @@
+using Bulwark.Jobs;
+using Bulwark.Storage;
+
+namespace Bulwark.Maintenance;
+
+/// <summary>How often maintenance runs and what it keeps.</summary>
+public sealed class MaintenanceOptions
+{
+    /// <summary>Time between passes. Default 1 s.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A worker silent this long is declared dead and its jobs reclaimed. Default 10 s.</summary>
+    public TimeSpan WorkerDeadAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long finished jobs are kept (DESIGN.md: completed 24 h, failed and dead letter 7 days).</summary>
+    public RetentionPolicy Retention { get; set; } = RetentionPolicy.Default;
+
+    /// <summary>Time between purges (a purge is heavier than the other steps). Default 1 min.</summary>
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Every problem with these options, each saying what to change.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Interval <= TimeSpan.Zero)
+        {
+            errors.Add($"The maintenance interval must be positive (got {DurationText.Format(Interval)}).");
+        }
+
+        if (WorkerDeadAfter < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add($"WorkerDeadAfter must be at least 100ms (got {DurationText.Format(WorkerDeadAfter)}); it should exceed the heartbeat interval several times.");
+        }
+
+        if (PurgeInterval <= TimeSpan.Zero)
+        {
+            errors.Add("The purge interval must be positive.");
+        }
+
+        if (Retention is null || Retention.BatchSize < 1)
+        {
+            errors.Add("The retention policy must be set with a batch size of at least 1.");
+        }
+
+        return errors;
+    }
+}

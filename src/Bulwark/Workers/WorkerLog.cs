@@ -1,0 +1,69 @@
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Workers;
+
+/// <summary>Every log event of the worker runtime, with fixed event ids (1000–1099).</summary>
+internal static partial class WorkerLog
+{
+    [LoggerMessage(1000, LogLevel.Information, "Worker {WorkerId} registered: name {Name}, queues {Queues}, concurrency {Concurrency}")]
+    public static partial void Registered(ILogger logger, string workerId, string name, string queues, int concurrency);
+
+    [LoggerMessage(1001, LogLevel.Information, "Recovery completed, {Count} jobs reclaimed")]
+    public static partial void RecoveryCompleted(ILogger logger, int count);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Job {JobId} ({Type}) attempt {Attempt} failed ({Category}) → {Outcome}: {Message}")]
+    public static partial void AttemptFailed(ILogger logger, Exception? exception, long jobId, string type, int attempt, FailureCategory category, OutcomeKind outcome, string message);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Lease {Token} lost (reclaimed or finished elsewhere); cancelling its handler")]
+    public static partial void LeaseLost(ILogger logger, LeaseToken token);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Outcome {Outcome} of job {JobId} refused ({Result}): another run owns it; counted as a duplicate execution")]
+    public static partial void OutcomeRefused(ILogger logger, long jobId, OutcomeKind outcome, FenceResult result);
+
+    [LoggerMessage(1005, LogLevel.Error, "Job {JobId} ({Type}) ignored its cancelled token for {Grace}; abandoned, recorded Timeout, slot freed")]
+    public static partial void Abandoned(ILogger logger, long jobId, string type, TimeSpan grace);
+
+    [LoggerMessage(1006, LogLevel.Warning, "Working set {MemoryBytes} bytes is above the soft limit {LimitBytes}; leasing paused")]
+    public static partial void MemoryOverLimit(ILogger logger, long memoryBytes, long limitBytes);
+
+    [LoggerMessage(1007, LogLevel.Information, "Working set {MemoryBytes} bytes is back under the soft limit; leasing resumed")]
+    public static partial void MemoryBackUnder(ILogger logger, long memoryBytes);
+
+    [LoggerMessage(1008, LogLevel.Warning, "Circuit for job type {Type} opened after {Failures} consecutive failures; not leasing it")]
+    public static partial void CircuitOpened(ILogger logger, string type, int failures);
+
+    [LoggerMessage(1009, LogLevel.Information, "Draining: stopped leasing; waiting up to {Timeout} for {Running} running jobs")]
+    public static partial void Draining(ILogger logger, TimeSpan timeout, int running);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Shutdown timeout reached: cancelled and released {Count} jobs (attempt not charged)")]
+    public static partial void Released(ILogger logger, int count);
+
+    [LoggerMessage(1011, LogLevel.Information, "Worker {WorkerId} deregistered; drain complete")]
+    public static partial void Deregistered(ILogger logger, string workerId);
+
+    [LoggerMessage(1012, LogLevel.Warning, "Leasing failed; retrying at the next poll")]
+    public static partial void LeaseFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1013, LogLevel.Warning, "Heartbeat failed; retrying at the next beat (leases expire unless a beat succeeds)")]
+    public static partial void HeartbeatFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1014, LogLevel.Warning, "Writing {Count} outcomes failed; they stay queued and are retried")]
+    public static partial void FinishFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(1015, LogLevel.Error, "{Count} abandoned handlers are still running (limit {Limit}); leasing stopped and the worker reports unready")]
+    public static partial void TooManyAbandoned(ILogger logger, int count, int limit);
+
+    [LoggerMessage(1016, LogLevel.Information, "Cancellation requested for job {JobId}; cancelling its handler")]
+    public static partial void CancelRequested(ILogger logger, long jobId);
+
+    [LoggerMessage(1017, LogLevel.Debug, "Job {JobId} ({Type}) completed in {Duration}")]
+    public static partial void Completed(ILogger logger, long jobId, string type, TimeSpan duration);
+
+    [LoggerMessage(1018, LogLevel.Error, "Deregistering worker {WorkerId} failed; maintenance declares it dead later")]
+    public static partial void DeregisterFailed(ILogger logger, Exception exception, string workerId);
+
+    [LoggerMessage(1019, LogLevel.Debug, "Leased {Count} jobs")]
+    public static partial void Leased(ILogger logger, int count);
+}

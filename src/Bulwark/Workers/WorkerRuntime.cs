@@ -1,0 +1,575 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Bulwark.Diagnostics;
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Workers;
+
+/// <summary>
+/// One worker: its slots, leases, heartbeat state and circuit breakers. The hosted service loops over its passes;
+/// health probes read its state (<see cref="IsReady"/>: store reachable, not draining, not jammed by abandoned handlers).
+/// Each job runs as a pipeline: lease → resolve handler → read payload → perform → normalise outcome → record.
+/// </summary>
+public sealed class WorkerRuntime : IDisposable
+{
+    private static readonly TimeSpan RecheckSlice = TimeSpan.FromMilliseconds(50);
+
+    private readonly IJobStore _store;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly HandlerRegistry _handlers;
+    private readonly WorkerOptions _options;
+    private readonly IReadOnlyList<string> _queues;
+    private readonly TimeProvider _time;
+    private readonly BulwarkMetrics _metrics;
+    private readonly JsonSerializerOptions _json;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly Func<long> _workingSet;
+    private readonly OutcomePolicy _policy;
+    private readonly CircuitBreakers _circuits;
+    private readonly ActivitySource _activities = new(Telemetry.ActivitySourceName);
+    private readonly ConcurrentDictionary<LeaseToken, RunningJob> _running = new();
+    private readonly ConcurrentDictionary<LeaseToken, RunningJob> _abandoned = new();
+    private readonly CancellationTokenSource _hardStop = new();
+    private readonly JobSignal _slotFreed = new();
+    private volatile bool _draining;
+    private volatile bool _memoryPaused;
+    private volatile bool _storeReachable = true;
+    private volatile bool _registered;
+    private volatile bool _jammed;
+    private long _heartbeats;
+    private DateTimeOffset _startedAt;
+
+    internal WorkerRuntime(
+        IJobStore store,
+        IServiceScopeFactory scopes,
+        HandlerRegistry handlers,
+        WorkerOptions options,
+        TimeProvider time,
+        BulwarkMetrics metrics,
+        JsonSerializerOptions json,
+        ILoggerFactory loggers,
+        Func<long>? workingSet = null,
+        Func<double>? random = null)
+    {
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new WorkerOptionsException("The worker options are not usable:" + Environment.NewLine + " - " + string.Join(Environment.NewLine + " - ", problems)) { Problems = problems };
+        }
+
+        _store = store;
+        _scopes = scopes;
+        _handlers = handlers;
+        _options = options;
+        _queues = options.EffectiveQueues;
+        _time = time;
+        _metrics = metrics;
+        _json = json;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("Bulwark.Worker");
+        _workingSet = workingSet ?? (() => Environment.WorkingSet);
+        _policy = new OutcomePolicy(options.RetrySystemErrors, random ?? Random.Shared.NextDouble);
+        _circuits = new CircuitBreakers(options.CircuitBreakerThreshold, options.CircuitBreakerResetTime, time, metrics);
+        Completer = new OutcomeCompleter(store, options.CompleterBatchSize, metrics, _logger);
+        Name = options.Name;
+        Id = $"{options.Name}-{Guid.NewGuid():N}"[..(options.Name.Length + 9)];
+    }
+
+    /// <summary>Unique per process start: the lease owner.</summary>
+    public string Id { get; }
+
+    /// <summary>The stable name chosen by the operator.</summary>
+    public string Name { get; }
+
+    /// <summary>True once shutdown began: no more leasing.</summary>
+    public bool IsDraining => _draining;
+
+    /// <summary>True when the last store call succeeded.</summary>
+    public bool IsStoreReachable => _storeReachable;
+
+    /// <summary>True while working set is above the soft limit (leasing paused).</summary>
+    public bool IsOverMemoryLimit => _memoryPaused;
+
+    /// <summary>Ready to take work: registered, store reachable, not draining, not jammed by abandoned handlers.</summary>
+    public bool IsReady => _registered && _storeReachable && !_draining && !_jammed;
+
+    /// <summary>Jobs holding a slot now.</summary>
+    public int ActiveJobs => _running.Count;
+
+    /// <summary>Handlers abandoned after ignoring their token, still running.</summary>
+    public int AbandonedJobs => _abandoned.Count;
+
+    /// <summary>Heartbeats that reached the store.</summary>
+    public long Heartbeats => Interlocked.Read(ref _heartbeats);
+
+    /// <summary>The per-type circuit breakers.</summary>
+    public ICircuitBreakers Circuits => _circuits;
+
+    internal OutcomeCompleter Completer { get; }
+
+    internal WorkerOptions Options => _options;
+
+    internal int FreeSlots => Math.Max(0, _options.Concurrency - _running.Count);
+
+    /// <summary>Registers with the store (recovering a predecessor of the same name) and logs what was reclaimed.</summary>
+    internal async Task<ReclaimResult> RegisterAsync(CancellationToken cancellationToken)
+    {
+        _startedAt = _time.GetUtcNow();
+        var reclaimed = await _store.RegisterWorkerAsync(Registration(_workingSet()), cancellationToken);
+        _registered = true;
+        _metrics.RecoveryReclaimed(reclaimed.Total);
+        WorkerLog.Registered(_logger, Id, Name, string.Join(',', _queues), _options.Concurrency);
+        WorkerLog.RecoveryCompleted(_logger, reclaimed.Total);
+        return reclaimed;
+    }
+
+    /// <summary>
+    /// One leasing pass: supervise running jobs (timeouts, abandonment), check memory and the abandoned bound, then lease
+    /// up to the free slots and start them. Returns how many jobs were leased.
+    /// </summary>
+    internal async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
+    {
+        Supervise();
+        var memory = _workingSet();
+        _metrics.SetWorker(Name, _running.Count, _options.Concurrency, memory);
+        if (_draining || _hardStop.IsCancellationRequested || !MemoryAllowsLeasing(memory) || Jammed())
+        {
+            return 0;
+        }
+
+        var free = FreeSlots;
+        if (free <= 0)
+        {
+            return 0;
+        }
+
+        var leased = new List<(LeasedJob Job, bool Trial)>();
+        try
+        {
+            var awaiting = _circuits.AwaitingTrial();
+            if (awaiting.Count > 0)
+            {
+                // One job at a time while a half-open type waits for its trial, so at most one of its jobs runs.
+                var excludedForTrial = _circuits.Excluded().Except(awaiting, StringComparer.Ordinal).ToArray();
+                foreach (var job in await _store.LeaseAsync(new LeaseRequest(Id, _queues, 1, _options.LeaseDuration) { ExcludedTypes = excludedForTrial }, cancellationToken))
+                {
+                    leased.Add((job, _circuits.TryStartTrial(job.Type)));
+                }
+
+                free -= leased.Count;
+            }
+
+            if (free > 0)
+            {
+                var request = new LeaseRequest(Id, _queues, free, _options.LeaseDuration) { ExcludedTypes = _circuits.Excluded() };
+                foreach (var job in await _store.LeaseAsync(request, cancellationToken))
+                {
+                    leased.Add((job, false));
+                }
+            }
+
+            _storeReachable = true;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            _storeReachable = false;
+            _metrics.PersistenceError("lease");
+            WorkerLog.LeaseFailed(_logger, ex);
+        }
+
+        foreach (var (job, trial) in leased)
+        {
+            Dispatch(job, trial);
+        }
+
+        if (leased.Count > 0)
+        {
+            WorkerLog.Leased(_logger, leased.Count);
+        }
+
+        return leased.Count;
+    }
+
+    /// <summary>One heartbeat: renews the registration and every held lease; cancels handlers whose lease was lost or whose job a user cancelled.</summary>
+    internal async Task<HeartbeatResult?> HeartbeatOnceAsync(CancellationToken cancellationToken = default)
+    {
+        var held = _running.Where(kv => kv.Value.Reason != CancelReason.LeaseLost).Select(kv => kv.Key).ToArray();
+        var memory = _workingSet();
+        HeartbeatResult result;
+        try
+        {
+            result = await _store.HeartbeatAsync(new WorkerHeartbeat(Registration(memory), held, _options.LeaseDuration), cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            _storeReachable = false;
+            _metrics.PersistenceError("heartbeat");
+            WorkerLog.HeartbeatFailed(_logger, ex);
+            return null;
+        }
+
+        _storeReachable = true;
+        Interlocked.Increment(ref _heartbeats);
+        _metrics.SetWorker(Name, _running.Count, _options.Concurrency, memory);
+        foreach (var token in result.Lost)
+        {
+            if (_running.TryGetValue(token, out var run))
+            {
+                _metrics.LeaseLost();
+                WorkerLog.LeaseLost(_logger, token);
+                run.Cancel(CancelReason.LeaseLost);
+            }
+        }
+
+        foreach (var token in result.CancelRequested)
+        {
+            if (_running.TryGetValue(token, out var run) && run.Reason == CancelReason.None)
+            {
+                WorkerLog.CancelRequested(_logger, token.JobId);
+                run.Cancel(CancelReason.CancelRequested);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Stops leasing; heartbeats now report Draining.</summary>
+    internal void BeginDrain() => _draining = true;
+
+    /// <summary>
+    /// Graceful drain: waits for running jobs up to the shutdown timeout (or until <paramref name="hostStopping"/> fires),
+    /// then cancels the rest and releases them (category Shutdown, attempt refunded), and writes every outcome.
+    /// Returns how many jobs were released.
+    /// </summary>
+    internal async Task<int> DrainAsync(CancellationToken hostStopping)
+    {
+        BeginDrain();
+        WorkerLog.Draining(_logger, _options.ShutdownTimeout, _running.Count);
+        await WaitUntilAsync(() => _running.IsEmpty, _options.ShutdownTimeout, hostStopping);
+        var released = 0;
+        if (!_running.IsEmpty)
+        {
+            foreach (var run in _running.Values)
+            {
+                run.Cancel(CancelReason.Shutdown);
+                released++;
+            }
+
+            await WaitUntilAsync(() => _running.Values.All(r => r.IsSettled), _options.AbandonGracePeriod, CancellationToken.None);
+            foreach (var run in _running.Values)
+            {
+                if (run.TrySettle())
+                {
+                    // The handler ignored its token: give the job back anyway; the handler's late result is discarded.
+                    _abandoned[run.Job.Token] = run;
+                    _ = RecordAsync(run, JobOutcome.Release(run.Job.Token, ErrorFor(run, FailureCategory.Shutdown, "Worker shut down before the job finished; released without charging the attempt.", null)), _time.GetElapsedTime(run.StartedTimestamp));
+                }
+            }
+
+            WorkerLog.Released(_logger, released);
+        }
+
+        await WaitUntilAsync(() => _running.IsEmpty, TimeSpan.FromSeconds(10), CancellationToken.None, realTime: true);
+        await Completer.FlushAsync(3, CancellationToken.None);
+        return released;
+    }
+
+    /// <summary>Deregisters (state Stopped). Failure is logged: maintenance declares the worker dead later.</summary>
+    internal async Task DeregisterAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _store.DeregisterWorkerAsync(Id, cancellationToken);
+            WorkerLog.Deregistered(_logger, Id);
+        }
+        catch (Exception ex)
+        {
+            WorkerLog.DeregisterFailed(_logger, ex, Id);
+        }
+
+        _metrics.RemoveWorker(Name);
+    }
+
+    /// <summary>Cancels every handler at once (hard shutdown).</summary>
+    internal void HardStop() => _hardStop.Cancel();
+
+    /// <summary>Waits for an in-process enqueue, a freed slot, or the poll interval.</summary>
+    internal Task WaitForWorkAsync(JobSignal signal, CancellationToken cancellationToken) =>
+        Task.WhenAny(signal.WaitAsync(_options.PollInterval, _time, cancellationToken), _slotFreed.WaitAsync(_options.PollInterval, _time, cancellationToken));
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _hardStop.Cancel();
+        _hardStop.Dispose();
+        _activities.Dispose();
+    }
+
+    private void Dispatch(LeasedJob job, bool trial)
+    {
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token);
+        var run = new RunningJob(job, cancellation, _time.GetTimestamp(), _time.GetUtcNow(), trial);
+        _running[job.Token] = run;
+        _metrics.JobWaited(job.Queue, run.StartedAt - job.RunAt);
+        // Task.Run: a handler that blocks or spins before its first await must not hold up the leasing loop.
+        run.Execution = Task.Run(() => ExecuteAsync(run));
+    }
+
+    private async Task ExecuteAsync(RunningJob run)
+    {
+        var job = run.Job;
+        ActivityContext.TryParse(job.TraceParent, null, out var parent);
+        using var activity = _activities.StartActivity($"{job.Type} process", ActivityKind.Consumer, parent);
+        activity?.SetTag("bulwark.job.id", job.Id);
+        activity?.SetTag("bulwark.job.type", job.Type);
+        activity?.SetTag("bulwark.queue", job.Queue);
+        activity?.SetTag("bulwark.job.attempt", job.Attempt);
+
+        string? result = null;
+        Exception? failure = null;
+        try
+        {
+            result = await PerformAsync(run);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        if (!run.TrySettle())
+        {
+            // Abandoned (or released by the drain) while it ran: its outcome was already recorded.
+            _abandoned.TryRemove(job.Token, out _);
+            _slotFreed.Notify(job.Queue);
+            run.Dispose();
+            return;
+        }
+
+        var duration = _time.GetElapsedTime(run.StartedTimestamp);
+        JobOutcome outcome;
+        if (failure is null)
+        {
+            outcome = JobOutcome.Complete(job.Token, result);
+        }
+        else
+        {
+            var category = CategoryFor(run.Reason) ?? FailureClassifier.Classify(failure);
+            var message = run.Reason switch
+            {
+                CancelReason.Timeout => $"Execution timeout of {DurationText.Format(job.Timeout)} passed: {failure.Message}",
+                CancelReason.Shutdown => $"Worker shut down while the job ran; released without charging the attempt: {failure.Message}",
+                CancelReason.CancelRequested => "Cancelled on request while running.",
+                CancelReason.LeaseLost => $"Lease lost while running: {failure.Message}",
+                _ => failure.Message,
+            };
+            outcome = _policy.Decide(job, ErrorFor(run, category, message, failure));
+            activity?.SetStatus(ActivityStatusCode.Error, message);
+        }
+
+        activity?.SetTag("bulwark.job.outcome", outcome.Kind.ToString());
+        await RecordAsync(run, outcome, duration, failure);
+    }
+
+    private async Task<string?> PerformAsync(RunningJob run)
+    {
+        var job = run.Job;
+        if (!_handlers.TryGet(job.Type, out var handler))
+        {
+            throw new PermanentJobException($"No handler is registered for job type '{job.Type}' on worker '{Name}'; register one with AddHandler(\"{job.Type}\", …) or stop sending it to queue '{job.Queue}'.");
+        }
+
+        var payload = handler.Deserialize(job.Payload, _json);
+        await using var scope = _scopes.CreateAsyncScope();
+        var logger = _loggers.CreateLogger("Bulwark.Job");
+        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id, ["JobType"] = job.Type, ["Attempt"] = job.Attempt });
+        var context = new JobContext(job, Id, _store, _json, logger, run.Token, () => run.Cancel(CancelReason.LeaseLost));
+        var result = await handler.InvokeAsync(scope.ServiceProvider, payload, context);
+        return result is null ? null : JsonSerializer.Serialize(result, result.GetType(), _json);
+    }
+
+    private async Task RecordAsync(RunningJob run, JobOutcome outcome, TimeSpan duration, Exception? failure = null)
+    {
+        var job = run.Job;
+        FenceResult fence;
+        try
+        {
+            fence = await Completer.SubmitAsync(outcome);
+        }
+        finally
+        {
+            _running.TryRemove(job.Token, out _);
+            if (!_abandoned.ContainsKey(job.Token))
+            {
+                run.Dispose();
+            }
+
+            _slotFreed.Notify(job.Queue);
+        }
+
+        if (fence != FenceResult.Ok)
+        {
+            _metrics.DuplicateExecution();
+            WorkerLog.OutcomeRefused(_logger, job.Id, outcome.Kind, fence);
+            _circuits.RecordNeutral(job.Type);
+            return;
+        }
+
+        switch (outcome.Kind)
+        {
+            case OutcomeKind.Complete:
+                _metrics.JobCompleted(job.Queue, job.Type, duration);
+                _circuits.RecordSuccess(job.Type);
+                WorkerLog.Completed(_logger, job.Id, job.Type, duration);
+                return;
+            case OutcomeKind.Release:
+            case OutcomeKind.Cancelled:
+                _circuits.RecordNeutral(job.Type);
+                return;
+        }
+
+        var error = outcome.Error!;
+        _metrics.JobFailed(job.Queue, job.Type, error.Category, duration);
+        if (outcome.Kind == OutcomeKind.Retry)
+        {
+            _metrics.JobRetried(job.Queue, job.Type);
+        }
+        else if (outcome.Kind == OutcomeKind.DeadLetter)
+        {
+            _metrics.JobsDeadLettered(job.Queue, 1, "attempts_exhausted");
+        }
+
+        WorkerLog.AttemptFailed(_logger, failure, job.Id, job.Type, job.Attempt, error.Category, outcome.Kind, error.Message);
+        if (error.Category is FailureCategory.Temporary or FailureCategory.System or FailureCategory.Timeout)
+        {
+            if (_circuits.RecordFailure(job.Type))
+            {
+                WorkerLog.CircuitOpened(_logger, job.Type, _options.CircuitBreakerThreshold);
+            }
+        }
+        else
+        {
+            _circuits.RecordNeutral(job.Type);
+        }
+    }
+
+    /// <summary>Cancels jobs past their execution timeout and abandons handlers that ignore a cancelled token past the grace period.</summary>
+    private void Supervise()
+    {
+        foreach (var run in _running.Values)
+        {
+            if (run.IsSettled)
+            {
+                continue;
+            }
+
+            var elapsed = _time.GetElapsedTime(run.StartedTimestamp);
+            if (run.Reason == CancelReason.None && elapsed >= run.Job.Timeout)
+            {
+                run.Cancel(CancelReason.Timeout);
+                run.CancelledTimestamp = _time.GetTimestamp();
+            }
+
+            if (run.Reason is not (CancelReason.None or CancelReason.Shutdown) && !run.Execution.IsCompleted)
+            {
+                run.CancelledTimestamp ??= _time.GetTimestamp();
+                if (_time.GetElapsedTime(run.CancelledTimestamp.Value) >= _options.AbandonGracePeriod && run.TrySettle())
+                {
+                    _abandoned[run.Job.Token] = run;
+                    WorkerLog.Abandoned(_logger, run.Job.Id, run.Job.Type, _options.AbandonGracePeriod);
+                    var category = CategoryFor(run.Reason) ?? FailureCategory.Timeout;
+                    var error = ErrorFor(run, category, $"The handler ignored its cancelled token ({run.Reason}) for {DurationText.Format(_options.AbandonGracePeriod)} and was abandoned.", null);
+                    _ = RecordAsync(run, _policy.Decide(run.Job, error), elapsed);
+                }
+            }
+        }
+    }
+
+    private bool MemoryAllowsLeasing(long memory)
+    {
+        if (_options.MemoryLimitBytes is not { } limit)
+        {
+            return true;
+        }
+
+        if (memory > limit)
+        {
+            if (!_memoryPaused)
+            {
+                _memoryPaused = true;
+                WorkerLog.MemoryOverLimit(_logger, memory, limit);
+            }
+
+            return false;
+        }
+
+        if (_memoryPaused)
+        {
+            _memoryPaused = false;
+            WorkerLog.MemoryBackUnder(_logger, memory);
+        }
+
+        return true;
+    }
+
+    private bool Jammed()
+    {
+        var jammed = _abandoned.Count >= _options.MaxAbandonedHandlers;
+        if (jammed && !_jammed)
+        {
+            WorkerLog.TooManyAbandoned(_logger, _abandoned.Count, _options.MaxAbandonedHandlers);
+        }
+
+        _jammed = jammed;
+        return jammed;
+    }
+
+    private JobError ErrorFor(RunningJob run, FailureCategory category, string message, Exception? exception) =>
+        new(run.Job.Attempt, Id, run.StartedAt, _time.GetUtcNow(), category, message, exception?.ToString(), exception?.GetType().FullName);
+
+    private static FailureCategory? CategoryFor(CancelReason reason) => reason switch
+    {
+        CancelReason.Timeout => FailureCategory.Timeout,
+        CancelReason.Shutdown => FailureCategory.Shutdown,
+        CancelReason.CancelRequested => FailureCategory.Cancelled,
+        CancelReason.LeaseLost => FailureCategory.Crash,
+        _ => null,
+    };
+
+    private WorkerRegistration Registration(long memory) => new()
+    {
+        Id = Id,
+        Name = Name,
+        Host = Environment.MachineName,
+        ProcessId = Environment.ProcessId,
+        Queues = _queues,
+        Concurrency = _options.Concurrency,
+        StartedAt = _startedAt,
+        State = _draining ? WorkerState.Draining : WorkerState.Active,
+        ActiveJobs = _running.Count,
+        MemoryBytes = memory,
+    };
+
+    /// <summary>Waits until <paramref name="done"/> holds or <paramref name="timeout"/> passes (on the worker's clock, or the real one).</summary>
+    private async Task WaitUntilAsync(Func<bool> done, TimeSpan timeout, CancellationToken cancellationToken, bool realTime = false)
+    {
+        var clock = realTime ? TimeProvider.System : _time;
+        var start = clock.GetTimestamp();
+        while (!done() && clock.GetElapsedTime(start) < timeout && !cancellationToken.IsCancellationRequested)
+        {
+            // Outcomes are written here too, so a drain never waits on a completer loop that is not running.
+            await Completer.RunOnceAsync(CancellationToken.None);
+            if (done())
+            {
+                return;
+            }
+
+            // Re-check on a short real-time slice: the worker's clock may be a test's fake one.
+            await _slotFreed.WaitAsync(RecheckSlice, TimeProvider.System, cancellationToken);
+        }
+    }
+}
