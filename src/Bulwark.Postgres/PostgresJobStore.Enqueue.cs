@@ -1,0 +1,230 @@
+using System.Globalization;
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Bulwark.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    // The store re-validates (except the payload size, which the client enforces with its configured limit) so nothing refused is stored.
+    private const int StorePayloadLimit = int.MaxValue;
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<EnqueueResult>> EnqueueAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateBatch(jobs, StorePayloadLimit);
+        return WriteAsync((c, tx, ct) => EnqueueCoreAsync(c, tx, jobs, ct), cancellationToken);
+    }
+
+    /// <summary>
+    /// Enqueues inside the caller's own transaction (no group commit): the jobs exist if and only if the caller commits,
+    /// so a business change and its jobs commit together. Workers are notified at that commit.
+    /// </summary>
+    public async Task<IReadOnlyList<EnqueueResult>> EnqueueAsync(NpgsqlTransaction transaction, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var connection = transaction.Connection
+            ?? throw new ArgumentException("The transaction is already committed or rolled back; pass an open NpgsqlTransaction.", nameof(transaction));
+        JobValidator.ValidateBatch(jobs, StorePayloadLimit);
+        await EnsureOpenAsync(cancellationToken);
+        return await EnqueueCoreAsync(connection, transaction, jobs, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<EnqueueResult>> EnqueueCoreAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<NewJob> jobs, CancellationToken ct)
+    {
+        var external = jobs.SelectMany(j => j.DependsOn).Distinct().ToArray();
+        if (external.Length > 0)
+        {
+            await using var check = Command(c, tx, "SELECT id FROM {s}.jobs WHERE id = ANY(@ids)");
+            Add(check, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, external);
+            var found = new HashSet<long>();
+            await using (var reader = await check.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    found.Add(reader.GetInt64(0));
+                }
+            }
+
+            var missing = external.Where(id => !found.Contains(id)).ToArray();
+            if (missing.Length > 0)
+            {
+                throw new JobValidationException(
+                    "depends_on",
+                    $"depends_on names job(s) {string.Join(", ", missing.Select(id => id.ToString(CultureInfo.InvariantCulture)))} that do not exist; enqueue the parents first or remove them. Nothing was stored.",
+                    JobValidationKind.UnknownReference);
+            }
+        }
+
+        var results = new EnqueueResult[jobs.Count];
+        var pending = new List<long>();
+        var notify = new List<string>();
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            var deps = job.DependsOn.Concat(job.DependsOnBatchIndexes.Select(index => results[index].Id)).Distinct().ToArray();
+            results[i] = await InsertAsync(c, tx, job, deps, ct);
+            if (!results[i].Deduplicated)
+            {
+                if (deps.Length > 0)
+                {
+                    pending.Add(results[i].Id);
+                }
+                else
+                {
+                    notify.Add(job.Queue);
+                }
+            }
+        }
+
+        if (pending.Count > 0)
+        {
+            // Parents may already be finished: settle the new children now, in the same transaction.
+            await ResolveDependentsAsync(c, tx, parents: null, children: [.. pending], ct);
+        }
+
+        await NotifyAsync(c, tx, notify, ct);
+        return results;
+    }
+
+    private async Task<EnqueueResult> InsertAsync(NpgsqlConnection c, NpgsqlTransaction tx, NewJob job, long[] deps, CancellationToken ct)
+    {
+        const string Insert = $$"""
+            INSERT INTO {s}.jobs (queue, type, payload, priority, state, run_at, created_at, updated_at, max_attempts, timeout_ticks,
+                                   backoff, key, depends_on, expires_at, trace_parent)
+            VALUES (@queue, @type, @payload, @priority,
+                    CASE WHEN cardinality(@deps) > 0 THEN 'pending' WHEN coalesce(@run_at, @now) <= @now THEN 'ready' ELSE 'scheduled' END,
+                    coalesce(@run_at, @now), @now, @now, @max_attempts, @timeout, @backoff, @key, @deps, @expires_at, @trace_parent)
+            ON CONFLICT (key) WHERE key IS NOT NULL AND state IN {{LiveStates}} DO NOTHING
+            RETURNING id
+            """;
+
+        // A key conflict means a live job holds it; read that job. If it finished in between, the key is free: insert again.
+        for (var round = 0; ; round++)
+        {
+            await using (var insert = Command(c, tx, Insert))
+            {
+                Add(insert, "queue", NpgsqlDbType.Text, job.Queue);
+                Add(insert, "type", NpgsqlDbType.Text, job.Type);
+                Add(insert, "payload", NpgsqlDbType.Text, job.Payload);
+                Add(insert, "priority", NpgsqlDbType.Integer, job.Priority);
+                Add(insert, "run_at", NpgsqlDbType.TimestampTz, Utc(job.RunAt));
+                Add(insert, "max_attempts", NpgsqlDbType.Integer, job.MaxAttempts);
+                Add(insert, "timeout", NpgsqlDbType.Bigint, job.Timeout.Ticks);
+                Add(insert, "backoff", NpgsqlDbType.Text, job.Backoff.ToString());
+                Add(insert, "key", NpgsqlDbType.Text, job.Key);
+                Add(insert, "deps", NpgsqlDbType.Array | NpgsqlDbType.Bigint, deps);
+                Add(insert, "expires_at", NpgsqlDbType.TimestampTz, Utc(job.ExpiresAt));
+                Add(insert, "trace_parent", NpgsqlDbType.Text, job.TraceParent);
+                if (await insert.ExecuteScalarAsync(ct) is long id)
+                {
+                    return new EnqueueResult(id, false);
+                }
+            }
+
+            await using var existing = Command(c, tx, $"SELECT id FROM {{s}}.jobs WHERE key = @key AND state IN {LiveStates}");
+            Add(existing, "key", NpgsqlDbType.Text, job.Key);
+            if (await existing.ExecuteScalarAsync(ct) is long existingId)
+            {
+                return new EnqueueResult(existingId, true);
+            }
+
+            if (round >= 3)
+            {
+                throw new InvalidOperationException($"Could not store the job with key '{job.Key}': the key kept changing hands; retry the enqueue.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Settles pending jobs whose parents reached a terminal state (or, for new jobs, that may already be settled): any parent
+    /// ended otherwise than completed → dead letter (and onward to its own dependents); all parents completed → ready or
+    /// scheduled. A parent that no longer exists (purged after completing) counts as met.
+    /// </summary>
+    private async Task ResolveDependentsAsync(NpgsqlConnection c, NpgsqlTransaction tx, long[]? parents, long[]? children, CancellationToken ct)
+    {
+        const string Select = """
+            SELECT ch.id,
+                   (SELECT min(d.id) FROM unnest(ch.depends_on) AS d(id) JOIN {s}.jobs p ON p.id = d.id
+                     WHERE p.state IN ('failed','dead_letter','cancelled')) AS broken,
+                   (SELECT bool_and(coalesce(p.state, 'completed') = 'completed') FROM unnest(ch.depends_on) AS d(id) LEFT JOIN {s}.jobs p ON p.id = d.id) AS done
+            FROM {s}.jobs ch
+            WHERE ch.state = 'pending' AND (ch.depends_on && @parents OR ch.id = ANY(@children))
+            ORDER BY ch.id
+            FOR UPDATE OF ch
+            """;
+
+        while ((parents?.Length ?? 0) + (children?.Length ?? 0) > 0)
+        {
+            var broken = new List<(long Id, long Parent)>();
+            var ready = new List<long>();
+            await using (var select = Command(c, tx, Select))
+            {
+                Add(select, "parents", NpgsqlDbType.Array | NpgsqlDbType.Bigint, parents ?? []);
+                Add(select, "children", NpgsqlDbType.Array | NpgsqlDbType.Bigint, children ?? []);
+                await using var reader = await select.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    if (!reader.IsDBNull(1))
+                    {
+                        broken.Add((reader.GetInt64(0), reader.GetInt64(1)));
+                    }
+                    else if (!reader.IsDBNull(2) && reader.GetBoolean(2))
+                    {
+                        ready.Add(reader.GetInt64(0));
+                    }
+                }
+            }
+
+            if (ready.Count > 0)
+            {
+                await using var promote = Command(c, tx, """
+                    UPDATE {s}.jobs SET state = CASE WHEN run_at <= @now THEN 'ready' ELSE 'scheduled' END, updated_at = @now
+                    WHERE id = ANY(@ids) AND state = 'pending'
+                    RETURNING queue, state
+                    """);
+                Add(promote, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, ready.ToArray());
+                var queues = new List<string>();
+                await using (var reader = await promote.ExecuteReaderAsync(ct))
+                {
+                    while (await reader.ReadAsync(ct))
+                    {
+                        if (reader.GetString(1) == "ready")
+                        {
+                            queues.Add(reader.GetString(0));
+                        }
+                    }
+                }
+
+                await NotifyAsync(c, tx, queues, ct);
+            }
+
+            var deadLettered = new List<long>();
+            foreach (var (id, parent) in broken)
+            {
+                var message = string.Create(CultureInfo.InvariantCulture, $"Dependency {parent} can no longer complete.");
+                if (await DeadLetterPendingAsync(c, tx, id, message, ct))
+                {
+                    deadLettered.Add(id);
+                }
+            }
+
+            parents = [.. deadLettered];
+            children = null;
+        }
+    }
+
+    private async Task<bool> DeadLetterPendingAsync(NpgsqlConnection c, NpgsqlTransaction tx, long id, string message, CancellationToken ct)
+    {
+        await using var update = Command(c, tx, $$"""
+            UPDATE {s}.jobs SET state = 'dead_letter', reason = @message, finished_at = @now, updated_at = @now,
+                   errors = errors || {{JobRows.ErrorJson("attempt", "NULL", "NULL", FailureCategory.Dependency, "@message::text")}}
+            WHERE id = @id AND state = 'pending'
+            """);
+        Add(update, "id", NpgsqlDbType.Bigint, id);
+        Add(update, "message", NpgsqlDbType.Text, message);
+        return await update.ExecuteNonQueryAsync(ct) == 1;
+    }
+}

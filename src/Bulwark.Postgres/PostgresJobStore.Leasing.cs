@@ -1,0 +1,206 @@
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Bulwark.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    /// <summary>
+    /// One statement per queue: pick ready ids in lease order from the partial ready index with SKIP LOCKED (rows another
+    /// machine is claiming are passed over, never waited on), then charge the attempt, raise the epoch and set the lease,
+    /// judged by the store clock.
+    /// </summary>
+    internal static readonly string LeaseSql = $$"""
+        WITH picked AS (
+            SELECT id FROM {s}.jobs
+            WHERE state = 'ready' AND queue = @queue AND NOT (type = ANY(@excluded))
+              AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = @queue AND q.paused)
+            ORDER BY priority DESC, run_at, id
+            LIMIT @max
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE {s}.jobs j
+        SET state = 'running', attempt = j.attempt + 1, lease_epoch = j.lease_epoch + 1, lease_owner = @owner,
+            lease_expires_at = @now + @lease, started_at = @now, updated_at = @now
+        FROM picked
+        WHERE j.id = picked.id AND j.state = 'ready'
+        RETURNING {{JobRows.ColumnsOf("j")}}
+        """;
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<LeasedJob>> LeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrWhiteSpace(request.WorkerId))
+        {
+            throw new ArgumentException("A lease request needs the worker id that will own the leases.", nameof(request));
+        }
+
+        if (request.LeaseDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"The lease duration must be positive (got {request.LeaseDuration}).", nameof(request));
+        }
+
+        if (request.Max <= 0 || request.Queues.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<LeasedJob>>([]);
+        }
+
+        var queues = request.Queues.Distinct(StringComparer.Ordinal).ToArray();
+        var excluded = request.ExcludedTypes.ToArray();
+        return WriteAsync<IReadOnlyList<LeasedJob>>(async (c, tx, ct) =>
+        {
+            // Due scheduled jobs of these queues become ready in the same transaction, so a lease never waits for maintenance.
+            await using (var promote = Command(c, tx, "UPDATE {s}.jobs SET state = 'ready', updated_at = @now WHERE state = 'scheduled' AND run_at <= @now AND queue = ANY(@queues)"))
+            {
+                Add(promote, "queues", NpgsqlDbType.Array | NpgsqlDbType.Text, queues);
+                await promote.ExecuteNonQueryAsync(ct);
+            }
+
+            var leased = new List<LeasedJob>();
+            foreach (var queue in queues)
+            {
+                var remaining = request.Max - leased.Count;
+                if (remaining <= 0)
+                {
+                    break;
+                }
+
+                await using var lease = Command(c, tx, LeaseSql);
+                Add(lease, "queue", NpgsqlDbType.Text, queue);
+                Add(lease, "excluded", NpgsqlDbType.Array | NpgsqlDbType.Text, excluded);
+                Add(lease, "max", NpgsqlDbType.Integer, remaining);
+                Add(lease, "owner", NpgsqlDbType.Text, request.WorkerId);
+                Add(lease, "lease", NpgsqlDbType.Interval, request.LeaseDuration);
+                var jobs = await ReadJobsAsync(lease, ct);
+                leased.AddRange(jobs.OrderByDescending(j => j.Priority).ThenBy(j => j.RunAt).ThenBy(j => j.Id).Select(JobRows.ToLeased));
+            }
+
+            return leased;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<FenceResult>> FinishAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        foreach (var outcome in outcomes)
+        {
+            ArgumentNullException.ThrowIfNull(outcome);
+            if (outcome.Kind != OutcomeKind.Complete && outcome.Error is null)
+            {
+                throw new ArgumentException($"A {outcome.Kind} outcome for job {outcome.Token} needs its error record.", nameof(outcomes));
+            }
+
+            if (outcome.Kind == OutcomeKind.Retry && outcome.RetryDelay < TimeSpan.Zero)
+            {
+                throw new ArgumentException($"The retry delay of job {outcome.Token} is negative ({outcome.RetryDelay}).", nameof(outcomes));
+            }
+        }
+
+        if (outcomes.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<FenceResult>>([]);
+        }
+
+        return WriteAsync<IReadOnlyList<FenceResult>>(async (c, tx, ct) =>
+        {
+            var results = new FenceResult[outcomes.Count];
+            var terminal = new List<long>();
+            var ready = new List<string>();
+            for (var i = 0; i < outcomes.Count; i++)
+            {
+                var outcome = outcomes[i];
+                var (sql, state) = outcome.Kind switch
+                {
+                    OutcomeKind.Complete => ("state = 'completed', result = @result, finished_at = @now", JobState.Completed),
+                    OutcomeKind.Retry => ("state = 'scheduled', run_at = @now + @delay, errors = errors || @error", JobState.Scheduled),
+                    OutcomeKind.Fail => ("state = 'failed', reason = @reason, finished_at = @now, errors = errors || @error", JobState.Failed),
+                    OutcomeKind.DeadLetter => ("state = 'dead_letter', reason = @reason, finished_at = @now, errors = errors || @error", JobState.DeadLetter),
+                    OutcomeKind.Release => ("state = 'ready', attempt = greatest(attempt - 1, 0), errors = errors || @error", JobState.Ready),
+                    OutcomeKind.Cancelled => ("state = 'cancelled', reason = @reason, finished_at = @now, errors = errors || @error", JobState.Cancelled),
+                    _ => throw new ArgumentOutOfRangeException(nameof(outcomes), outcome.Kind, "Unknown outcome kind."),
+                };
+
+                await using var update = Command(c, tx, $"""
+                    UPDATE {"{s}"}.jobs SET {sql}, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+                    WHERE id = @id AND state = 'running' AND lease_epoch = @epoch
+                    RETURNING queue
+                    """);
+                Add(update, "id", NpgsqlDbType.Bigint, outcome.Token.JobId);
+                Add(update, "epoch", NpgsqlDbType.Bigint, outcome.Token.Epoch);
+                Add(update, "result", NpgsqlDbType.Text, outcome.Result);
+                Add(update, "reason", NpgsqlDbType.Text, outcome.Reason ?? outcome.Error?.Message);
+                Add(update, "delay", NpgsqlDbType.Interval, outcome.RetryDelay);
+                Add(update, "error", NpgsqlDbType.Jsonb, outcome.Error is null ? "[]" : JobRows.SerializeErrors(outcome.Error));
+                if (await update.ExecuteScalarAsync(ct) is string queue)
+                {
+                    results[i] = FenceResult.Ok;
+                    if (state.IsTerminal())
+                    {
+                        terminal.Add(outcome.Token.JobId);
+                    }
+                    else if (state == JobState.Ready)
+                    {
+                        ready.Add(queue);
+                    }
+                }
+                else
+                {
+                    results[i] = await RefusalAsync(c, tx, outcome.Token, ct);
+                }
+            }
+
+            if (terminal.Count > 0)
+            {
+                await ResolveDependentsAsync(c, tx, [.. terminal], null, ct);
+            }
+
+            await NotifyAsync(c, tx, ready, ct);
+            return results;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<FenceResult> SaveProgressAsync(LeaseToken token, int? progress, string? checkpoint, CancellationToken cancellationToken = default)
+    {
+        if (progress is < 0 or > 100)
+        {
+            throw new JobValidationException("progress", $"Progress must be between 0 and 100 (got {progress}).");
+        }
+
+        if (checkpoint is not null)
+        {
+            JobValidator.ValidatePayload(checkpoint, StorePayloadLimit);
+        }
+
+        return WriteAsync(async (c, tx, ct) =>
+        {
+            await using var update = Command(c, tx, """
+                UPDATE {s}.jobs SET progress = coalesce(@progress, progress), checkpoint = coalesce(@checkpoint, checkpoint), updated_at = @now
+                WHERE id = @id AND state = 'running' AND lease_epoch = @epoch
+                """);
+            Add(update, "id", NpgsqlDbType.Bigint, token.JobId);
+            Add(update, "epoch", NpgsqlDbType.Bigint, token.Epoch);
+            Add(update, "progress", NpgsqlDbType.Integer, progress);
+            Add(update, "checkpoint", NpgsqlDbType.Text, checkpoint);
+            return await update.ExecuteNonQueryAsync(ct) == 1 ? FenceResult.Ok : await RefusalAsync(c, tx, token, ct);
+        }, cancellationToken);
+    }
+
+    /// <summary>Says why a fenced write matched no row: no job, a newer lease (stale token), or not running any more.</summary>
+    private async Task<FenceResult> RefusalAsync(NpgsqlConnection c, NpgsqlTransaction tx, LeaseToken token, CancellationToken ct)
+    {
+        await using var select = Command(c, tx, "SELECT state, lease_epoch FROM {s}.jobs WHERE id = @id");
+        Add(select, "id", NpgsqlDbType.Bigint, token.JobId);
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return FenceResult.NotFound;
+        }
+
+        return reader.GetInt64(1) != token.Epoch ? FenceResult.LeaseLost : FenceResult.NotRunning;
+    }
+}

@@ -1,0 +1,234 @@
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Bulwark.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    /// <inheritdoc />
+    public Task<ReclaimResult> RegisterWorkerAsync(WorkerRegistration worker, CancellationToken cancellationToken = default)
+    {
+        ValidateWorker(worker);
+        return WriteAsync(async (c, tx, ct) =>
+        {
+            // A restart under the same name and host recovers its predecessor's work at once.
+            var dead = new List<string>();
+            await using (var declare = Command(c, tx, """
+                UPDATE {s}.workers SET state = 'dead'
+                WHERE name = @name AND host = @host AND id <> @id AND state IN ('active','draining')
+                RETURNING id
+                """))
+            {
+                Add(declare, "name", NpgsqlDbType.Text, worker.Name);
+                Add(declare, "host", NpgsqlDbType.Text, worker.Host);
+                Add(declare, "id", NpgsqlDbType.Text, worker.Id);
+                await using var reader = await declare.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    dead.Add(reader.GetString(0));
+                }
+            }
+
+            var reclaimed = await ReclaimJobsAsync(
+                c,
+                tx,
+                "lease_owner IN (SELECT w.id FROM {s}.workers w WHERE w.name = @name AND w.host = @host AND w.id <> @id)",
+                cmd =>
+                {
+                    Add(cmd, "name", NpgsqlDbType.Text, worker.Name);
+                    Add(cmd, "host", NpgsqlDbType.Text, worker.Host);
+                    Add(cmd, "id", NpgsqlDbType.Text, worker.Id);
+                },
+                ct);
+            await UpsertWorkerAsync(c, tx, worker, ct);
+            return reclaimed with { DeadWorkers = dead };
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<HeartbeatResult> HeartbeatAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        ValidateWorker(heartbeat.Worker);
+        if (heartbeat.LeaseDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"The lease duration must be positive (got {heartbeat.LeaseDuration}).", nameof(heartbeat));
+        }
+
+        return WriteAsync(async (c, tx, ct) =>
+        {
+            await UpsertWorkerAsync(c, tx, heartbeat.Worker, ct);
+            var renewed = new HashSet<LeaseToken>();
+            var cancel = new List<LeaseToken>();
+            if (heartbeat.Held.Count > 0)
+            {
+                await using var renew = Command(c, tx, """
+                    UPDATE {s}.jobs j SET lease_expires_at = @now + @lease, updated_at = @now
+                    FROM unnest(@ids, @epochs) AS h(id, epoch)
+                    WHERE j.id = h.id AND j.lease_epoch = h.epoch AND j.state = 'running' AND j.lease_owner = @owner
+                    RETURNING j.id, j.lease_epoch, j.cancel_requested
+                    """);
+                Add(renew, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, heartbeat.Held.Select(t => t.JobId).ToArray());
+                Add(renew, "epochs", NpgsqlDbType.Array | NpgsqlDbType.Bigint, heartbeat.Held.Select(t => t.Epoch).ToArray());
+                Add(renew, "owner", NpgsqlDbType.Text, heartbeat.Worker.Id);
+                Add(renew, "lease", NpgsqlDbType.Interval, heartbeat.LeaseDuration);
+                await using var reader = await renew.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var token = new LeaseToken(reader.GetInt64(0), reader.GetInt64(1));
+                    renewed.Add(token);
+                    if (reader.GetBoolean(2))
+                    {
+                        cancel.Add(token);
+                    }
+                }
+            }
+
+            var lost = heartbeat.Held.Where(t => !renewed.Contains(t)).Distinct().ToArray();
+            return new HeartbeatResult(lost, cancel, renewed.Count);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task DeregisterWorkerAsync(string workerId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workerId);
+        return WriteAsync(async (c, tx, ct) =>
+        {
+            await using var update = Command(c, tx, "UPDATE {s}.workers SET state = 'stopped', active_jobs = 0, heartbeat_at = @now WHERE id = @id");
+            Add(update, "id", NpgsqlDbType.Text, workerId);
+            return await update.ExecuteNonQueryAsync(ct);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<ReclaimResult> ReclaimAsync(TimeSpan workerDeadAfter, CancellationToken cancellationToken = default)
+    {
+        if (workerDeadAfter <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(workerDeadAfter), workerDeadAfter, "The dead-worker threshold must be positive.");
+        }
+
+        return WriteAsync(async (c, tx, ct) =>
+        {
+            var dead = new List<string>();
+            await using (var declare = Command(c, tx, """
+                UPDATE {s}.workers SET state = 'dead'
+                WHERE state IN ('active','draining') AND heartbeat_at < @now - @dead_after
+                RETURNING id
+                """))
+            {
+                Add(declare, "dead_after", NpgsqlDbType.Interval, workerDeadAfter);
+                await using var reader = await declare.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    dead.Add(reader.GetString(0));
+                }
+            }
+
+            var reclaimed = await ReclaimJobsAsync(
+                c,
+                tx,
+                "(lease_expires_at <= @now OR lease_owner IN (SELECT w.id FROM {s}.workers w WHERE w.state = 'dead'))",
+                _ => { },
+                ct);
+            return reclaimed with { DeadWorkers = dead };
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes running jobs matching <paramref name="victims"/> back from their owners in one statement: cancelled when a
+    /// cancel was requested, poison when the crashed attempt was the last, otherwise ready again (attempt stays charged).
+    /// </summary>
+    private async Task<ReclaimResult> ReclaimJobsAsync(NpgsqlConnection c, NpgsqlTransaction tx, string victims, Action<NpgsqlCommand> parameters, CancellationToken ct)
+    {
+        var crash = JobRows.ErrorJson(
+            "j.attempt",
+            "j.lease_owner",
+            "j.started_at",
+            FailureCategory.Crash,
+            "CASE WHEN j.lease_expires_at <= @now THEN 'Lease expired: its worker stopped renewing it.' ELSE 'Its worker was declared dead.' END");
+        var sql = $$"""
+            WITH victims AS (
+                SELECT id FROM {s}.jobs WHERE state = 'running' AND {{victims}}
+                ORDER BY id
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE {s}.jobs j
+            SET state = CASE WHEN j.cancel_requested THEN 'cancelled' WHEN j.attempt >= j.max_attempts THEN 'dead_letter' ELSE 'ready' END,
+                reason = CASE WHEN j.cancel_requested THEN 'Cancelled by a user; its worker was lost before it stopped.'
+                              WHEN j.attempt >= j.max_attempts THEN 'Poison: its worker crashed or vanished on the last of ' || j.max_attempts || ' attempts.'
+                              ELSE j.reason END,
+                finished_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts THEN @now END,
+                errors = j.errors || {{crash}},
+                lost_leases = j.lost_leases + 1,
+                lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+            FROM victims
+            WHERE j.id = victims.id
+            RETURNING j.id, j.state, j.queue
+            """;
+        await using var command = Command(c, tx, sql);
+        parameters(command);
+        List<long> ready = [], poisoned = [], cancelled = [];
+        var queues = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var id = reader.GetInt64(0);
+                switch (reader.GetString(1))
+                {
+                    case "ready": ready.Add(id); queues.Add(reader.GetString(2)); break;
+                    case "dead_letter": poisoned.Add(id); break;
+                    default: cancelled.Add(id); break;
+                }
+            }
+        }
+
+        if (poisoned.Count + cancelled.Count > 0)
+        {
+            await ResolveDependentsAsync(c, tx, [.. poisoned, .. cancelled], null, ct);
+        }
+
+        await NotifyAsync(c, tx, queues, ct);
+        ready.Sort();
+        poisoned.Sort();
+        cancelled.Sort();
+        return new ReclaimResult(ready, poisoned, cancelled, []);
+    }
+
+    private async Task UpsertWorkerAsync(NpgsqlConnection c, NpgsqlTransaction tx, WorkerRegistration worker, CancellationToken ct)
+    {
+        // A worker declared dead stays dead: its leases are gone, and its next heartbeat learns that from the lost list.
+        await using var upsert = Command(c, tx, """
+            INSERT INTO {s}.workers (id, name, host, pid, queues, concurrency, started_at, state, active_jobs, memory_bytes, heartbeat_at)
+            VALUES (@id, @name, @host, @pid, @queues, @concurrency, @started_at, @state, @active, @memory, @now)
+            ON CONFLICT (id) DO UPDATE SET
+                name = excluded.name, host = excluded.host, pid = excluded.pid, queues = excluded.queues, concurrency = excluded.concurrency,
+                state = CASE WHEN {s}.workers.state = 'dead' THEN 'dead' ELSE excluded.state END,
+                active_jobs = excluded.active_jobs, memory_bytes = excluded.memory_bytes, heartbeat_at = excluded.heartbeat_at
+            """);
+        Add(upsert, "id", NpgsqlDbType.Text, worker.Id);
+        Add(upsert, "name", NpgsqlDbType.Text, worker.Name);
+        Add(upsert, "host", NpgsqlDbType.Text, worker.Host);
+        Add(upsert, "pid", NpgsqlDbType.Integer, worker.ProcessId);
+        Add(upsert, "queues", NpgsqlDbType.Array | NpgsqlDbType.Text, worker.Queues.ToArray());
+        Add(upsert, "concurrency", NpgsqlDbType.Integer, worker.Concurrency);
+        Add(upsert, "started_at", NpgsqlDbType.TimestampTz, worker.StartedAt.ToUniversalTime());
+        Add(upsert, "state", NpgsqlDbType.Text, JobRows.NameOf(worker.State));
+        Add(upsert, "active", NpgsqlDbType.Integer, worker.ActiveJobs);
+        Add(upsert, "memory", NpgsqlDbType.Bigint, worker.MemoryBytes);
+        await upsert.ExecuteNonQueryAsync(ct);
+    }
+
+    private static void ValidateWorker(WorkerRegistration worker)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        if (string.IsNullOrWhiteSpace(worker.Id) || string.IsNullOrWhiteSpace(worker.Name) || string.IsNullOrWhiteSpace(worker.Host))
+        {
+            throw new ArgumentException("A worker registration needs a non-empty id, name and host.", nameof(worker));
+        }
+    }
+}

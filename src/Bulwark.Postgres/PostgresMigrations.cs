@@ -1,0 +1,135 @@
+using Npgsql;
+
+namespace Bulwark.Postgres;
+
+/// <summary>
+/// Versioned schema migrations. Applied in one transaction under a transaction-scoped advisory lock keyed by the schema,
+/// so when ten processes start at once one migrates and the others wait, then find nothing left to do.
+/// </summary>
+internal static class PostgresMigrations
+{
+    /// <summary>Each entry is applied once, in order; never edit a shipped one, append a new version.</summary>
+    public static IReadOnlyList<(int Version, string Name, string Sql)> All { get; } =
+    [
+        (1, "jobs, queues, workers", """
+            CREATE TABLE {s}.jobs (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                queue text NOT NULL,
+                type text NOT NULL,
+                payload text NOT NULL,
+                priority integer NOT NULL DEFAULT 0,
+                state text NOT NULL CHECK (state IN ('pending','scheduled','ready','running','completed','failed','dead_letter','cancelled')),
+                run_at timestamptz NOT NULL,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                max_attempts integer NOT NULL CHECK (max_attempts >= 1),
+                timeout_ticks bigint NOT NULL CHECK (timeout_ticks > 0),
+                backoff text NOT NULL,
+                key text,
+                depends_on bigint[] NOT NULL DEFAULT '{}',
+                expires_at timestamptz,
+                attempt integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+                lease_epoch bigint NOT NULL DEFAULT 0,
+                lease_owner text,
+                lease_expires_at timestamptz,
+                progress integer NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
+                checkpoint text,
+                result text,
+                errors jsonb NOT NULL DEFAULT '[]',
+                trace_parent text,
+                reason text,
+                cancel_requested boolean NOT NULL DEFAULT false,
+                started_at timestamptz,
+                finished_at timestamptz,
+                lost_leases integer NOT NULL DEFAULT 0,
+                -- The job row is the only truth: a lease exists exactly while the job runs.
+                CONSTRAINT running_has_lease CHECK ((state = 'running') = (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL)),
+                CONSTRAINT terminal_has_finished_at CHECK ((state IN ('completed','failed','dead_letter','cancelled')) = (finished_at IS NOT NULL))
+            );
+            -- Leasing reads only ready rows, in lease order; claimed rows leave the index instead of being skipped over.
+            CREATE INDEX jobs_ready_idx ON {s}.jobs (queue, priority DESC, run_at, id) WHERE state = 'ready';
+            CREATE INDEX jobs_scheduled_idx ON {s}.jobs (run_at) WHERE state = 'scheduled';
+            CREATE INDEX jobs_running_lease_idx ON {s}.jobs (lease_expires_at) WHERE state = 'running';
+            CREATE INDEX jobs_running_owner_idx ON {s}.jobs (lease_owner) WHERE state = 'running';
+            CREATE INDEX jobs_pending_deps_idx ON {s}.jobs USING gin (depends_on) WHERE state = 'pending';
+            CREATE INDEX jobs_expires_idx ON {s}.jobs (expires_at) WHERE expires_at IS NOT NULL AND state IN ('pending','scheduled','ready','running');
+            CREATE INDEX jobs_finished_idx ON {s}.jobs (state, finished_at) WHERE finished_at IS NOT NULL;
+            CREATE INDEX jobs_queue_state_id_idx ON {s}.jobs (queue, state, id);
+            CREATE INDEX jobs_state_id_idx ON {s}.jobs (state, id);
+            CREATE INDEX jobs_key_idx ON {s}.jobs (key, id) WHERE key IS NOT NULL;
+            -- An idempotency key is held by at most one live job; terminal jobs free it.
+            CREATE UNIQUE INDEX jobs_live_key_uidx ON {s}.jobs (key) WHERE key IS NOT NULL AND state IN ('pending','scheduled','ready','running');
+
+            CREATE TABLE {s}.queues (
+                name text PRIMARY KEY,
+                paused boolean NOT NULL DEFAULT false,
+                updated_at timestamptz NOT NULL
+            );
+
+            CREATE TABLE {s}.workers (
+                id text PRIMARY KEY,
+                name text NOT NULL,
+                host text NOT NULL,
+                pid integer NOT NULL,
+                queues text[] NOT NULL,
+                concurrency integer NOT NULL,
+                started_at timestamptz NOT NULL,
+                state text NOT NULL CHECK (state IN ('active','draining','stopped','dead')),
+                active_jobs integer NOT NULL DEFAULT 0,
+                memory_bytes bigint NOT NULL DEFAULT 0,
+                heartbeat_at timestamptz NOT NULL
+            );
+            CREATE INDEX workers_name_host_idx ON {s}.workers (name, host);
+            CREATE INDEX workers_heartbeat_idx ON {s}.workers (heartbeat_at) WHERE state IN ('active','draining');
+            """),
+    ];
+
+    public static int Latest => All[^1].Version;
+
+    /// <summary>Brings <paramref name="schema"/> to the latest version. Returns (from, to).</summary>
+    public static async Task<(int From, int To)> ApplyAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken)
+    {
+        var quoted = Quote(schema);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('bulwark.migrate.' || @schema, 0))", connection, tx))
+        {
+            lockCmd.Parameters.AddWithValue("schema", schema);
+            await lockCmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var create = new NpgsqlCommand(
+            $"CREATE SCHEMA IF NOT EXISTS {quoted}; CREATE TABLE IF NOT EXISTS {quoted}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());",
+            connection,
+            tx))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        int current;
+        await using (var read = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {quoted}.schema_migrations", connection, tx))
+        {
+            current = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (current > Latest)
+        {
+            throw new InvalidOperationException(
+                $"The PostgreSQL schema '{schema}' is at version {current}, newer than this Bulwark build knows ({Latest}); upgrade Bulwark on this machine or point it at another schema.");
+        }
+
+        foreach (var (version, name, sql) in All.Where(m => m.Version > current))
+        {
+            await using var apply = new NpgsqlCommand(sql.Replace("{s}", quoted, StringComparison.Ordinal), connection, tx);
+            await apply.ExecuteNonQueryAsync(cancellationToken);
+            await using var record = new NpgsqlCommand($"INSERT INTO {quoted}.schema_migrations (version, name) VALUES (@v, @n)", connection, tx);
+            record.Parameters.AddWithValue("v", version);
+            record.Parameters.AddWithValue("n", name);
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return (current, Latest);
+    }
+
+    public static string Quote(string schema) => "\"" + schema + "\"";
+}
