@@ -1,1 +1,19 @@
-return 0;
+using System.CommandLine;
+using Bulwark.Cli.Commands;
+
+// The composition root of the `bulwark` command: one line per command; each lives in Commands/.
+var root = new RootCommand("Bulwark: durable background jobs. Exit codes: 0 success, 1 failure, 2 bad input.")
+{
+    EnqueueCommand.Create(),
+    JobsCommand.Create(),
+    QueuesCommand.Create(),
+    DlqCommand.Create(),
+    PauseCommand.Create(),
+    PauseCommand.CreateResume(),
+    CleanCommand.Create(),
+    WorkersCommand.Create(),
+    StalledCommand.Create(),
+    WorkerCommand.Create(),
+};
+
+return await CliApp.RunAsync(root, args);

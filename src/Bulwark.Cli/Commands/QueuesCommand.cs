@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Bulwark.Jobs;
+
+namespace Bulwark.Cli.Commands;
+
+/// <summary><c>bulwark queues</c>: every queue with its job counts per state.</summary>
+internal static class QueuesCommand
+{
+    public static Command Create()
+    {
+        var connection = new ConnectionOptions();
+        var command = connection.AddTo(new Command("queues", "Show every queue with its job counts per state and whether it is paused."));
+        command.SetAction(CliAction.WithBackend(connection, async (r, backend, ct) =>
+        {
+            var queues = await backend.GetQueuesAsync(ct);
+            if (connection.WantsJson(r))
+            {
+                CliJson.Print(queues);
+                return ExitCodes.Success;
+            }
+
+            if (queues.Count == 0)
+            {
+                Console.Out.WriteLine("No queues yet: enqueue a job first.");
+                return ExitCodes.Success;
+            }
+
+            var table = new TextTable(["QUEUE", "PAUSED", .. JobStates.All.Select(s => s.ToName().ToUpperInvariant())]);
+            foreach (var queue in queues.OrderBy(q => q.Queue, StringComparer.Ordinal))
+            {
+                table.Add([queue.Queue, queue.Paused ? "yes" : "no", .. JobStates.All.Select(s => TextFormat.Number(queue[s]))]);
+            }
+
+            table.Print(Console.Out);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}
