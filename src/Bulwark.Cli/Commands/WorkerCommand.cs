@@ -1,0 +1,94 @@
+using System.CommandLine;
+using Bulwark.Cli.Worker;
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Bulwark.Workers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Bulwark.Cli.Commands;
+
+/// <summary>
+/// <c>bulwark worker --store PATH --queues a,b --concurrency N --name NAME</c>: runs the demo handlers on a SQLite store
+/// until SIGTERM/SIGINT, then drains gracefully and exits 0.
+/// </summary>
+internal static class WorkerCommand
+{
+    public static Command Create()
+    {
+        var store = new Option<string?>("--store") { Description = "The SQLite store file (default ./bulwark.db, or $BULWARK_STORE).", HelpName = "PATH" };
+        var queues = new Option<string[]>("--queues")
+        {
+            Description = "Queues to serve, comma-separated, in order of preference (default 'default').",
+            HelpName = "A,B",
+            CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray(),
+        };
+        var concurrency = CliValues.Int("--concurrency", "Jobs run at once (default 10).", 10, 1, 10_000);
+        var name = new Option<string?>("--name") { Description = "Stable worker name; restarting with the same name recovers its jobs at once (default host-pid).", HelpName = "NAME" };
+        var lease = CliValues.Duration("--lease", "Lease length (default 10s).");
+        var heartbeat = CliValues.Duration("--heartbeat", "Heartbeat interval (default 2s); must be shorter than the lease.");
+        var shutdown = CliValues.Duration("--shutdown-timeout", "How long a drain waits for running jobs before releasing them (default 30s).");
+        var poll = CliValues.Duration("--poll", "Poll interval for new work (default 250ms).");
+        var deadAfter = CliValues.Duration("--dead-after", "Declare workers silent this long dead and reclaim their jobs (default: the lease).");
+        var grace = CliValues.Duration("--abandon-grace", "How long a handler may ignore its cancelled token before it is abandoned (default 5s).");
+        var memory = new Option<long?>("--memory-limit-mb") { Description = "Soft memory limit; above it the worker stops leasing until back under.", HelpName = "MB" };
+
+        var command = new Command("worker", "Run a worker with the demo handlers (demo.noop, demo.sleep, demo.fail, demo.append, …) until SIGTERM/SIGINT, then drain.")
+        {
+            store, queues, concurrency, name, lease, heartbeat, shutdown, poll, deadAfter, grace, memory,
+        };
+
+        // Synchronous on purpose: System.CommandLine's async actions force exit 143 two seconds after SIGTERM, which
+        // would cut the drain short. Here the generic host alone owns SIGTERM/SIGINT and waits for the drain.
+        command.SetAction(r => Run(new WorkerHostSettings
+        {
+            StorePath = r.GetValue(store) ?? NonEmpty(Environment.GetEnvironmentVariable("BULWARK_STORE")) ?? ConnectionOptions.DefaultStorePath,
+            Queues = r.GetValue(queues) is { Length: > 0 } q ? q : ["default"],
+            Concurrency = r.GetValue(concurrency),
+            Name = r.GetValue(name),
+            Lease = r.GetValue(lease),
+            Heartbeat = r.GetValue(heartbeat),
+            ShutdownTimeout = r.GetValue(shutdown),
+            Poll = r.GetValue(poll),
+            DeadAfter = r.GetValue(deadAfter),
+            AbandonGrace = r.GetValue(grace),
+            MemoryLimitMegabytes = r.GetValue(memory),
+        }));
+        return command;
+    }
+
+    private static int Run(WorkerHostSettings settings)
+    {
+        try
+        {
+            using var host = WorkerHost.Build(settings);
+            var runtime = host.Services.GetRequiredService<WorkerRuntime>();
+            Console.WriteLine($"bulwark worker {runtime.Name} ({runtime.Id}): store {Path.GetFullPath(settings.StorePath)}, queues {string.Join(',', settings.Queues)}, concurrency {settings.Concurrency}. SIGTERM or Ctrl+C drains and exits.");
+            host.RunAsync().GetAwaiter().GetResult();
+            Console.WriteLine($"bulwark worker {runtime.Name}: drained and stopped.");
+            return ExitCodes.Success;
+        }
+        catch (WorkerOptionsException ex)
+        {
+            Console.Error.WriteLine($"bulwark: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (JobValidationException ex)
+        {
+            Console.Error.WriteLine($"bulwark: {ex.Reason}");
+            return ExitCodes.Usage;
+        }
+        catch (StoreCorruptException ex)
+        {
+            Console.Error.WriteLine($"bulwark: The store is damaged: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"bulwark: {ex.Message} ({ex.GetType().Name})");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

@@ -1,0 +1,65 @@
+using Bulwark.Hosting;
+using Bulwark.Sqlite;
+using Bulwark.Workers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Cli.Worker;
+
+/// <summary>Builds the generic host of <c>bulwark worker</c>: the SQLite store, the demo handlers, a worker and maintenance.</summary>
+internal static class WorkerHost
+{
+    public static IHost Build(WorkerHostSettings settings)
+    {
+        // No args: the generic host must not read our flags as configuration keys.
+        var builder = Host.CreateApplicationBuilder([]);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+
+        WorkerOptions? worker = null;
+        builder.Services.AddBulwark(o => o.UseSqlite(settings.StorePath))
+            .AddDemoHandlers()
+            .AddWorker(w =>
+            {
+                worker = w.Options;
+                w.Queues([.. settings.Queues]).Concurrency(settings.Concurrency);
+                if (settings.Name is { } name)
+                {
+                    w.Name(name);
+                }
+
+                w.Options.LeaseDuration = settings.Lease ?? w.Options.LeaseDuration;
+                w.Options.HeartbeatInterval = settings.Heartbeat ?? w.Options.HeartbeatInterval;
+                w.Options.ShutdownTimeout = settings.ShutdownTimeout ?? w.Options.ShutdownTimeout;
+                w.Options.PollInterval = settings.Poll ?? w.Options.PollInterval;
+                w.Options.AbandonGracePeriod = settings.AbandonGrace ?? w.Options.AbandonGracePeriod;
+                if (settings.MemoryLimitMegabytes is { } mb)
+                {
+                    w.MemoryLimitMegabytes(mb);
+                }
+            })
+            .AddMaintenance(m =>
+            {
+                m.WorkerDeadAfter = settings.DeadAfter ?? settings.Lease ?? m.WorkerDeadAfter;
+                m.Interval = settings.Poll is { } poll && poll < m.Interval ? poll : m.Interval;
+            });
+
+        var problems = worker!.Validate();
+        if (problems.Count > 0)
+        {
+            throw new WorkerOptionsException(string.Join(" ", problems)) { Problems = problems };
+        }
+
+        // The host must outwait the drain: shutdown timeout, then the grace for handlers that ignore their token.
+        var drain = worker.ShutdownTimeout + worker.AbandonGracePeriod + TimeSpan.FromSeconds(10);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain);
+        return builder.Build();
+    }
+}

@@ -1,0 +1,17 @@
+namespace Bulwark.Cli.Worker;
+
+/// <summary>What <c>bulwark worker</c> was asked to run, after parsing.</summary>
+internal sealed record WorkerHostSettings
+{
+    public required string StorePath { get; init; }
+    public required IReadOnlyList<string> Queues { get; init; }
+    public required int Concurrency { get; init; }
+    public string? Name { get; init; }
+    public TimeSpan? Lease { get; init; }
+    public TimeSpan? Heartbeat { get; init; }
+    public TimeSpan? ShutdownTimeout { get; init; }
+    public TimeSpan? Poll { get; init; }
+    public TimeSpan? DeadAfter { get; init; }
+    public TimeSpan? AbandonGrace { get; init; }
+    public long? MemoryLimitMegabytes { get; init; }
+}
