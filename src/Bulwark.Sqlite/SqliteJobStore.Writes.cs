@@ -136,12 +136,9 @@ public sealed partial class SqliteJobStore
 
     private static List<LeasedJob> Lease(WriteContext c, LeaseRequest request, string[] queues, string[] excluded)
     {
-        var queueParams = queues.Select((q, i) => ($"@q{i}", (object?)q)).ToArray();
-        Execute(c, string.Format(CultureInfo.InvariantCulture, SqliteSql.PromoteDueForQueues, string.Join(", ", queueParams.Select(q => q.Item1))),
-            [("@now", c.Now), .. queueParams]);
-
         var typeFilter = excluded.Length == 0 ? "" : $"AND type NOT IN ({string.Join(", ", excluded.Select((_, i) => $"@t{i}"))})";
-        var candidatesSql = string.Format(CultureInfo.InvariantCulture, SqliteSql.LeaseCandidates, typeFilter);
+        var readySql = string.Format(CultureInfo.InvariantCulture, SqliteSql.LeaseCandidates, typeFilter);
+        var dueSql = string.Format(CultureInfo.InvariantCulture, SqliteSql.LeaseDueCandidates, typeFilter);
         var expires = c.Now + (long)request.LeaseDuration.TotalMilliseconds;
         var leased = new List<LeasedJob>(request.Max);
         foreach (var queue in queues)
@@ -159,10 +156,15 @@ public sealed partial class SqliteJobStore
 
             var args = new List<(string, object?)> { ("@queue", queue), ("@now", c.Now), ("@limit", remaining) };
             args.AddRange(excluded.Select((t, i) => ($"@t{i}", (object?)t)));
-            var ids = Query(c, candidatesSql, r => r.GetInt64(0), [.. args]);
-            foreach (var id in ids)
+            static (long Id, long Priority, long RunAt) Candidate(SqliteDataReader r) => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
+            // Due scheduled jobs count as ready; both lists come from partial indexes, already in lease order, so merging them is cheap.
+            var chosen = Query(c, readySql, Candidate, [.. args])
+                .Concat(Query(c, dueSql, Candidate, [.. args]))
+                .OrderByDescending(j => j.Priority).ThenBy(j => j.RunAt).ThenBy(j => j.Id)
+                .Take(remaining);
+            foreach (var candidate in chosen.ToList())
             {
-                var command = Bind(c, SqliteSql.LeaseOne, ("@owner", request.WorkerId), ("@expires", expires), ("@now", c.Now), ("@id", id));
+                var command = Bind(c, SqliteSql.LeaseOne, ("@owner", request.WorkerId), ("@expires", expires), ("@now", c.Now), ("@id", candidate.Id));
                 using var reader = command.ExecuteReader();
                 if (reader.Read())
                 {
@@ -354,10 +356,10 @@ public sealed partial class SqliteJobStore
                 r => r.GetString(0), ("@since", silentSince)));
 
             var jobs = new SortedSet<long>(Query(c,
-                "SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= @now", r => r.GetInt64(0), ("@now", c.Now)));
+                SqliteSql.ExpiredLeases, r => r.GetInt64(0), ("@now", c.Now)));
             foreach (var dead in result.DeadWorkers)
             {
-                jobs.UnionWith(Query(c, "SELECT id FROM jobs WHERE state = 'running' AND lease_owner = @owner", r => r.GetInt64(0), ("@owner", dead)));
+                jobs.UnionWith(Query(c, SqliteSql.RunningOfOwner, r => r.GetInt64(0), ("@owner", dead)));
             }
 
             foreach (var jobId in jobs)

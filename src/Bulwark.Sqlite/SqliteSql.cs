@@ -3,20 +3,26 @@ namespace Bulwark.Sqlite;
 /// <summary>Statements whose query plans the tests check with <c>EXPLAIN QUERY PLAN</c>.</summary>
 internal static class SqliteSql
 {
-    /// <summary>The lease candidates of one queue: served by the partial index <c>jobs_ready</c>.</summary>
+    // INDEXED BY where the planner, lacking statistics, would pick the broader (state, id) index: the partial index
+    // holds only due or expired rows, and a statement that can no longer use it fails to prepare instead of scanning.
+
+    /// <summary>The ready lease candidates of one queue, in lease order: served by the partial index <c>jobs_ready</c>.</summary>
     internal const string LeaseCandidates =
-        "SELECT id FROM jobs WHERE state = 'ready' AND queue = @queue AND (expires_at IS NULL OR expires_at > @now) {0} " +
+        "SELECT id, priority, run_at FROM jobs WHERE state = 'ready' AND queue = @queue AND (expires_at IS NULL OR expires_at > @now) {0} " +
         "ORDER BY priority DESC, run_at, id LIMIT @limit";
 
+    /// <summary>Due scheduled jobs of one queue, which count as ready: only due rows of <c>jobs_scheduled</c> are read.</summary>
+    internal const string LeaseDueCandidates =
+        "SELECT id, priority, run_at FROM jobs INDEXED BY jobs_scheduled WHERE state = 'scheduled' AND run_at <= @now AND queue = @queue " +
+        "AND (expires_at IS NULL OR expires_at > @now) {0} ORDER BY priority DESC, run_at, id LIMIT @limit";
+
+    /// <summary>Leases one chosen job; a due scheduled job is promoted and leased in this one guarded statement.</summary>
     internal const string LeaseOne =
         "UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_epoch = lease_epoch + 1, lease_owner = @owner, " +
-        "lease_expires_at = @expires, started_at = @now, updated_at = @now, progress = progress " +
-        "WHERE id = @id AND state = 'ready' RETURNING " + JobRow.Columns;
+        "lease_expires_at = @expires, started_at = @now, updated_at = @now " +
+        "WHERE id = @id AND (state = 'ready' OR (state = 'scheduled' AND run_at <= @now)) RETURNING " + JobRow.Columns;
 
-    internal const string PromoteDueForQueues =
-        "UPDATE jobs SET state = 'ready', updated_at = @now WHERE state = 'scheduled' AND run_at <= @now AND queue IN ({0})";
-
-    internal const string PromoteDue = "UPDATE jobs SET state = 'ready', updated_at = @now WHERE state = 'scheduled' AND run_at <= @now";
+    internal const string PromoteDue = "UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = @now WHERE state = 'scheduled' AND run_at <= @now";
 
     internal const string FindLiveKey = "SELECT id FROM jobs WHERE key = @key AND state IN " + SqliteSchema.LiveStates;
 
@@ -31,9 +37,13 @@ internal static class SqliteSql
 
     internal const string OldestReady = "SELECT min(run_at) FROM jobs WHERE state = 'ready' AND queue = @queue";
 
-    internal const string Stalled = "SELECT " + JobRow.Columns + " FROM jobs WHERE state = 'running' AND lease_expires_at <= @now ORDER BY lease_expires_at LIMIT @limit";
+    internal const string Stalled = "SELECT " + JobRow.Columns + " FROM jobs INDEXED BY jobs_lease WHERE state = 'running' AND lease_expires_at <= @now ORDER BY lease_expires_at LIMIT @limit";
+
+    internal const string ExpiredLeases = "SELECT id FROM jobs INDEXED BY jobs_lease WHERE state = 'running' AND lease_expires_at <= @now";
+
+    internal const string RunningOfOwner = "SELECT id FROM jobs INDEXED BY jobs_owner WHERE state = 'running' AND lease_owner = @owner";
 
     internal const string PurgeCandidates = "SELECT id FROM jobs WHERE state = @state AND finished_at < @cutoff LIMIT @limit";
 
-    internal const string Expiring = "SELECT id, state FROM jobs WHERE expires_at <= @now AND state IN " + SqliteSchema.LiveStates;
+    internal const string Expiring = "SELECT id, state FROM jobs INDEXED BY jobs_expires WHERE expires_at <= @now AND state IN " + SqliteSchema.LiveStates;
 }

@@ -1,0 +1,106 @@
+using System.Globalization;
+using Bulwark.StoreContract;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace Bulwark.Sqlite.Tests;
+
+/// <summary>
+/// The store's hot statements are served by indexes, never by a scan of every job: leasing costs the same with a
+/// thousand or ten million jobs waiting. Checked with <c>EXPLAIN QUERY PLAN</c> on a real file.
+/// </summary>
+public sealed class SqliteQueryPlanTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempDatabase _database = new();
+    private SqliteConnection _connection = null!;
+
+    public async Task InitializeAsync()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using (var store = SqliteJobStore.Open(new SqliteStoreOptions { Path = _database.Path, Time = time }))
+        {
+            // Rows in several queues and states, so the planner sees a realistic mix.
+            await store.EnqueueAsync(Enumerable.Range(0, 500).Select(i => TestJobs.New(queue: $"q{i % 5}", priority: i % 3, key: $"k{i}")).ToArray());
+            await store.EnqueueAsync(Enumerable.Range(0, 200).Select(i => TestJobs.New(runAt: time.GetUtcNow().AddHours(1), expiresAt: time.GetUtcNow().AddDays(1))).ToArray());
+        }
+
+        _connection = new SqliteConnection($"Data Source={_database.Path};Pooling=False");
+        await _connection.OpenAsync();
+    }
+
+    public async Task DisposeAsync() => await _connection.DisposeAsync();
+
+    public void Dispose() => _database.Dispose();
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("AND type NOT IN (@t0, @t1)")]
+    public void Leasing_reads_the_partial_ready_index_in_order(string typeFilter)
+    {
+        var plan = Plan(string.Format(CultureInfo.InvariantCulture, SqliteSql.LeaseCandidates, typeFilter));
+
+        AssertUses(plan, "jobs_ready");
+        Assert.DoesNotContain(plan, line => line.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(nameof(SqliteSql.PromoteDue), "jobs_scheduled")]
+    [InlineData(nameof(SqliteSql.FindLiveKey), "jobs_live_key")]
+    [InlineData(nameof(SqliteSql.FindNewestKey), "jobs_key")]
+    [InlineData(nameof(SqliteSql.ListByQueue), "jobs_queue")]
+    [InlineData(nameof(SqliteSql.ListByState), "jobs_state")]
+    [InlineData(nameof(SqliteSql.ListByQueueAndState), "jobs_queue_state")]
+    [InlineData(nameof(SqliteSql.ListAll), "INTEGER PRIMARY KEY")]
+    [InlineData(nameof(SqliteSql.CountByQueueAndState), "COVERING INDEX jobs_queue_state")]
+    [InlineData(nameof(SqliteSql.OldestReady), "jobs_ready")]
+    [InlineData(nameof(SqliteSql.Stalled), "jobs_lease")]
+    [InlineData(nameof(SqliteSql.ExpiredLeases), "jobs_lease")]
+    [InlineData(nameof(SqliteSql.RunningOfOwner), "jobs_owner")]
+    [InlineData(nameof(SqliteSql.PurgeCandidates), "jobs_finished")]
+    [InlineData(nameof(SqliteSql.Expiring), "jobs_expires")]
+    public void A_store_statement_uses_its_index(string statement, string index)
+    {
+        var sql = (string)typeof(SqliteSql).GetField(statement, System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!.GetValue(null)!;
+
+        AssertUses(Plan(sql), index);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("AND type NOT IN (@t0, @t1)")]
+    public void Leasing_reads_due_scheduled_jobs_from_the_scheduled_index(string typeFilter)
+    {
+        AssertUses(Plan(string.Format(CultureInfo.InvariantCulture, SqliteSql.LeaseDueCandidates, typeFilter)), "jobs_scheduled");
+    }
+
+    private static void AssertUses(List<string> plan, string index)
+    {
+        var text = string.Join(" | ", plan);
+        Assert.True(plan.Any(line => line.Contains(index, StringComparison.Ordinal)), $"Expected the plan to use {index}: {text}");
+        // "SCAN jobs" alone is a full table scan; a scan of a (partial or covering) index names the index.
+        Assert.False(plan.Any(line => line.Trim() == "SCAN jobs"), $"The plan scans every job: {text}");
+    }
+
+    private List<string> Plan(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var name in new[] { "@queue", "@now", "@limit", "@key", "@before", "@state", "@cutoff", "@t0", "@t1", "@q0", "@q1", "@owner" })
+        {
+            if (sql.Contains(name, StringComparison.Ordinal))
+            {
+                command.Parameters.AddWithValue(name, name is "@queue" or "@owner" or "@key" or "@t0" or "@t1" or "@q0" or "@q1" ? "x" : name == "@state" ? "ready" : 1);
+            }
+        }
+
+        using var reader = command.ExecuteReader();
+        var lines = new List<string>();
+        while (reader.Read())
+        {
+            lines.Add(reader.GetString(3));
+        }
+
+        return lines;
+    }
+}
