@@ -35,9 +35,7 @@ public static class BulwarkServerServiceCollectionExtensions
         services.AddProblemDetails();
         services.AddTransient<IStartupFilter, LoopbackGuard>();
         services.AddHostedService<QueueDepthSampler>();
-        services.AddHostedService(sp => sp.GetService<CircuitBreakingJobStore>() is { } store
-            ? new StorageCircuitProber(store, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StorageCircuitProber>>())
-            : (IHostedService)new NoOpService());
+        services.AddHostedService<StorageCircuitProber>();
         services.AddBulwarkTelemetry();
         return services;
     }
@@ -133,11 +131,4 @@ public static class BulwarkServerServiceCollectionExtensions
     }
 
     private static string Path(IConfiguration section) => section is IConfigurationSection s ? s.Path : BulwarkServerOptions.Section;
-
-    private sealed class NoOpService : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }

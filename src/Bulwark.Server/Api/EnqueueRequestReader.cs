@@ -91,7 +91,7 @@ internal static class EnqueueRequestReader
             var maxAttempts = Int(job, "max_attempts", where);
             var timeout = Duration(job, "timeout", where);
             var backoffText = String(job, "backoff", where);
-            var backoff = backoffText is null ? null : BackoffPolicy.Parse(backoffText);
+            var backoff = backoffText is null ? null : Backoff(backoffText);
             var key = String(job, "key", where);
             var dependsOn = Ids(job, "depends_on", where);
             var trace = String(job, "trace_parent", where) ?? traceParent;
@@ -114,6 +114,18 @@ internal static class EnqueueRequestReader
         catch (JobValidationException ex) when (where.Length > 0)
         {
             throw new JobValidationException(ex.Field, where + ex.Reason, ex.Kind);
+        }
+    }
+
+    private static BackoffPolicy Backoff(string text)
+    {
+        try
+        {
+            return BackoffPolicy.Parse(text);
+        }
+        catch (JobValidationException ex)
+        {
+            throw new JobValidationException("backoff", $"\"backoff\" is not a backoff policy ({ex.Reason}); use exponential(1s,1h,0.2), fixed(5s) or a list like 1s,5s,30s.");
         }
     }
 
