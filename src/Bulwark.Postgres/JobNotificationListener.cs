@@ -5,13 +5,14 @@ using Npgsql;
 namespace Bulwark.Postgres;
 
 /// <summary>
-/// Holds one dedicated connection that LISTENs on <see cref="PostgresJobStore.NotificationChannel"/> and wakes waiters (and the
+/// Holds one dedicated connection that LISTENs on the store's notification channel and wakes waiters (and the
 /// host's <see cref="JobSignal"/>) the moment any machine enqueues. Reconnects with backoff; a missed notification costs a
 /// waiter no more than its poll interval.
 /// </summary>
 internal sealed class JobNotificationListener : IAsyncDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _channel;
     private readonly JobSignal? _signal;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -20,9 +21,10 @@ internal sealed class JobNotificationListener : IAsyncDisposable
     private TaskCompletionSource<string> _pulse = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
 
-    public JobNotificationListener(NpgsqlDataSource dataSource, JobSignal? signal, TimeProvider time, ILogger logger)
+    public JobNotificationListener(NpgsqlDataSource dataSource, string channel, JobSignal? signal, TimeProvider time, ILogger logger)
     {
         _dataSource = dataSource;
+        _channel = channel;
         _signal = signal;
         _time = time;
         _logger = logger;
@@ -58,7 +60,7 @@ internal sealed class JobNotificationListener : IAsyncDisposable
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
                 connection.Notification += (_, e) => Pulse(e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {PostgresJobStore.NotificationChannel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN \"{_channel}\"", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
                 }

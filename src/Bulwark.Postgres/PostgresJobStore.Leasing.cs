@@ -8,24 +8,36 @@ namespace Bulwark.Postgres;
 public sealed partial class PostgresJobStore
 {
     /// <summary>
-    /// One statement per queue: pick ready ids in lease order from the partial ready index with SKIP LOCKED (rows another
-    /// machine is claiming are passed over, never waited on), then charge the attempt, raise the epoch and set the lease,
-    /// judged by the store clock.
+    /// One statement per queue: take the first ready ids in lease order from the partial ready index and the first due
+    /// scheduled ids (a due job is leasable without waiting for a promotion pass), both with SKIP LOCKED (rows another
+    /// machine is claiming are passed over, never waited on), keep the best <c>@max</c> of them, then charge the attempt,
+    /// raise the epoch and set the lease, judged by the store clock.
     /// </summary>
     internal static readonly string LeaseSql = $$"""
-        WITH picked AS (
-            SELECT id FROM {s}.jobs
+        WITH ready AS (
+            SELECT id, priority, run_at FROM {s}.jobs
             WHERE state = 'ready' AND queue = @queue AND NOT (type = ANY(@excluded))
               AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = @queue AND q.paused)
             ORDER BY priority DESC, run_at, id
             LIMIT @max
             FOR UPDATE SKIP LOCKED
+        ), due AS (
+            SELECT id, priority, run_at FROM {s}.jobs
+            WHERE state = 'scheduled' AND queue = @queue AND run_at <= @now AND NOT (type = ANY(@excluded))
+              AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = @queue AND q.paused)
+            ORDER BY priority DESC, run_at, id
+            LIMIT @max
+            FOR UPDATE SKIP LOCKED
+        ), picked AS (
+            SELECT id FROM (SELECT * FROM ready UNION ALL SELECT * FROM due) AS candidates
+            ORDER BY priority DESC, run_at, id
+            LIMIT @max
         )
         UPDATE {s}.jobs j
         SET state = 'running', attempt = j.attempt + 1, lease_epoch = j.lease_epoch + 1, lease_owner = @owner,
             lease_expires_at = @now + @lease, started_at = @now, updated_at = @now
         FROM picked
-        WHERE j.id = picked.id AND j.state = 'ready'
+        WHERE j.id = picked.id AND j.state IN ('ready','scheduled')
         RETURNING {{JobRows.ColumnsOf("j")}}
         """;
 
@@ -52,13 +64,6 @@ public sealed partial class PostgresJobStore
         var excluded = request.ExcludedTypes.ToArray();
         return WriteAsync<IReadOnlyList<LeasedJob>>(async (c, tx, ct) =>
         {
-            // Due scheduled jobs of these queues become ready in the same transaction, so a lease never waits for maintenance.
-            await using (var promote = Command(c, tx, "UPDATE {s}.jobs SET state = 'ready', updated_at = @now WHERE state = 'scheduled' AND run_at <= @now AND queue = ANY(@queues)"))
-            {
-                Add(promote, "queues", NpgsqlDbType.Array | NpgsqlDbType.Text, queues);
-                await promote.ExecuteNonQueryAsync(ct);
-            }
-
             var leased = new List<LeasedJob>();
             foreach (var queue in queues)
             {
@@ -201,6 +206,7 @@ public sealed partial class PostgresJobStore
             return FenceResult.NotFound;
         }
 
-        return reader.GetInt64(1) != token.Epoch ? FenceResult.LeaseLost : FenceResult.NotRunning;
+        // Not running wins over a stale epoch: only a running job can be "owned by someone else".
+        return reader.GetString(0) != "running" ? FenceResult.NotRunning : FenceResult.LeaseLost;
     }
 }

@@ -15,8 +15,8 @@ namespace Bulwark.Postgres;
 /// </summary>
 public sealed partial class PostgresJobStore : IJobStore, IJobQuery
 {
-    /// <summary>The channel on which every enqueue (and every job made ready) notifies its queue name.</summary>
-    public const string NotificationChannel = "bulwark_jobs";
+    /// <summary>The notification channel of the default schema.</summary>
+    public const string DefaultNotificationChannel = "bulwark_jobs";
 
     private const string LiveStates = "('pending','scheduled','ready','running')";
     private const string TerminalStates = "('completed','failed','dead_letter','cancelled')";
@@ -50,7 +50,8 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
         _logger = options.LoggerFactory?.CreateLogger<PostgresJobStore>() ?? (ILogger)NullLogger.Instance;
         _dataSource = NpgsqlDataSource.Create(PostgresConnectionString.Normalize(options.ConnectionString));
         _writer = new GroupCommitWriter(_dataSource, options.MaxBatchSize, options.TransientRetries, options.Time, _logger);
-        _listener = options.Listen ? new JobNotificationListener(_dataSource, options.Signal, options.Time, _logger) : null;
+        NotificationChannel = options.Schema == "bulwark" ? DefaultNotificationChannel : $"{DefaultNotificationChannel}_{options.Schema}"[..Math.Min(63, DefaultNotificationChannel.Length + 1 + options.Schema.Length)];
+        _listener = options.Listen ? new JobNotificationListener(_dataSource, NotificationChannel, options.Signal, options.Time, _logger) : null;
     }
 
     /// <summary>Connects, migrates the schema (safe when many processes start at once) and starts listening for notifications.</summary>
@@ -71,6 +72,13 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
 
     /// <summary>Creates a store that connects and migrates on first use (for dependency injection, where factories are synchronous).</summary>
     public static PostgresJobStore Create(PostgresStoreOptions options) => new(options);
+
+    /// <summary>
+    /// The channel on which every enqueue (and every job made ready) notifies its queue name (the payload):
+    /// <c>bulwark_jobs</c> for the default schema, <c>bulwark_jobs_&lt;schema&gt;</c> otherwise, so that two installations
+    /// sharing a database do not wake each other.
+    /// </summary>
+    public string NotificationChannel { get; }
 
     /// <summary>The schema this store uses.</summary>
     public string Schema => _options.Schema;
@@ -218,7 +226,8 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
         }
 
         // Delivered at commit, so a woken worker always finds the job.
-        await using var command = Command(connection, transaction, $"SELECT pg_notify('{NotificationChannel}', q) FROM unnest(@queues) AS q");
+        await using var command = Command(connection, transaction, "SELECT pg_notify(@channel, q) FROM unnest(@queues) AS q");
+        Add(command, "channel", NpgsqlDbType.Text, NotificationChannel);
         Add(command, "queues", NpgsqlDbType.Array | NpgsqlDbType.Text, distinct);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -49,6 +49,7 @@ internal static class PostgresMigrations
             -- Leasing reads only ready rows, in lease order; claimed rows leave the index instead of being skipped over.
             CREATE INDEX jobs_ready_idx ON {s}.jobs (queue, priority DESC, run_at, id) WHERE state = 'ready';
             CREATE INDEX jobs_scheduled_idx ON {s}.jobs (run_at) WHERE state = 'scheduled';
+            CREATE INDEX jobs_scheduled_queue_idx ON {s}.jobs (queue, run_at) WHERE state = 'scheduled';
             CREATE INDEX jobs_running_lease_idx ON {s}.jobs (lease_expires_at) WHERE state = 'running';
             CREATE INDEX jobs_running_owner_idx ON {s}.jobs (lease_owner) WHERE state = 'running';
             CREATE INDEX jobs_pending_deps_idx ON {s}.jobs USING gin (depends_on) WHERE state = 'pending';
