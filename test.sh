@@ -72,8 +72,8 @@ for project in "${projects[@]}"; do
 done
 
 echo "test.sh: restoring and building (Release)"
-dotnet restore Bulwark.slnx --verbosity quiet
-dotnet build Bulwark.slnx -c Release --no-restore --nologo --verbosity quiet
+dotnet restore Bulwark.slnx --verbosity quiet || { echo "test.sh: dotnet restore failed (errors above)" >&2; exit 1; }
+dotnet build Bulwark.slnx -c Release --no-restore --nologo --verbosity quiet || { echo "test.sh: the build failed (errors above)" >&2; exit 1; }
 
 rm -rf "$results"
 mkdir -p "$results"
