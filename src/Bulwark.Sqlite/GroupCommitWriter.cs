@@ -206,6 +206,14 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     /// <summary>A prepared command kept for the life of the writer; parameters are cleared for each use.</summary>
     internal SqliteCommand Command(string sql)
     {
+        var command = PreparedCommand(sql);
+        command.Parameters.Clear();
+        return command;
+    }
+
+    /// <summary>A prepared command whose parameter objects are kept, for hot statements that only set values.</summary>
+    internal SqliteCommand PreparedCommand(string sql)
+    {
         if (!_commands.TryGetValue(sql, out var command))
         {
             command = _connection.CreateCommand();
@@ -214,7 +222,6 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             _commands.Add(sql, command);
         }
 
-        command.Parameters.Clear();
         return command;
     }
 }

@@ -16,6 +16,11 @@ public sealed partial class SqliteJobStore
         "expires_at, trace_parent, reason, finished_at) VALUES (@queue, @type, @payload, @priority, @state, @run_at, @now, @now, " +
         "@max_attempts, @timeout_ms, @backoff, @key, @expires_at, @trace_parent, @reason, @finished_at) RETURNING id";
 
+    private static readonly string[] InsertParameters =
+        ["@queue", "@type", "@payload", "@priority", "@state", "@run_at", "@now", "@max_attempts", "@timeout_ms", "@backoff", "@key", "@expires_at", "@trace_parent", "@reason", "@finished_at"];
+
+    private static readonly string DefaultBackoffText = BackoffPolicy.Default.ToString();
+
     /// <inheritdoc />
     public Task<IReadOnlyList<EnqueueResult>> EnqueueAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
     {
@@ -62,23 +67,32 @@ public sealed partial class SqliteJobStore
                 : runAt > c.Now ? JobState.Scheduled
                 : JobState.Ready;
 
-            var command = c.Command(InsertJob);
+            var command = c.PreparedCommand(InsertJob);
             var p = command.Parameters;
-            p.AddWithValue("@queue", job.Queue);
-            p.AddWithValue("@type", job.Type);
-            p.AddWithValue("@payload", job.Payload ?? "null");
-            p.AddWithValue("@priority", job.Priority);
-            p.AddWithValue("@state", initial.ToName());
-            p.AddWithValue("@run_at", runAt);
-            p.AddWithValue("@now", c.Now);
-            p.AddWithValue("@max_attempts", job.MaxAttempts);
-            p.AddWithValue("@timeout_ms", (long)job.Timeout.TotalMilliseconds);
-            p.AddWithValue("@backoff", job.Backoff.ToString());
-            p.AddWithValue("@key", (object?)job.Key ?? DBNull.Value);
-            p.AddWithValue("@expires_at", job.ExpiresAt is { } e ? JobRow.ToMs(e) : DBNull.Value);
-            p.AddWithValue("@trace_parent", (object?)job.TraceParent ?? DBNull.Value);
-            p.AddWithValue("@reason", (object?)deadReason ?? DBNull.Value);
-            p.AddWithValue("@finished_at", deadReason is null ? DBNull.Value : c.Now);
+            if (p.Count == 0)
+            {
+                foreach (var name in InsertParameters)
+                {
+                    p.Add(new SqliteParameter { ParameterName = name });
+                }
+            }
+
+            // Positions follow InsertParameters; reusing the parameter objects keeps the hot insert allocation-light.
+            p[0].Value = job.Queue;
+            p[1].Value = job.Type;
+            p[2].Value = job.Payload ?? "null";
+            p[3].Value = job.Priority;
+            p[4].Value = initial.ToName();
+            p[5].Value = runAt;
+            p[6].Value = c.Now;
+            p[7].Value = job.MaxAttempts;
+            p[8].Value = (long)job.Timeout.TotalMilliseconds;
+            p[9].Value = ReferenceEquals(job.Backoff, BackoffPolicy.Default) ? DefaultBackoffText : job.Backoff.ToString();
+            p[10].Value = (object?)job.Key ?? DBNull.Value;
+            p[11].Value = job.ExpiresAt is { } e ? JobRow.ToMs(e) : DBNull.Value;
+            p[12].Value = (object?)job.TraceParent ?? DBNull.Value;
+            p[13].Value = (object?)deadReason ?? DBNull.Value;
+            p[14].Value = deadReason is null ? DBNull.Value : c.Now;
             var id = (long)command.ExecuteScalar()!;
             foreach (var parentId in parents.Distinct())
             {

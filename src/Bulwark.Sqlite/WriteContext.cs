@@ -12,4 +12,7 @@ internal sealed class WriteContext(SqliteConnection connection, long now, GroupC
 
     /// <summary>A cached prepared command with no parameters.</summary>
     internal SqliteCommand Command(string sql) => writer.Command(sql);
+
+    /// <summary>A cached prepared command keeping its parameter objects (set values by name).</summary>
+    internal SqliteCommand PreparedCommand(string sql) => writer.PreparedCommand(sql);
 }
