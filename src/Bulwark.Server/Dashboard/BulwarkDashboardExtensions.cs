@@ -59,5 +59,6 @@ public static class BulwarkDashboardExtensions
             throw new ArgumentException("Mount the dashboard under a path such as /dashboard, not at the site root.", nameof(prefix));
         }
 
+        return DashboardEndpoints.Map(endpoints, prefix);
     }
 }

@@ -1,0 +1,171 @@
+using System.Text;
+using Bulwark.Diagnostics;
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Bulwark.Workers;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Bulwark.Server.Dashboard;
+
+/// <summary>
+/// The changes. Each runs behind <see cref="DashboardAccessFilter"/> (admin key, valid antiforgery token). The destructive or
+/// bulk ones (retry all, purge, cancel) first answer with a confirmation page whose form repeats the request with confirm=yes.
+/// </summary>
+internal sealed partial class DashboardEndpoints
+{
+    private void MapControls(RouteGroupBuilder pages)
+    {
+        pages.MapPost("/jobs/{id:long}/retry", (HttpContext http, long id, CancellationToken ct) => Guard(http, () => RetryJobAsync(http, id, ct)));
+        pages.MapPost("/jobs/{id:long}/cancel", (HttpContext http, long id, CancellationToken ct) => Guard(http, () => CancelJobAsync(http, id, ct)));
+        pages.MapPost("/dead-letters/{queue}/retry", (HttpContext http, string queue, CancellationToken ct) => Guard(http, () => RetryAllAsync(http, queue, ct)));
+        pages.MapPost("/dead-letters/{queue}/purge", (HttpContext http, string queue, CancellationToken ct) => Guard(http, () => PurgeAsync(http, queue, ct)));
+        pages.MapPost("/queues/{queue}/pause", (HttpContext http, string queue, CancellationToken ct) => Guard(http, () => PauseAsync(http, queue, paused: true, ct)));
+        pages.MapPost("/queues/{queue}/resume", (HttpContext http, string queue, CancellationToken ct) => Guard(http, () => PauseAsync(http, queue, paused: false, ct)));
+        pages.MapPost("/circuits/open", (HttpContext http, CancellationToken ct) => Guard(http, () => SetCircuitAsync(http, open: true, ct)));
+        pages.MapPost("/circuits/close", (HttpContext http, CancellationToken ct) => Guard(http, () => SetCircuitAsync(http, open: false, ct)));
+        pages.MapPost("/reclaim", (HttpContext http, CancellationToken ct) => Guard(http, () => ReclaimAsync(http, ct)));
+    }
+
+    private async Task<IResult> RetryJobAsync(HttpContext http, long id, CancellationToken cancellationToken)
+    {
+        var result = await _store.RetryAsync(id, cancellationToken);
+        var job = await _query.GetJobAsync(id, cancellationToken);
+        if (result == AdminResult.Ok && job is not null)
+        {
+            Notify(job.Queue);
+        }
+
+        var message = result switch
+        {
+            AdminResult.Ok => $"Job {id} is back in Ready with its attempts reset.",
+            AdminResult.NotFound => $"There is no job {id}.",
+            _ => $"Job {id} is {job?.State.ToName() ?? "gone"}; only failed, dead-letter and cancelled jobs can be retried.",
+        };
+        return Done(http, "retry", $"job {id}", result == AdminResult.Ok, message, $"/jobs/{id}");
+    }
+
+    private async Task<IResult> CancelJobAsync(HttpContext http, long id, CancellationToken cancellationToken)
+    {
+        if (await Confirm(http, $"Cancel job {id}?", "A waiting job is cancelled at once; a running one is asked to stop at its worker's next heartbeat.", "Yes, cancel it", $"/jobs/{id}") is { } confirm)
+        {
+            return confirm;
+        }
+
+        var result = await _store.CancelAsync(id, cancellationToken);
+        var message = result switch
+        {
+            CancelResult.Cancelled => $"Job {id} is cancelled.",
+            CancelResult.CancellationRequested => $"Cancellation of job {id} was requested; its worker is told at the next heartbeat.",
+            CancelResult.NotFound => $"There is no job {id}.",
+            _ => $"Job {id} had already finished; nothing changed.",
+        };
+        return Done(http, "cancel", $"job {id}", result is CancelResult.Cancelled or CancelResult.CancellationRequested, message, $"/jobs/{id}");
+    }
+
+    private async Task<IResult> RetryAllAsync(HttpContext http, string queue, CancellationToken cancellationToken)
+    {
+        JobValidator.ValidateQueue(queue);
+        var count = (await _snapshots.GetAsync(cancellationToken, fresh: true)).FirstOrDefault(q => q.Queue == queue)?[JobState.DeadLetter] ?? 0;
+        if (await Confirm(http, $"Retry every dead letter of {queue}?", $"About {DashboardPage.N(count)} jobs move back to Ready with their attempts reset, and run again.", "Yes, retry all", "/dead-letters") is { } confirm)
+        {
+            return confirm;
+        }
+
+        var retried = await _store.RetryDeadLettersAsync(queue, cancellationToken);
+        if (retried > 0)
+        {
+            Notify(queue);
+        }
+
+        return Done(http, "retry-all", queue, true, $"Moved {DashboardPage.N(retried)} dead letters of {queue} back to Ready.", "/dead-letters");
+    }
+
+    private async Task<IResult> PurgeAsync(HttpContext http, string queue, CancellationToken cancellationToken)
+    {
+        JobValidator.ValidateQueue(queue);
+        var count = (await _snapshots.GetAsync(cancellationToken, fresh: true)).FirstOrDefault(q => q.Queue == queue)?[JobState.DeadLetter] ?? 0;
+        if (await Confirm(http, $"Delete every dead letter of {queue}?", $"About {DashboardPage.N(count)} jobs are deleted for good, with their payloads and errors. This cannot be undone.", "Yes, delete them", "/dead-letters") is { } confirm)
+        {
+            return confirm;
+        }
+
+        var deleted = await _store.DeleteJobsAsync(queue, JobState.DeadLetter, _time.GetUtcNow(), cancellationToken);
+        return Done(http, "purge", queue, true, $"Deleted {DashboardPage.N(deleted)} dead letters of {queue}.", "/dead-letters");
+    }
+
+    private async Task<IResult> PauseAsync(HttpContext http, string queue, bool paused, CancellationToken cancellationToken)
+    {
+        JobValidator.ValidateQueue(queue);
+        await _store.SetQueuePausedAsync(queue, paused, cancellationToken);
+        if (!paused)
+        {
+            Notify(queue);
+        }
+
+        return Done(http, paused ? "pause" : "resume", queue, true,
+            paused ? $"Queue {queue} is paused: workers lease none of its jobs until it is resumed." : $"Queue {queue} is resumed.", "/controls");
+    }
+
+    private async Task<IResult> SetCircuitAsync(HttpContext http, bool open, CancellationToken cancellationToken)
+    {
+        var form = await http.Request.ReadFormAsync(cancellationToken);
+        var type = JobValidator.ValidateType(form["type"].ToString().Trim());
+        if (Breakers is not { } breakers)
+        {
+            return Page(http).Render(http, "No circuit breakers here", "controls", "<p class=\"error\">No worker runs in this server process, so it has no circuit breakers to set; use the dashboard or API of the worker's host.</p>", StatusCodes.Status409Conflict);
+        }
+
+        if (open)
+        {
+            breakers.Open(type);
+        }
+        else
+        {
+            breakers.Close(type);
+        }
+
+        return Done(http, open ? "open-circuit" : "close-circuit", type, true,
+            open ? $"The circuit of {type} is open: its jobs are not leased until it is closed." : $"The circuit of {type} is closed.", "/controls");
+    }
+
+    private async Task<IResult> ReclaimAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var result = await _store.ReclaimAsync(_options.WorkerDeadAfter, cancellationToken);
+        if (result.Total > 0)
+        {
+            _services.GetService<BulwarkMetrics>()?.StalledReclaimed(result.Total);
+        }
+
+        return Done(http, "reclaim", "stalled jobs", true,
+            $"Reclaimed {result.Reclaimed} stalled jobs ({result.Poisoned} dead-lettered as poison, {result.Cancelled} cancelled); {result.DeadWorkers} workers declared dead.", "/workers");
+    }
+
+    /// <summary>Null once confirmed; otherwise the confirmation page, whose form repeats this POST with confirm=yes.</summary>
+    private async Task<IResult?> Confirm(HttpContext http, string question, string consequence, string yes, string back)
+    {
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        if (form["confirm"] == "yes")
+        {
+            return null;
+        }
+
+        var page = Page(http);
+        var action = http.Request.Path.Value!;
+        var html = new StringBuilder($"<div class=\"confirm\" id=\"confirm\"><p>{DashboardPage.E(consequence)}</p>")
+            .Append(page.Form(action[_prefix.Length..], yes, "danger", ("confirm", "yes")))
+            .Append(page.Link(back, "No, go back", "button"))
+            .Append("</div>");
+        return page.Render(http, question, "", html.ToString());
+    }
+
+    private IResult Done(HttpContext http, string action, string target, bool ok, string message, string back)
+    {
+        _snapshots.Invalidate();
+        DashboardLog.Control(_logger, action, target, message);
+        var page = Page(http);
+        var html = $"<p class=\"{(ok ? "notice" : "error")}\" id=\"outcome\">{DashboardPage.E(message)}</p><p>{page.Link(back, "Back")}</p>";
+        return page.Render(http, ok ? "Done" : "Nothing changed", "", html, ok ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
+    }
+
+    private void Notify(string queue) => _services.GetService<JobSignal>()?.Notify(queue);
+}
