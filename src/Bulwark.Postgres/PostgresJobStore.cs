@@ -30,11 +30,12 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _openGate = new(1, 1);
     private Task? _opened;
+    private int _disposed;
 
     private PostgresJobStore(PostgresStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!SchemaName().IsMatch(options.Schema ?? ""))
+        if (!SchemaName().IsMatch(options.Schema))
         {
             throw new ArgumentException($"'{options.Schema}' is not a usable schema name; use lower-case letters, digits and underscores, starting with a letter (at most 63).", nameof(options));
         }
@@ -45,7 +46,7 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
         }
 
         _options = options;
-        _schema = PostgresMigrations.Quote(options.Schema!);
+        _schema = PostgresMigrations.Quote(options.Schema);
         _storeClock = options.StoreClockOverride;
         _logger = options.LoggerFactory?.CreateLogger<PostgresJobStore>() ?? (ILogger)NullLogger.Instance;
         _dataSource = NpgsqlDataSource.Create(PostgresConnectionString.Normalize(options.ConnectionString));
@@ -235,6 +236,12 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // Hosts may dispose it more than once (DI tracks it under each service it is registered as).
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _writer.DisposeAsync();
         if (_listener is not null)
         {
