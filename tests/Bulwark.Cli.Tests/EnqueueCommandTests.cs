@@ -46,8 +46,9 @@ public sealed class EnqueueCommandTests : IDisposable
         // The dependency does not exist, so the store refuses the batch as a whole.
         var result = await _cli.RunAsync("enqueue", "bulk", "demo.noop", "--count", "3", "--depends-on", "999999");
 
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains("999999", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("", result.Stdout);
         Assert.Equal(1, await _cli.CountJobsAsync());
     }
 
