@@ -30,17 +30,20 @@ require_dotnet() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# System packages the tests need. Add a package here only when a test uses it, e.g. later:
-#   chromium (dashboard browser tests), postgresql (PostgreSQL store tests).
-# Each entry is "command-that-must-exist:apt-package". Today no test needs anything beyond the SDK.
+# System packages the tests need. Add one here only when a test project uses it; each is installed
+# only when that project exists and the machine lacks it. apt-get update runs once, before installing.
 # ---------------------------------------------------------------------------------------------
-test_system_packages=()
+have_postgres_server() { # scripts/postgres.sh runs a throwaway cluster with initdb/pg_ctl
+  command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
+have_chromium() { # the dashboard tests drive /usr/bin/chromium headless
+  [ -x /usr/bin/chromium ]
+}
 
 install_test_dependencies() {
-  local missing=() entry
-  for entry in "${test_system_packages[@]+"${test_system_packages[@]}"}"; do
-    command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry#*:}")
-  done
+  local missing=()
+  if [ -d tests/Bulwark.Postgres.Tests ] && ! have_postgres_server; then missing+=(postgresql); fi
+  if [ -d tests/Bulwark.Dashboard.Tests ] && ! have_chromium; then missing+=(chromium); fi
   [ "${#missing[@]}" -eq 0 ] && return 0
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: the tests need these packages and apt-get is not available: ${missing[*]}" >&2
@@ -51,6 +54,20 @@ install_test_dependencies() {
   echo "test.sh: installing ${missing[*]} with apt-get"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# The PostgreSQL store tests get a throwaway cluster for this run (stopped on exit, whatever happens).
+start_test_postgres() {
+  [ -d tests/Bulwark.Postgres.Tests ] || return 0
+  scripts/postgres.sh start || { echo "test.sh: could not start the test PostgreSQL cluster (see above)" >&2; exit 1; }
+  trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+  eval "$(scripts/postgres.sh env)"
+}
+
+stop_test_postgres() {
+  [ -d tests/Bulwark.Postgres.Tests ] || return 0
+  scripts/postgres.sh stop >/dev/null 2>&1 || echo "test.sh: could not stop the test PostgreSQL cluster" >&2
+  trap - EXIT
 }
 
 require_dotnet
@@ -77,6 +94,7 @@ dotnet build Bulwark.slnx -c Release --no-restore --nologo --verbosity quiet || 
 
 rm -rf "$results"
 mkdir -p "$results"
+start_test_postgres
 
 crashed=()
 trx_files=()
@@ -99,6 +117,8 @@ for project in "${projects[@]}"; do
     crashed+=("$name")
   fi
 done
+
+stop_test_postgres
 
 status=0
 summary="0 passed, 0 failed, 0 skipped"
