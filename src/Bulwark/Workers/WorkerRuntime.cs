@@ -395,13 +395,14 @@ public sealed class WorkerRuntime : IDisposable
     private async Task RecordAsync(RunningJob run, JobOutcome outcome, TimeSpan duration, Exception? failure = null)
     {
         var job = run.Job;
-        FenceResult fence;
         try
         {
-            fence = await Completer.SubmitAsync(outcome);
+            var fence = await Completer.SubmitAsync(outcome);
+            Observe(job, outcome, fence, duration, failure);
         }
         finally
         {
+            // The slot (and the lease in the heartbeat's held set) is given up only once the outcome is written.
             _running.TryRemove(job.Token, out _);
             if (!_abandoned.ContainsKey(job.Token))
             {
@@ -410,7 +411,10 @@ public sealed class WorkerRuntime : IDisposable
 
             _slotFreed.Notify(job.Queue);
         }
+    }
 
+    private void Observe(LeasedJob job, JobOutcome outcome, FenceResult fence, TimeSpan duration, Exception? failure)
+    {
         if (fence != FenceResult.Ok)
         {
             _metrics.DuplicateExecution();

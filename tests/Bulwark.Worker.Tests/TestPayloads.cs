@@ -1,0 +1,5 @@
+namespace Bulwark.Worker.Tests;
+
+public sealed record Empty;
+
+public sealed record Sized(int Ms);

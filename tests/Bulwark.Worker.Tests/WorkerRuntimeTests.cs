@@ -1,0 +1,260 @@
+using Bulwark.Hosting;
+using Bulwark.Jobs;
+using Bulwark.Workers;
+using Xunit;
+
+namespace Bulwark.Worker.Tests;
+
+public sealed class WorkerRuntimeTests
+{
+    [Fact]
+    public async Task Retries_follow_the_jobs_backoff_schedule_then_dead_letter()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("flaky", (_, _) => throw new InvalidOperationException("dependency down")));
+        var id = await h.EnqueueAsync("flaky", maxAttempts: 4, backoff: BackoffPolicy.Steps(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)));
+
+        foreach (var expected in new[] { 1, 5, 30 })
+        {
+            Assert.Equal(1, await h.Runtime.RunOnceAsync());
+            var job = await h.WaitForStateAsync(id, JobState.Scheduled);
+            Assert.Equal(h.Time.GetUtcNow() + TimeSpan.FromSeconds(expected), job.RunAt);
+            Assert.Equal(0, await h.Runtime.RunOnceAsync()); // not due yet
+            h.Time.Advance(TimeSpan.FromSeconds(expected));
+        }
+
+        Assert.Equal(1, await h.Runtime.RunOnceAsync());
+        var dead = await h.WaitForStateAsync(id, JobState.DeadLetter);
+        Assert.Contains("Attempts exhausted (4 of 4)", dead.Reason);
+        Assert.Equal(4, dead.Errors.Count);
+        var error = dead.Errors[^1];
+        Assert.Equal(FailureCategory.Temporary, error.Category);
+        Assert.Equal(h.Runtime.Id, error.WorkerId);
+        Assert.Equal("dependency down", error.Message);
+        Assert.Equal(typeof(InvalidOperationException).FullName, error.ExceptionType);
+        Assert.Contains("WorkerRuntimeTests", error.StackTrace);
+        Assert.Equal(3, h.Counter("bulwark.jobs.retried"));
+        Assert.Equal(1, h.Counter("bulwark.jobs.dead_lettered"));
+    }
+
+    [Fact]
+    public async Task A_handler_exceeding_its_timeout_is_cancelled_and_retried_as_Timeout()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("slow", async (_, ctx) => await Task.Delay(Timeout.InfiniteTimeSpan, ctx.CancellationToken)));
+        var id = await h.EnqueueAsync("slow", timeout: TimeSpan.FromSeconds(10));
+
+        await h.Runtime.RunOnceAsync();
+        h.Time.Advance(TimeSpan.FromSeconds(9));
+        await h.Runtime.RunOnceAsync();
+        Assert.Equal(JobState.Running, (await h.GetAsync(id)).State);
+
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        await h.Runtime.RunOnceAsync();
+        var job = await h.WaitForStateAsync(id, JobState.Scheduled);
+        Assert.Equal(FailureCategory.Timeout, Assert.Single(job.Errors).Category);
+        Assert.Contains("Execution timeout of 10s", job.Errors[0].Message);
+    }
+
+    [Fact]
+    public async Task A_handler_ignoring_its_token_is_abandoned_as_Timeout_and_its_slot_freed()
+    {
+        var never = new TaskCompletionSource();
+        await using var h = await WorkerHarness.StartAsync(
+            b => b.AddHandler<Empty>("hang", async (_, _) => await never.Task).AddHandler<Empty>("noop", (_, _) => Task.CompletedTask),
+            o => { o.Concurrency = 1; o.AbandonGracePeriod = TimeSpan.FromSeconds(5); });
+        var hung = await h.EnqueueAsync("hang", timeout: TimeSpan.FromSeconds(2));
+        var next = await h.EnqueueAsync("noop");
+
+        Assert.Equal(1, await h.Runtime.RunOnceAsync());
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        await h.Runtime.RunOnceAsync(); // cancels: the handler ignores it
+        h.Time.Advance(TimeSpan.FromSeconds(4));
+        await h.Runtime.RunOnceAsync();
+        Assert.Equal(1, h.Runtime.ActiveJobs);
+
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        await h.Runtime.RunOnceAsync(); // grace over: abandoned
+        await h.SettleAsync();
+        var job = await h.GetAsync(hung);
+        Assert.Equal(JobState.Scheduled, job.State);
+        Assert.Equal(FailureCategory.Timeout, Assert.Single(job.Errors).Category);
+        Assert.Equal(1, h.Runtime.AbandonedJobs);
+
+        Assert.Equal(1, await h.Runtime.RunOnceAsync()); // the freed slot takes the next job
+        Assert.Equal(JobState.Completed, (await h.WaitForStateAsync(next, JobState.Completed)).State);
+        never.SetResult();
+    }
+
+    [Fact]
+    public async Task Reaching_the_abandoned_handler_bound_stops_leasing_and_reports_unready()
+    {
+        var never = new TaskCompletionSource();
+        await using var h = await WorkerHarness.StartAsync(
+            b => b.AddHandler<Empty>("hang", async (_, _) => await never.Task).AddHandler<Empty>("noop", (_, _) => Task.CompletedTask),
+            o => { o.MaxAbandonedHandlers = 1; o.AbandonGracePeriod = TimeSpan.Zero; });
+        await h.EnqueueAsync("hang", timeout: TimeSpan.FromSeconds(1));
+        await h.Runtime.RunOnceAsync();
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        await h.Runtime.RunOnceAsync();
+        await h.SettleAsync();
+        Assert.Equal(1, h.Runtime.AbandonedJobs);
+
+        await h.EnqueueAsync("noop");
+        Assert.Equal(0, await h.Runtime.RunOnceAsync());
+        Assert.False(h.Runtime.IsReady);
+
+        never.SetResult(); // the abandoned handler finally returns: its result is discarded, the bound frees up
+        await h.SettleAsync(() => Task.FromResult(h.Runtime.AbandonedJobs == 0));
+        Assert.Equal(1, await h.Runtime.RunOnceAsync());
+        Assert.True(h.Runtime.IsReady);
+    }
+
+    [Fact]
+    public async Task A_NullReferenceException_is_a_System_failure_kept_with_its_stack_and_the_worker_keeps_serving()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b
+            .AddHandler<Empty>("panic", (_, _) => throw new NullReferenceException("bug"))
+            .AddHandler<Empty>("noop", (_, _) => Task.CompletedTask));
+        var panic = await h.EnqueueAsync("panic");
+        var ok = await h.EnqueueAsync("noop");
+
+        Assert.Equal(2, await h.Runtime.RunOnceAsync());
+        await h.SettleAsync();
+        var job = await h.GetAsync(panic);
+        Assert.Equal(JobState.Scheduled, job.State);
+        var error = Assert.Single(job.Errors);
+        Assert.Equal(FailureCategory.System, error.Category);
+        Assert.Equal(typeof(NullReferenceException).FullName, error.ExceptionType);
+        Assert.False(string.IsNullOrEmpty(error.StackTrace));
+        Assert.Equal(JobState.Completed, (await h.GetAsync(ok)).State);
+
+        var later = await h.EnqueueAsync("noop");
+        Assert.Equal(1, await h.Runtime.RunOnceAsync());
+        await h.WaitForStateAsync(later, JobState.Completed);
+    }
+
+    [Fact]
+    public async Task System_failures_fail_at_once_when_their_retry_is_turned_off()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("panic", (_, _) => throw new InvalidCastException("bad cast")), o => o.RetrySystemErrors = false);
+        var id = await h.EnqueueAsync("panic");
+        await h.Runtime.RunOnceAsync();
+        var job = await h.WaitForStateAsync(id, JobState.Failed);
+        Assert.Equal(FailureCategory.System, Assert.Single(job.Errors).Category);
+    }
+
+    [Fact]
+    public async Task A_permanent_failure_fails_without_retry()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("bad", (_, _) => throw new PermanentJobException("customer does not exist")));
+        var id = await h.EnqueueAsync("bad", maxAttempts: 5);
+        await h.Runtime.RunOnceAsync();
+        var job = await h.WaitForStateAsync(id, JobState.Failed);
+        Assert.Equal(1, job.Attempt);
+        var error = Assert.Single(job.Errors);
+        Assert.Equal(FailureCategory.Permanent, error.Category);
+        Assert.Equal("customer does not exist", error.Message);
+    }
+
+    [Fact]
+    public async Task A_payload_that_cannot_be_read_fails_Permanent_without_running_the_handler()
+    {
+        var ran = false;
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Sized>("sized", (_, _) =>
+        {
+            ran = true;
+            return Task.CompletedTask;
+        }));
+        var id = await h.EnqueueAsync("sized", payload: """{"ms":"not a number"}""", maxAttempts: 5);
+        await h.Runtime.RunOnceAsync();
+        var job = await h.WaitForStateAsync(id, JobState.Failed);
+        var error = Assert.Single(job.Errors);
+        Assert.Equal(FailureCategory.Permanent, error.Category);
+        Assert.Contains("cannot be read as Sized", error.Message);
+        Assert.False(ran);
+    }
+
+    [Fact]
+    public async Task A_job_of_an_unknown_type_fails_Permanent_with_a_message_naming_the_type()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("noop", (_, _) => Task.CompletedTask));
+        var id = await h.EnqueueAsync("nobody.handles.this");
+        await h.Runtime.RunOnceAsync();
+        var job = await h.WaitForStateAsync(id, JobState.Failed);
+        Assert.Contains("No handler is registered for job type 'nobody.handles.this'", job.Errors[0].Message);
+    }
+
+    [Fact]
+    public async Task A_result_is_stored_as_json_and_progress_with_checkpoint_is_saved()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("report", async (_, ctx) =>
+        {
+            Assert.True(await ctx.ReportProgressAsync(50, new { step = 1 }));
+            return new { answer = 42 };
+        }));
+        var id = await h.EnqueueAsync("report");
+        await h.Runtime.RunOnceAsync();
+        var job = await h.WaitForStateAsync(id, JobState.Completed);
+        Assert.Equal("""{"answer":42}""", job.Result);
+        Assert.Equal(50, job.Progress);
+        Assert.Equal("""{"step":1}""", job.Checkpoint);
+        Assert.Equal(1, h.Counter("bulwark.jobs.completed"));
+    }
+
+    [Fact]
+    public async Task A_running_job_whose_cancellation_is_requested_ends_Cancelled()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("long", async (_, ctx) => await Task.Delay(Timeout.InfiniteTimeSpan, ctx.CancellationToken)));
+        var id = await h.EnqueueAsync("long");
+        await h.Runtime.RunOnceAsync();
+        Assert.Equal(Bulwark.Storage.CancelResult.CancellationRequested, await h.Store.CancelAsync(id));
+
+        await h.Runtime.HeartbeatOnceAsync();
+        var job = await h.WaitForStateAsync(id, JobState.Cancelled);
+        Assert.Equal(FailureCategory.Cancelled, Assert.Single(job.Errors).Category);
+    }
+
+    [Fact]
+    public async Task Above_the_memory_limit_the_worker_stops_leasing_until_back_under()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("noop", (_, _) => Task.CompletedTask), o => o.MemoryLimitBytes = 100L * 1024 * 1024);
+        var id = await h.EnqueueAsync("noop");
+        h.WorkingSet = 150L * 1024 * 1024;
+        Assert.Equal(0, await h.Runtime.RunOnceAsync());
+        Assert.True(h.Runtime.IsOverMemoryLimit);
+        Assert.Equal(JobState.Ready, (await h.GetAsync(id)).State);
+
+        h.WorkingSet = 80L * 1024 * 1024;
+        Assert.Equal(1, await h.Runtime.RunOnceAsync());
+        Assert.False(h.Runtime.IsOverMemoryLimit);
+        await h.WaitForStateAsync(id, JobState.Completed);
+    }
+
+    [Fact]
+    public async Task Leasing_takes_no_more_than_the_free_slots()
+    {
+        var gate = new TaskCompletionSource();
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("wait", async (_, _) => await gate.Task), o => o.Concurrency = 3);
+        for (var i = 0; i < 5; i++)
+        {
+            await h.EnqueueAsync("wait");
+        }
+
+        Assert.Equal(3, await h.Runtime.RunOnceAsync());
+        Assert.Equal(0, await h.Runtime.RunOnceAsync());
+        gate.SetResult();
+        await h.SettleAsync();
+        Assert.Equal(2, await h.Runtime.RunOnceAsync());
+        await h.SettleAsync();
+    }
+
+    [Fact]
+    public void Unusable_options_are_refused_at_start_up_with_what_to_change()
+    {
+        var options = new WorkerOptions { Concurrency = 0, LeaseDuration = TimeSpan.FromSeconds(2), HeartbeatInterval = TimeSpan.FromSeconds(2) };
+        options.Queues.Add("Bad Queue");
+        var problems = options.Validate();
+        Assert.Contains(problems, p => p.Contains("Concurrency must be between 1 and 10000 (got 0)", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("must be positive and shorter than the lease", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Queue 'Bad Queue'", StringComparison.Ordinal));
+    }
+}
