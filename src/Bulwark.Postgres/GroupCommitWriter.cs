@@ -19,6 +19,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
+    private long _commits;
+    private long _committedOperations;
 
     public GroupCommitWriter(NpgsqlDataSource dataSource, int maxBatch, int retries, TimeProvider time, ILogger logger)
     {
@@ -29,6 +31,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         _logger = logger;
         _loop = Task.Run(RunAsync);
     }
+
+    /// <summary>Transactions committed so far, and the operations they carried (how well group commit is batching).</summary>
+    public (long Commits, long Operations) Stats => (Interlocked.Read(ref _commits), Interlocked.Read(ref _committedOperations));
 
     public Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> body, CancellationToken cancellationToken)
     {
@@ -109,6 +114,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 }
 
                 await tx.CommitAsync(token).ConfigureAwait(false);
+                Interlocked.Increment(ref _commits);
+                Interlocked.Add(ref _committedOperations, batch.Count);
                 foreach (var op in batch)
                 {
                     op.Publish();

@@ -99,7 +99,8 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
         return await _listener.WaitAsync(timeout, cancellationToken);
     }
 
-    internal NpgsqlDataSource DataSource => _dataSource;
+    /// <summary>Group-commit statistics: transactions committed and the write operations they carried.</summary>
+    internal (long Commits, long Operations) WriterStats => _writer.Stats;
 
     private async Task EnsureOpenAsync(CancellationToken cancellationToken)
     {
