@@ -14,6 +14,7 @@ var root = new RootCommand("Bulwark: durable background jobs. Exit codes: 0 succ
     WorkersCommand.Create(),
     StalledCommand.Create(),
     WorkerCommand.Create(),
+    ServeCommand.Create(),
 };
 
 return await CliApp.RunAsync(root, args);

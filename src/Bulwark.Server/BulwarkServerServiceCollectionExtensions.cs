@@ -50,7 +50,12 @@ public static class BulwarkServerServiceCollectionExtensions
         var otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
         var telemetry = services.AddOpenTelemetry().WithMetrics(metrics =>
         {
-            metrics.AddMeter(Telemetry.MeterName).AddPrometheusExporter();
+            // Seconds, not the SDK's millisecond-shaped default buckets: 5 ms to 30 min.
+            var seconds = new ExplicitBucketHistogramConfiguration { Boundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800] };
+            metrics.AddMeter(Telemetry.MeterName)
+                .AddView(Telemetry.JobDuration, seconds)
+                .AddView(Telemetry.JobWait, seconds)
+                .AddPrometheusExporter();
             if (otlp)
             {
                 metrics.AddOtlpExporter();

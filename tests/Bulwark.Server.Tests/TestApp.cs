@@ -42,7 +42,7 @@ internal sealed class TestApp : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestApp> StartAsync(Dictionary<string, string?>? settings = null, bool withKeys = false, int circuitThreshold = 3)
+    public static async Task<TestApp> StartAsync(Dictionary<string, string?>? settings = null, bool withKeys = false, int circuitThreshold = 3, Action<BulwarkBuilder>? bulwark = null)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         var builder = WebApplication.CreateBuilder();
@@ -56,14 +56,20 @@ internal sealed class TestApp : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(config);
-        var store = new InMemoryJobStore(time);
+        // With a worker the app runs on the real clock (the worker's timers must tick); otherwise on the fake one.
+        TimeProvider clock = bulwark is null ? time : TimeProvider.System;
+        var store = new InMemoryJobStore(clock);
         var faults = new FaultInjectingJobStore(store, store);
-        builder.Services.AddSingleton<TimeProvider>(time);
-        builder.Services.AddBulwark(b => b.UseStore(_ => faults).UseStorageCircuit(o =>
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddBulwark(b =>
         {
-            o.FailureThreshold = circuitThreshold;
-            o.ResetTimeout = TimeSpan.FromSeconds(10);
-        }));
+            b.UseStore(_ => faults).UseStorageCircuit(o =>
+            {
+                o.FailureThreshold = circuitThreshold;
+                o.ResetTimeout = TimeSpan.FromSeconds(10);
+            });
+            bulwark?.Invoke(b);
+        });
         builder.Services.AddBulwarkServer();
         var app = builder.Build();
         app.MapBulwarkApi("/api/v1");
@@ -93,9 +99,9 @@ internal sealed class TestApp : IAsyncDisposable
 
     public Task<HttpResponseMessage> GetAsync(string path, string? key = null) => SendAsync(HttpMethod.Get, path, key: key);
 
-    public async Task<long> EnqueueAsync(string queue = "default", string type = "demo.noop", string extra = "")
+    public async Task<long> EnqueueAsync(string queue = "default", string type = "demo.noop", string extra = "", string payload = """{"n":1}""")
     {
-        using var response = await PostAsync("/api/v1/jobs", $$"""{"queue":"{{queue}}","type":"{{type}}","payload":{"n":1}{{extra}}}""", AdminKey);
+        using var response = await PostAsync("/api/v1/jobs", $$"""{"queue":"{{queue}}","type":"{{type}}","payload":{{payload}}{{extra}}}""", AdminKey);
         var body = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
         {

@@ -40,6 +40,7 @@ internal sealed class QueueDepthSampler(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        metrics.PublishZeroes();
         using var timer = new PeriodicTimer(options.DepthSampleInterval, time);
         do
         {

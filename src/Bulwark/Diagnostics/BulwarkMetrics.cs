@@ -95,6 +95,18 @@ public sealed class BulwarkMetrics : IDisposable
     /// <summary>Records a failed store operation.</summary>
     public void PersistenceError(string operation) => _persistenceErrors.Add(1, new KeyValuePair<string, object?>("operation", operation));
 
+    /// <summary>
+    /// Publishes the incident counters (stalled and recovery reclaims, lost leases, persistence errors) at zero, so that a
+    /// scrape shows them, and alerts on their rate work, before the first incident. Hosts call it once at start.
+    /// </summary>
+    public void PublishZeroes()
+    {
+        _stalledReclaimed.Add(0);
+        _recoveryReclaimed.Add(0);
+        _leaseLost.Add(0);
+        _persistenceErrors.Add(0);
+    }
+
     /// <summary>Replaces the queue depth snapshot.</summary>
     public void SetQueueDepth(IEnumerable<(string Queue, JobState State, long Count)> depth)
     {

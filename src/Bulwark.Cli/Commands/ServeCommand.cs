@@ -1,0 +1,126 @@
+using System.CommandLine;
+using Bulwark.Cli.Serve;
+using Bulwark.Jobs;
+using Bulwark.Server.Auth;
+using Bulwark.Storage;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Bulwark.Cli.Commands;
+
+/// <summary>
+/// <c>bulwark serve</c>: the REST API, health probes, <c>/metrics</c>, maintenance and in-process demo workers on
+/// <c>./bulwark.db</c> at <c>http://127.0.0.1:5080</c>. Prints the URL, the store and what to try next.
+/// </summary>
+internal static class ServeCommand
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static Command Create()
+    {
+        var urls = new Option<string?>("--urls") { Description = $"Where to listen, ';'-separated (default {DefaultUrl}). Beyond loopback only with API keys configured.", HelpName = "URLS" };
+        var store = new Option<string?>("--store") { Description = "The SQLite store file (default ./bulwark.db, or $BULWARK_STORE).", HelpName = "PATH" };
+        var workers = CliValues.Int("--workers", "In-process demo worker slots (default 4; 0 runs no workers).", 4, 0, 10_000);
+        var queues = new Option<string[]>("--queues")
+        {
+            Description = "Queues the in-process workers serve, comma-separated (default 'default').",
+            HelpName = "A,B",
+            CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray(),
+        };
+
+        var command = new Command("serve", "Run the Bulwark server: REST API, health probes, /metrics, maintenance and demo workers.")
+        {
+            urls, store, workers, queues,
+        };
+
+        // Synchronous, like 'bulwark worker': the host alone owns SIGTERM/SIGINT and waits for the workers to drain.
+        command.SetAction(r => Run(new ServeSettings
+        {
+            Urls = (r.GetValue(urls) ?? DefaultUrl).Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+            StorePath = r.GetValue(store) ?? NonEmpty(Environment.GetEnvironmentVariable("BULWARK_STORE")) ?? ConnectionOptions.DefaultStorePath,
+            Workers = r.GetValue(workers),
+            Queues = r.GetValue(queues) is { Length: > 0 } q ? q : ["default"],
+        }));
+        return command;
+    }
+
+    private static int Run(ServeSettings settings)
+    {
+        try
+        {
+            foreach (var url in settings.Urls)
+            {
+                if (!Uri.TryCreate(url.Replace("://*", "://wildcard", StringComparison.Ordinal).Replace("://+", "://wildcard", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+                    || uri.Scheme is not ("http" or "https"))
+                {
+                    Console.Error.WriteLine($"bulwark: --urls '{url}' is not a URL; write it like {DefaultUrl}.");
+                    return ExitCodes.Usage;
+                }
+            }
+
+            foreach (var queue in settings.Queues)
+            {
+                JobValidator.ValidateQueue(queue);
+            }
+
+            var storePath = Path.GetFullPath(settings.StorePath);
+            var directory = Path.GetDirectoryName(storePath);
+            if (directory is not null && !Directory.Exists(directory))
+            {
+                Console.Error.WriteLine($"bulwark: the folder of the store {storePath} does not exist; create it or pass another --store path.");
+                return ExitCodes.Usage;
+            }
+
+            using var app = ServeHost.Build(settings with { StorePath = storePath });
+            var keys = app.Services.GetRequiredService<ApiKeySet>();
+            if (!keys.Enabled && settings.Urls.FirstOrDefault(u => !LoopbackGuard.IsLoopback(u)) is { } open)
+            {
+                Console.Error.WriteLine($"bulwark: refusing to listen on {open}: no API keys configured, so the API would be open to the network. "
+                    + "Set Bulwark__Server__AdminKeys__0 (and ReadKeys) or listen on loopback (--urls http://127.0.0.1:5080).");
+                return ExitCodes.Usage;
+            }
+
+            app.StartAsync().GetAwaiter().GetResult();
+            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [.. settings.Urls];
+            var url0 = bound.FirstOrDefault() ?? settings.Urls[0];
+            var authLine = keys.Enabled ? $"API keys on ({keys.ReadCount} read, {keys.AdminCount} admin): send X-API-Key" : "no API keys configured: listening on loopback only";
+            var keyFlag = keys.Enabled ? " --api-key $BULWARK_API_KEY" : "";
+            var keyHeader = keys.Enabled ? " -H \"X-API-Key: $BULWARK_API_KEY\"" : "";
+            Console.WriteLine($$$"""
+                Bulwark server listening on {{{string.Join(", ", bound)}}}
+                  store:   {{{storePath}}}
+                  workers: {{{(settings.Workers > 0 ? $"{settings.Workers} in-process demo worker slot(s) on queue(s) {string.Join(',', settings.Queues)} (--workers 0 turns them off)" : "none in this process (start some with 'bulwark worker')")}}}
+                  auth:    {{{authLine}}}
+                Try next:
+                  bulwark enqueue default demo.sleep --payload '{"ms":500}' --url {{{url0}}}{{{keyFlag}}}
+                  curl -s -X POST {{{url0}}}/api/v1/jobs{{{keyHeader}}} -H 'Content-Type: application/json' -d '{"queue":"default","type":"demo.noop","payload":{}}'
+                  curl -s {{{url0}}}/api/v1/queues{{{keyHeader}}}
+                  curl -s {{{url0}}}/metrics | grep bulwark_jobs
+                Ctrl+C or SIGTERM drains the workers and stops.
+                """);
+            app.WaitForShutdownAsync().GetAwaiter().GetResult();
+            Console.WriteLine("bulwark serve: stopped.");
+            return ExitCodes.Success;
+        }
+        catch (JobValidationException ex)
+        {
+            Console.Error.WriteLine($"bulwark: {ex.Reason}");
+            return ExitCodes.Usage;
+        }
+        catch (StoreCorruptException ex)
+        {
+            Console.Error.WriteLine($"bulwark: The store is damaged: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"bulwark: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

@@ -1,0 +1,64 @@
+using Bulwark.Hosting;
+using Bulwark.Server;
+using Bulwark.Sqlite;
+using Bulwark.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Cli.Serve;
+
+/// <summary>Builds the ASP.NET Core app of <c>bulwark serve</c>: API, health, metrics, maintenance and in-process demo workers on a SQLite store.</summary>
+internal static class ServeHost
+{
+    public static WebApplication Build(ServeSettings settings)
+    {
+        // No args: configuration comes from appsettings.json and Bulwark__* environment variables; flags are ours.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
+        builder.WebHost.UseUrls([.. settings.Urls]);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+
+        builder.Services.AddBulwark(b =>
+        {
+            b.UseSqlite(settings.StorePath).UseStorageCircuit();
+            if (settings.Workers > 0)
+            {
+                b.AddDemoHandlers().AddWorker(w => w.Queues([.. settings.Queues]).Concurrency(settings.Workers).Name($"serve-{Environment.MachineName.ToLowerInvariant()}"));
+            }
+            else
+            {
+                b.AddMaintenance();
+            }
+        });
+        builder.Services.AddBulwarkServer();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapGet("/", (HttpContext http) => Results.Json(new
+        {
+            name = "Bulwark",
+            api = "/api/v1",
+            openapi = "/api/v1/openapi.json",
+            queues = "/api/v1/queues",
+            health = new[] { "/health/live", "/health/ready", "/health/detailed" },
+            metrics = "/metrics",
+            docs = "docs/api.md",
+        }));
+        app.MapBulwarkApi("/api/v1");
+        app.MapBulwarkHealth();
+        app.MapBulwarkMetrics();
+        return app;
+    }
+}
