@@ -1,0 +1,250 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace Bulwark.Dashboard.Tests;
+
+/// <summary>The dashboard in a real browser against a real server, store and worker.</summary>
+public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+{
+    private DashboardHost Host => fixture.Host;
+
+    [Fact]
+    public async Task Overview_shows_a_queue_and_its_counts_change_live_after_jobs_are_enqueued_through_the_api()
+    {
+        // Queue "waiting" has no worker, so its jobs stay Ready and the counts are exact.
+        await Host.EnqueueAsync("waiting", "demo.noop");
+        var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
+        await page.GotoAsync("/dashboard/");
+        var ready = page.Locator("#queues tr[data-queue=waiting] [data-count=ready]");
+        await Assertions.Expect(ready).ToHaveTextAsync("1");
+
+        await Host.EnqueueAsync("waiting", "demo.noop");
+        await Host.EnqueueAsync("waiting", "demo.noop");
+
+        // No reload: the page's script polls and updates the cell.
+        await Assertions.Expect(ready).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("#updated")).ToContainTextAsync("live");
+        await Assertions.Expect(page.Locator("[data-chart-queue=waiting] svg[data-chart=throughput] text").First).ToContainTextAsync("last hour");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_dead_lettered_demo_fail_job_shows_its_error_category_and_stack_trace_on_its_page()
+    {
+        var id = await Host.EnqueueAsync("work", "demo.fail", """{"times":5}""", maxAttempts: 1);
+        await Host.WaitForStateAsync(id, "dead_letter");
+        var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
+
+        await page.GotoAsync($"/dashboard/jobs/{id}");
+
+        await Assertions.Expect(page.Locator(".job-head .state")).ToHaveTextAsync("dead_letter");
+        var attempt = page.Locator("#attempts li[data-attempt='1']");
+        await Assertions.Expect(attempt.Locator("[data-field=error]")).ToContainTextAsync("demo.fail: attempt 1 fails (the first 5 do)");
+        await Assertions.Expect(attempt.Locator("[data-field=category]")).ToHaveTextAsync("temporary");
+        await Assertions.Expect(attempt).ToContainTextAsync("worker");
+        Assert.Contains("DemoFailHandler", await attempt.Locator("pre.stack").TextContentAsync(), StringComparison.Ordinal);
+        await Assertions.Expect(page.Locator("pre.json").First).ToContainTextAsync("\"times\": 5");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Retry_all_asks_for_confirmation_then_moves_the_dead_letter_back_and_it_completes()
+    {
+        Host.Downstream.Down = true;
+        var id = await Host.EnqueueAsync("flaky", "test.flaky", maxAttempts: 1);
+        await Host.WaitForStateAsync(id, "dead_letter");
+        var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
+        await page.GotoAsync("/dashboard/dead-letters");
+        await Assertions.Expect(page.Locator("#dlq-queues tr[data-queue=flaky] [data-count=dead_letter]")).ToHaveTextAsync("1");
+        await Assertions.Expect(page.Locator($"#jobs tr[data-job='{id}']")).ToContainTextAsync("downstream unavailable");
+        await fixture.ScreenshotAsync(page, "dead-letters");
+
+        Host.Downstream.Down = false;
+        await page.Locator("#dlq-queues tr[data-queue=flaky]").GetByRole(AriaRole.Button, new() { Name = "Retry all" }).ClickAsync();
+
+        // The first click only asks; the job is still a dead letter.
+        await Assertions.Expect(page.Locator("main h1")).ToHaveTextAsync("Retry every dead letter of flaky?");
+        Assert.Equal("dead_letter", await Host.JobStateAsync(id));
+        await fixture.ScreenshotAsync(page, "confirm-retry-all");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Yes, retry all" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#outcome")).ToHaveTextAsync("Moved 1 dead letters of flaky back to Ready.");
+        await Host.WaitForStateAsync(id, "completed");
+
+        await page.GotoAsync($"/dashboard/jobs/{id}");
+        await Assertions.Expect(page.Locator(".job-head .state")).ToHaveTextAsync("completed");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_read_key_sees_no_controls_and_its_posts_are_refused_with_403()
+    {
+        await Host.EnqueueAsync("readonly", "demo.noop");
+        var page = await fixture.SignedInPageAsync(DashboardHost.ReadKey);
+
+        await page.GotoAsync("/dashboard/controls");
+        await Assertions.Expect(page.Locator("#read-only")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#queue-controls tr[data-queue=readonly]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("main form")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Pause" })).ToHaveCountAsync(0);
+        await fixture.ScreenshotAsync(page, "controls-read-only");
+        await page.GotoAsync("/dashboard/dead-letters");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Retry all" })).ToHaveCountAsync(0);
+
+        // Even with a valid antiforgery token (taken from the sign-out form), a read key may not change anything.
+        var token = await page.Locator("header form input[name=__bulwark_af]").GetAttributeAsync("value");
+        var response = await page.Context.APIRequest.PostAsync("/dashboard/queues/readonly/pause", new() { Form = FormWith(page, token) });
+        Assert.Equal(403, response.Status);
+        Assert.Contains("admin key", await response.TextAsync(), StringComparison.Ordinal);
+        Assert.False((await Host.GetJsonAsync("/api/v1/queues/readonly")).GetProperty("paused").GetBoolean());
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_forged_post_without_a_valid_antiforgery_token_is_refused_and_changes_nothing()
+    {
+        await Host.EnqueueAsync("forged", "demo.noop");
+        var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
+
+        // The admin's cookie rides along, as it would on a cross-site request; the token does not.
+        var missing = await page.Context.APIRequest.PostAsync("/dashboard/queues/forged/pause", new() { Form = FormWith(page, null) });
+        var wrong = await page.Context.APIRequest.PostAsync("/dashboard/queues/forged/pause", new() { Form = FormWith(page, "CfDJ8-not-a-token") });
+
+        Assert.Equal(400, missing.Status);
+        Assert.Equal(400, wrong.Status);
+        Assert.Contains("antiforgery token is missing or invalid", await wrong.TextAsync(), StringComparison.Ordinal);
+        Assert.False((await Host.GetJsonAsync("/api/v1/queues/forged")).GetProperty("paused").GetBoolean());
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_admin_pauses_and_resumes_a_queue_from_the_controls_page()
+    {
+        await Host.EnqueueAsync("steer", "demo.noop");
+        var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
+        await page.GotoAsync("/dashboard/controls");
+
+        await page.Locator("#queue-controls tr[data-queue=steer]").GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#outcome")).ToContainTextAsync("Queue steer is paused");
+        Assert.True((await Host.GetJsonAsync("/api/v1/queues/steer")).GetProperty("paused").GetBoolean());
+
+        await page.GotoAsync("/dashboard/controls");
+        await page.Locator("#queue-controls tr[data-queue=steer]").GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#outcome")).ToContainTextAsync("Queue steer is resumed");
+        Assert.False((await Host.GetJsonAsync("/api/v1/queues/steer")).GetProperty("paused").GetBoolean());
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_unknown_key_is_refused_at_sign_in_and_never_echoed()
+    {
+        var context = await fixture.Browser.NewContextAsync(new() { BaseURL = Host.BaseUrl });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/dashboard/jobs");
+        await page.FillAsync("input[name=key]", "not-a-key-SECRET-42");
+        var response = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("form.signin button[type=submit]"), r => r.Request.Method == "POST" && r.Url.EndsWith("/dashboard/signin", StringComparison.Ordinal));
+
+        Assert.Equal(401, response.Status);
+        await Assertions.Expect(page.Locator("#signin-error")).ToContainTextAsync("not one this server knows");
+        Assert.DoesNotContain("SECRET-42", await page.ContentAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "bulwark_dashboard");
+        await context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_sign_in_cookie_is_http_only_and_same_site_strict_and_does_not_hold_the_key()
+    {
+        var page = await fixture.SignedInPageAsync(DashboardHost.ReadKey);
+
+        var cookie = Assert.Single(await page.Context.CookiesAsync(), c => c.Name == "bulwark_dashboard");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.DoesNotContain(DashboardHost.ReadKey, cookie.Value, StringComparison.Ordinal);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Every_page_renders_and_is_saved_as_a_screenshot()
+    {
+        var done = await Host.EnqueueAsync("work", "demo.steps", """{"steps":3,"ms":10}""");
+        var failed = await Host.EnqueueAsync("work", "demo.fail", """{"times":9}""", maxAttempts: 2);
+        for (var i = 0; i < 5; i++)
+        {
+            await Host.EnqueueAsync("work", "demo.noop");
+            await Host.EnqueueAsync("emails", "demo.noop");
+        }
+
+        await Host.WaitForStateAsync(done, "completed");
+        await Host.WaitForStateAsync(failed, "dead_letter");
+        var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
+
+        await page.GotoAsync("/dashboard/");
+        await Assertions.Expect(page.Locator("#queues tr[data-queue=work]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#updated")).ToContainTextAsync("updated");
+        await fixture.ScreenshotAsync(page, "overview");
+
+        await page.GotoAsync("/dashboard/jobs?queue=work");
+        await Assertions.Expect(page.Locator($"#jobs tr[data-job='{done}']")).ToBeVisibleAsync();
+        await fixture.ScreenshotAsync(page, "jobs");
+
+        await page.GotoAsync($"/dashboard/jobs/{failed}");
+        await Assertions.Expect(page.Locator("#attempts li")).ToHaveCountAsync(2);
+        await page.Locator("#attempts details").First.Locator("summary").ClickAsync();
+        await fixture.ScreenshotAsync(page, "job-detail");
+
+        await page.GotoAsync($"/dashboard/jobs/{done}");
+        await Assertions.Expect(page.Locator(".job-head .state")).ToHaveTextAsync("completed");
+        await fixture.ScreenshotAsync(page, "job-completed");
+
+        await page.GotoAsync("/dashboard/dead-letters");
+        await Assertions.Expect(page.Locator("#dlq-queues tr[data-queue=work]")).ToBeVisibleAsync();
+        await fixture.ScreenshotAsync(page, "dead-letters-admin");
+
+        await page.GotoAsync("/dashboard/workers");
+        await Assertions.Expect(page.Locator("#workers tbody tr").First).ToContainTextAsync("dashboard-test");
+        await Assertions.Expect(page.Locator("#workers tbody tr").First).ToContainTextAsync("work, flaky");
+        await fixture.ScreenshotAsync(page, "workers");
+
+        await page.GotoAsync("/dashboard/controls");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Reclaim stalled now" })).ToBeVisibleAsync();
+        await fixture.ScreenshotAsync(page, "controls");
+
+        // Find by id jumps to the job.
+        await page.FillAsync("header .find input[name=q]", done.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.ClickAsync("header .find button");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/dashboard/jobs/{done}$"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Jobs_are_paged_by_keyset_with_an_older_link()
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < 55; i++)
+        {
+            ids.Add(await Host.EnqueueAsync("paging", "demo.noop"));
+        }
+
+        var page = await fixture.SignedInPageAsync(DashboardHost.ReadKey);
+        await page.GotoAsync("/dashboard/jobs?queue=paging");
+        await Assertions.Expect(page.Locator("#jobs tbody tr")).ToHaveCountAsync(50);
+        await Assertions.Expect(page.Locator("#jobs tbody tr").First).ToHaveAttributeAsync("data-job", ids[^1].ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        await page.Locator("a.older").ClickAsync();
+        await Assertions.Expect(page.Locator("#jobs tbody tr")).ToHaveCountAsync(5);
+        await Assertions.Expect(page.Locator("#jobs tbody tr").Last).ToHaveAttributeAsync("data-job", ids[0].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(page.Locator("a.older")).ToHaveCountAsync(0);
+        await page.Context.CloseAsync();
+    }
+
+    private static IFormData FormWith(IPage page, string? token)
+    {
+        var form = page.Context.APIRequest.CreateFormData();
+        if (token is not null)
+        {
+            form.Set("__bulwark_af", token);
+        }
+
+        return form;
+    }
+}
