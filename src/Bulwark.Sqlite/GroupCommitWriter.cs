@@ -82,7 +82,24 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
             if (batch.Count > 0)
             {
-                await CommitBatchAsync(batch).ConfigureAwait(false);
+                try
+                {
+                    await CommitBatchAsync(batch).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    // The loop must outlive any failure, or every later caller would wait forever.
+                    if (InTransaction())
+                    {
+                        TryExecute("ROLLBACK");
+                    }
+
+                    foreach (var operation in batch)
+                    {
+                        operation.Fail(ex);
+                        operation.Complete();
+                    }
+                }
             }
         }
     }
