@@ -131,8 +131,8 @@ internal sealed partial class DashboardEndpoints
         {
             var e = DashboardPage.E(q.Queue);
             html.Append($"<section class=\"card\" data-chart-queue=\"{e}\"><h3>{e}</h3>")
-                .Append($"<svg class=\"chart\" data-chart=\"throughput\" viewBox=\"0 0 600 120\" role=\"img\" aria-label=\"Throughput of {e}\"></svg>")
-                .Append($"<svg class=\"chart\" data-chart=\"failure-rate\" viewBox=\"0 0 600 80\" role=\"img\" aria-label=\"Failure rate of {e}\"></svg></section>");
+                .Append($"<svg class=\"chart\" data-chart=\"throughput\" viewBox=\"0 0 420 120\" role=\"img\" aria-label=\"Throughput of {e}\"></svg>")
+                .Append($"<svg class=\"chart\" data-chart=\"failure-rate\" viewBox=\"0 0 420 80\" role=\"img\" aria-label=\"Failure rate of {e}\"></svg></section>");
         }
 
         html.Append("</div>").Append(CircuitTable(page, controls: false));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Bulwark.Jobs;
 using Bulwark.Server.Auth;
 
@@ -16,7 +17,10 @@ internal sealed class DashboardPage(string prefix, ApiAccess access, bool keysEn
     /// <summary>Controls are rendered for admin keys only; the endpoints refuse the rest anyway.</summary>
     public bool CanControl => access == ApiAccess.Admin;
 
-    public static string E(string? text) => HtmlEncoder.Default.Encode(text ?? "");
+    // Every script and markup character is still encoded; letters and punctuation beyond ASCII are left readable.
+    private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
+
+    public static string E(string? text) => Encoder.Encode(text ?? "");
 
     public static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 

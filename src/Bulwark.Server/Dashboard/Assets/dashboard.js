@@ -28,7 +28,7 @@
   // Stacked bars per minute: completed (green) under failed (red).
   function throughput(svg, completed, failed) {
     clear(svg);
-    var w = 600, h = 120, top = 14, bottom = 16, n = completed.length;
+    var w = 420, h = 120, top = 14, bottom = 16, n = completed.length;
     var max = 1;
     for (var i = 0; i < n; i++) max = Math.max(max, completed[i] + failed[i]);
     var bw = w / n, scale = (h - top - bottom) / max;
@@ -48,7 +48,7 @@
   // Failure rate per minute (failed / finished), 0–100 %, as a line; minutes with nothing finished are gaps.
   function failureRate(svg, completed, failed) {
     clear(svg);
-    var w = 600, h = 80, top = 14, bottom = 6, n = completed.length, bw = w / n;
+    var w = 420, h = 80, top = 14, bottom = 6, n = completed.length, bw = w / n;
     var y = function (rate) { return h - bottom - rate * (h - top - bottom); };
     svg.appendChild(el("line", { x1: 0, y1: y(0), x2: w, y2: y(0), stroke: "#c9d1d9" }));
     svg.appendChild(el("line", { x1: 0, y1: y(1), x2: w, y2: y(1), stroke: "#eaeef2", "stroke-dasharray": "4 4" }));
