@@ -71,6 +71,16 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
         }
     }
 
+    /// <summary>
+    /// True when a <c>--store</c> value names PostgreSQL: a <c>postgres://</c> or <c>postgresql://</c> URL, or an Npgsql
+    /// connection string (it has a <c>Host=</c> or <c>Server=</c> part). Lets a CLI choose between this store and a file path.
+    /// </summary>
+    public static bool IsPostgresStore(string? store) =>
+        !string.IsNullOrWhiteSpace(store)
+        && (PostgresConnectionString.IsUrl(store.Trim())
+            || store.Contains("Host=", StringComparison.OrdinalIgnoreCase)
+            || store.Contains("Server=", StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Creates a store that connects and migrates on first use (for dependency injection, where factories are synchronous).</summary>
     public static PostgresJobStore Create(PostgresStoreOptions options) => new(options);
 

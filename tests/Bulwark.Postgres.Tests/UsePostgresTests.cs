@@ -30,6 +30,17 @@ public sealed class UsePostgresTests : IAsyncLifetime
         Assert.Equal(7, normalized.Timeout);
     }
 
+    [Theory]
+    [InlineData("postgres://app@127.0.0.1:5432/jobs", true)]
+    [InlineData("postgresql://db/jobs", true)]
+    [InlineData("Host=db;Database=jobs", true)]
+    [InlineData("./bulwark.db", false)]
+    [InlineData("jobs.db", false)]
+    public void A_store_value_is_recognised_as_postgres_only_when_it_names_a_server(string store, bool expected)
+    {
+        Assert.Equal(expected, PostgresJobStore.IsPostgresStore(store));
+    }
+
     [Fact]
     public void A_malformed_connection_string_is_refused_with_both_accepted_forms()
     {
