@@ -41,6 +41,7 @@ internal static class ServeHost
             }
         });
         builder.Services.AddBulwarkServer();
+        builder.Services.AddBulwarkDashboard();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
 
         var app = builder.Build();
@@ -54,11 +55,13 @@ internal static class ServeHost
             queues = "/api/v1/queues",
             health = new[] { "/health/live", "/health/ready", "/health/detailed" },
             metrics = "/metrics",
+            dashboard = "/dashboard/",
             docs = "docs/api.md",
         }));
         app.MapBulwarkApi("/api/v1");
         app.MapBulwarkHealth();
         app.MapBulwarkMetrics();
+        app.MapBulwarkDashboard("/dashboard");
         return app;
     }
 }
