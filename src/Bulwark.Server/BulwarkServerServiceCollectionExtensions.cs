@@ -55,7 +55,8 @@ public static class BulwarkServerServiceCollectionExtensions
             metrics.AddMeter(Telemetry.MeterName)
                 .AddView(Telemetry.JobDuration, seconds)
                 .AddView(Telemetry.JobWait, seconds)
-                .AddPrometheusExporter();
+                // No scrape cache: a scrape right after an action shows it (operators and tests both expect that).
+                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
             if (otlp)
             {
                 metrics.AddOtlpExporter();

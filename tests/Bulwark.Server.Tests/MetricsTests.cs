@@ -12,7 +12,9 @@ public sealed partial class MetricsTests : IAsyncLifetime
     private const string Queue = "metrics-probe";
     private TestApp _app = null!;
 
-    public async Task InitializeAsync() => _app = await TestApp.StartAsync(bulwark: b => b
+    public async Task InitializeAsync() => _app = await TestApp.StartAsync(
+        new Dictionary<string, string?> { ["Bulwark:Server:DepthSampleInterval"] = "100ms" },
+        bulwark: b => b
         .AddDemoHandlers()
         .AddWorker(w => w.Queues(Queue).Concurrency(4)));
 
@@ -24,7 +26,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var before = await ScrapeAsync();
 
         await _app.EnqueueAsync(Queue, "demo.noop");
-        await _app.EnqueueAsync(Queue, "demo.fail", ""","max_attempts":3,"backoff":"fixed(10ms)"""", payload: """{"times":1}""");
+        await _app.EnqueueAsync(Queue, "demo.fail", ",\"max_attempts\":3,\"backoff\":\"fixed(10ms)\"", payload: """{"times":1}""");
         await _app.EnqueueAsync(Queue, "demo.fail", ""","max_attempts":1""", payload: """{"times":5}""");
         await PollAsync(async () =>
         {
@@ -51,9 +53,10 @@ public sealed partial class MetricsTests : IAsyncLifetime
     public async Task Persistence_errors_are_counted_when_writes_fail()
     {
         var before = Sum(await ScrapeAsync(), "bulwark_persistence_errors_total");
-        _app.Faults.FailNextWrites(1);
+        _app.Faults.FailWrites();
 
         using var failed = await _app.PostAsync("/api/v1/jobs", $$"""{"queue":"{{Queue}}","type":"demo.noop"}""");
+        _app.Faults.Heal();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
         Assert.True(Sum(await ScrapeAsync(), "bulwark_persistence_errors_total") >= before + 1);
