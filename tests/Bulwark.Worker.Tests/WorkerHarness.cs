@@ -23,9 +23,10 @@ internal sealed class WorkerHarness : IAsyncDisposable
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, long> _counters = new(StringComparer.Ordinal);
 
-    private WorkerHarness(Action<BulwarkBuilder> handlers, Action<WorkerOptions>? configure, MaintenanceOptions? maintenance)
+    private WorkerHarness(Action<BulwarkBuilder> handlers, Action<WorkerOptions>? configure, MaintenanceOptions? maintenance, WorkerHarness? sharing)
     {
-        Store = new InMemoryJobStore(Time);
+        Time = sharing?.Time ?? new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        Store = sharing?.Store ?? new InMemoryJobStore(Time);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Time);
         handlers(services.AddBulwark(b => b.UseStore(_ => Store)));
@@ -63,7 +64,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
         _listener.Start();
     }
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+    public FakeTimeProvider Time { get; }
 
     public InMemoryJobStore Store { get; }
 
@@ -78,9 +79,10 @@ internal sealed class WorkerHarness : IAsyncDisposable
     /// <summary>What the memory guard reads as the working set.</summary>
     public long WorkingSet { get; set; } = 50L * 1024 * 1024;
 
-    public static async Task<WorkerHarness> StartAsync(Action<BulwarkBuilder> handlers, Action<WorkerOptions>? configure = null, MaintenanceOptions? maintenance = null)
+    /// <summary>Starts a worker; with <paramref name="sharing"/>, a second worker on that harness's store and clock.</summary>
+    public static async Task<WorkerHarness> StartAsync(Action<BulwarkBuilder> handlers, Action<WorkerOptions>? configure = null, MaintenanceOptions? maintenance = null, WorkerHarness? sharing = null)
     {
-        var harness = new WorkerHarness(handlers, configure, maintenance);
+        var harness = new WorkerHarness(handlers, configure, maintenance, sharing);
         await harness.Runtime.RegisterAsync(CancellationToken.None);
         return harness;
     }
