@@ -60,7 +60,9 @@ internal sealed class DashboardAccessFilter(string prefix, DashboardAuth auth, I
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
-        headers.CacheControl = "no-store";
+        // What antiforgery wants on a page carrying a token (it warns and overrides otherwise).
+        headers.CacheControl = "no-cache, no-store";
+        headers.Pragma = "no-cache";
     }
 
     private DashboardPage Page(HttpContext http, ApiAccess access) => new(prefix, access, auth.KeysEnabled, antiforgery.GetAndStoreTokens(http).RequestToken, time.GetUtcNow());
