@@ -15,6 +15,7 @@ var root = new RootCommand("Bulwark: durable background jobs. Exit codes: 0 succ
     StalledCommand.Create(),
     WorkerCommand.Create(),
     ServeCommand.Create(),
+    GameDayCommand.Create(),
 };
 
 return await CliApp.RunAsync(root, args);

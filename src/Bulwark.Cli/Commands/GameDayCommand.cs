@@ -1,0 +1,93 @@
+using System.CommandLine;
+using Bulwark.GameDay;
+using Bulwark.GameDay.Reports;
+using Bulwark.GameDay.Scenarios;
+
+namespace Bulwark.Cli.Commands;
+
+/// <summary>
+/// <c>bulwark gameday &lt;name|all&gt; [--quick] [--store PATH] [--report report.md] [--json report.json]</c>: runs the runbook
+/// scenarios of SCENARIOS.md for real (separate server and worker processes, real signals) and writes the report.
+/// Exit 0 when every "must hold" line held, 1 when any failed, 2 on bad input.
+/// </summary>
+internal static class GameDayCommand
+{
+    public static Command Create()
+    {
+        var name = new Argument<string>("scenario") { Description = $"A scenario ({string.Join(", ", ScenarioCatalog.Names)}) or 'all'." };
+        var quick = new Option<bool>("--quick") { Description = "Short, CI-sized runs (a few hundred jobs, 3 s leases)." };
+        var store = new Option<string?>("--store") { Description = "SQLite path prefix: scenario S uses PATH.S.db (default: a fresh file per scenario under --work-dir).", HelpName = "PATH" };
+        var report = new Option<string?>("--report") { Description = "Write the Markdown report here.", HelpName = "FILE" };
+        var json = new Option<string?>("--json") { Description = "Write the JSON report here.", HelpName = "FILE" };
+        var work = new Option<string?>("--work-dir") { Description = "Where stores, append files and process logs are kept (default: a new temp folder).", HelpName = "DIR" };
+        var command = new Command("gameday", "Run runbook failure scenarios for real and report the timeline, the impact and each guarantee.")
+        {
+            name, quick, store, report, json, work,
+        };
+        command.SetAction((r, ct) => RunAsync(r.GetValue(name)!, r.GetValue(quick), r.GetValue(store), r.GetValue(report), r.GetValue(json), r.GetValue(work), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string name, bool quick, string? store, string? reportPath, string? jsonPath, string? workDir, CancellationToken cancellationToken)
+    {
+        if (store is not null && (store.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || store.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)))
+        {
+            Console.Error.WriteLine("bulwark: gameday on PostgreSQL needs 'bulwark serve' and 'bulwark worker' to accept postgres:// stores, which they do not yet; run it on SQLite (omit --store or give a file path).");
+            return ExitCodes.Usage;
+        }
+
+        IReadOnlyList<IScenario> scenarios;
+        IReadOnlyList<NotRun> notRun;
+        if (name == "all")
+        {
+            scenarios = ScenarioCatalog.Runnable;
+            notRun = ScenarioCatalog.Missing;
+        }
+        else if (ScenarioCatalog.Runnable.FirstOrDefault(s => s.Name == name) is { } one)
+        {
+            scenarios = [one];
+            notRun = [];
+        }
+        else if (ScenarioCatalog.Missing.FirstOrDefault(m => m.Name == name) is { } missing)
+        {
+            Console.Error.WriteLine($"bulwark: the game day cannot run '{name}' yet: {missing.Reason}");
+            return ExitCodes.Usage;
+        }
+        else
+        {
+            Console.Error.WriteLine($"bulwark: there is no scenario '{name}'; choose one of {string.Join(", ", ScenarioCatalog.Names)}, or 'all'.");
+            return ExitCodes.Usage;
+        }
+
+        var directory = workDir ?? Path.Combine(Path.GetTempPath(), $"bulwark-gameday-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}");
+        Directory.CreateDirectory(directory);
+        var options = new GameDayOptions
+        {
+            CliDll = typeof(GameDayCommand).Assembly.Location,
+            Quick = quick,
+            StorePrefix = store is null ? null : Path.GetFullPath(store),
+            WorkDirectory = directory,
+            Progress = Console.Error,
+        };
+        Console.Error.WriteLine($"bulwark gameday: {scenarios.Count} scenario(s){(quick ? " (--quick)" : "")}; logs and stores under {directory}");
+        var result = await new GameDayRunner(options, TimeProvider.System).RunAsync(scenarios, notRun, cancellationToken);
+
+        var markdown = MarkdownReport.Write(result);
+        if (reportPath is not null)
+        {
+            await File.WriteAllTextAsync(reportPath, markdown, cancellationToken);
+        }
+        else
+        {
+            Console.WriteLine(markdown);
+        }
+
+        if (jsonPath is not null)
+        {
+            await File.WriteAllTextAsync(jsonPath, JsonReport.Write(result), cancellationToken);
+        }
+
+        Console.Error.WriteLine($"bulwark gameday: {(result.Passed ? "PASSED" : "FAILED")}: {result.Scenarios.Count(s => s.Passed)} of {result.Scenarios.Count} scenario(s) held every line, in {result.DurationSeconds:0.0} s.");
+        return result.Passed ? ExitCodes.Success : ExitCodes.Failure;
+    }
+}

@@ -1,0 +1,12 @@
+namespace Bulwark.GameDay.Scenarios;
+
+/// <summary>One runbook failure (SCENARIOS.md), run for real against a <see cref="Deployment"/>.</summary>
+internal interface IScenario
+{
+    string Name { get; }
+
+    /// <summary>What the scenario does to the system, for the report.</summary>
+    string Injected { get; }
+
+    Task<ScenarioResult> RunAsync(Deployment deployment, CancellationToken cancellationToken);
+}
