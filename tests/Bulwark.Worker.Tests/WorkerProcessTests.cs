@@ -1,0 +1,188 @@
+using System.Text.Json;
+using Bulwark.Jobs;
+using Bulwark.Sqlite;
+using Bulwark.Storage;
+using Xunit;
+
+namespace Bulwark.Worker.Tests;
+
+/// <summary>Real <c>bulwark worker</c> processes on one SQLite store, real signals, executions counted from outside with demo.append.</summary>
+public sealed class WorkerProcessTests : IAsyncLifetime
+{
+    // Short settings keep these fast: a silent worker is dead after 3 s.
+    private static readonly string[] Fast = ["--lease", "3s", "--heartbeat", "500ms", "--dead-after", "3s", "--poll", "100ms", "--abandon-grace", "1s"];
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("bulwark-worker-proc-").FullName;
+    private readonly List<WorkerProcess> _workers = [];
+    private SqliteJobStore _store = null!;
+
+    private string StorePath => Path.Combine(_dir, "jobs.db");
+
+    private string AppendPath => Path.Combine(_dir, "executions.txt");
+
+    public async Task InitializeAsync() => _store = await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = StorePath });
+
+    public async Task DisposeAsync()
+    {
+        foreach (var worker in _workers)
+        {
+            await worker.DisposeAsync();
+        }
+
+        await _store.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Killing_a_worker_mid_job_loses_nothing_and_its_jobs_are_reclaimed_within_15_seconds()
+    {
+        var sleeps = await EnqueueAsync("demo.sleep", """{"ms":2500}""", 8);
+        var (appends, expectedLines) = await EnqueueAppendsAsync(30);
+        var w1 = Start("w1", ["--concurrency", "4", .. Fast]);
+        await Poll.UntilAsync(async () => (await RunningOwnedByAsync("w1-")).Count >= 2, TimeSpan.FromSeconds(30), () => w1.Output);
+        var w2 = Start("w2", ["--concurrency", "4", .. Fast]);
+
+        var inFlight = await RunningOwnedByAsync("w1-");
+        w1.KillHard();
+        var killedAt = DateTime.UtcNow;
+        await Poll.UntilAsync(async () => (await RunningOwnedByAsync("w1-")).Count == 0, TimeSpan.FromSeconds(15), () => "w1's jobs still leased to it\n" + w2.Output);
+        Assert.True(DateTime.UtcNow - killedAt < TimeSpan.FromSeconds(15));
+
+        await Poll.UntilAsync(() => AllInStateAsync([.. sleeps, .. appends], JobState.Completed), TimeSpan.FromSeconds(60), () => w2.Output);
+        var lines = await File.ReadAllLinesAsync(AppendPath);
+        Assert.Equal(expectedLines.Order(), lines.Distinct().Order());
+        // Duplicates only among the killed worker's in-flight jobs.
+        Assert.True(lines.Length - appends.Count <= inFlight.Count, $"{lines.Length - appends.Count} duplicate executions, {inFlight.Count} in flight");
+    }
+
+    [Fact]
+    public async Task SIGTERM_drains_finishing_short_jobs_releasing_long_ones_uncharged_and_exits_0()
+    {
+        var shortJobs = await EnqueueAsync("demo.sleep", """{"ms":500}""", 2);
+        var longJobs = await EnqueueAsync("demo.sleep", """{"ms":120000}""", 2);
+        var worker = Start("drainer", ["--concurrency", "4", "--shutdown-timeout", "3s", .. Fast]);
+        await Poll.UntilAsync(async () => (await RunningOwnedByAsync("drainer-")).Count == 4, TimeSpan.FromSeconds(30), () => worker.Output);
+
+        await worker.SignalAsync("TERM");
+        Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("released 2 jobs", worker.Output);
+        Assert.True(await AllInStateAsync(shortJobs, JobState.Completed), worker.Output);
+        foreach (var id in longJobs)
+        {
+            var job = (await _store.GetJobAsync(id))!;
+            Assert.Equal(JobState.Ready, job.State);
+            Assert.Equal(0, job.Attempt);
+            Assert.Equal(FailureCategory.Shutdown, Assert.Single(job.Errors).Category);
+        }
+
+        Assert.Equal(WorkerState.Stopped, (await _store.ListWorkersAsync()).Single(w => w.Registration.Name == "drainer").State);
+    }
+
+    [Fact]
+    public async Task A_worker_paused_past_its_lease_finds_its_jobs_finished_elsewhere_and_its_late_outcomes_refused()
+    {
+        var jobs = await EnqueueAsync("demo.sleep", """{"ms":4000}""", 2);
+        var sleeper = Start("sleeper", ["--concurrency", "2", .. Fast]);
+        await Poll.UntilAsync(async () => (await RunningOwnedByAsync("sleeper-")).Count == 2, TimeSpan.FromSeconds(30), () => sleeper.Output);
+
+        await sleeper.SignalAsync("STOP");
+        var rescuer = Start("rescuer", ["--concurrency", "2", .. Fast]);
+        await Poll.UntilAsync(() => AllInStateAsync(jobs, JobState.Completed), TimeSpan.FromSeconds(40), () => rescuer.Output);
+        foreach (var id in jobs)
+        {
+            var job = (await _store.GetJobAsync(id))!;
+            Assert.Contains(job.Errors, e => e.Category == FailureCategory.Crash);
+            Assert.DoesNotContain("sleeper-", job.LeaseOwner ?? string.Empty, StringComparison.Ordinal);
+        }
+
+        await sleeper.SignalAsync("CONT");
+        await Poll.UntilAsync(
+            () => Task.FromResult(sleeper.Output.Contains("refused", StringComparison.Ordinal) || sleeper.Output.Contains("lost (reclaimed", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(20),
+            () => sleeper.Output);
+        Assert.True(await AllInStateAsync(jobs, JobState.Completed));
+        await sleeper.SignalAsync("TERM");
+        Assert.Equal(0, await sleeper.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task A_job_that_crashes_every_worker_is_quarantined_as_poison_while_other_jobs_complete()
+    {
+        var poison = (await EnqueueAsync("demo.crash", "{}", 1, maxAttempts: 2))[0];
+        var panic = (await EnqueueAsync("demo.fail", """{"times":1,"category":"system"}""", 1))[0];
+        var (appends, expectedLines) = await EnqueueAppendsAsync(10);
+        var restarts = 0;
+        var worker = Start("victim", ["--concurrency", "1", .. Fast]);
+        await Poll.UntilAsync(
+            async () =>
+            {
+                if (worker.HasExited)
+                {
+                    // The supervisor restarts it under the same name: registration reclaims what it was running.
+                    restarts++;
+                    worker = Start("victim", ["--concurrency", "1", .. Fast]);
+                }
+
+                return (await _store.GetJobAsync(poison))!.State == JobState.DeadLetter && await AllInStateAsync([panic, .. appends], JobState.Completed);
+            },
+            TimeSpan.FromSeconds(90),
+            () => worker.Output);
+
+        Assert.Equal(2, restarts);
+        var job = (await _store.GetJobAsync(poison))!;
+        Assert.Equal(2, job.Errors.Count);
+        Assert.All(job.Errors, e => Assert.Equal(FailureCategory.Crash, e.Category));
+        Assert.Equal(FailureCategory.System, Assert.Single((await _store.GetJobAsync(panic))!.Errors).Category);
+        Assert.Equal(expectedLines.Order(), (await File.ReadAllLinesAsync(AppendPath)).Order());
+    }
+
+    private WorkerProcess Start(string name, string[] args)
+    {
+        var worker = WorkerProcess.Start(StorePath, name, args);
+        _workers.Add(worker);
+        return worker;
+    }
+
+    private Task<IReadOnlyList<long>> EnqueueAsync(string type, string payload, int count, int maxAttempts = 3) =>
+        EnqueuePayloadsAsync(type, Enumerable.Repeat(payload, count), maxAttempts);
+
+    private async Task<IReadOnlyList<long>> EnqueuePayloadsAsync(string type, IEnumerable<string> payloads, int maxAttempts = 3)
+    {
+        var jobs = payloads.Select(payload => JobValidator.Validate(new NewJob
+        {
+            Queue = "default",
+            Type = type,
+            Payload = payload,
+            MaxAttempts = maxAttempts,
+            Backoff = BackoffPolicy.Fixed(TimeSpan.FromMilliseconds(100)),
+        })).ToArray();
+        return (await _store.EnqueueAsync(jobs)).Select(r => r.Id).ToArray();
+    }
+
+    /// <summary>demo.append jobs whose lines name them, so the file says which jobs ran and how often.</summary>
+    private async Task<(IReadOnlyList<long> Ids, IReadOnlyList<string> Lines)> EnqueueAppendsAsync(int count)
+    {
+        var lines = Enumerable.Range(0, count).Select(i => $"append-{i}").ToArray();
+        var ids = await EnqueuePayloadsAsync("demo.append", lines.Select(line => JsonSerializer.Serialize(new { path = AppendPath, line })));
+        return (ids, lines);
+    }
+
+    private async Task<IReadOnlyList<JobSnapshot>> RunningOwnedByAsync(string ownerPrefix)
+    {
+        var page = await _store.ListJobsAsync(new JobListQuery(State: JobState.Running, Limit: 1000));
+        return page.Items.Where(j => j.LeaseOwner?.StartsWith(ownerPrefix, StringComparison.Ordinal) == true).ToArray();
+    }
+
+    private async Task<bool> AllInStateAsync(IEnumerable<long> ids, JobState state)
+    {
+        foreach (var id in ids)
+        {
+            if ((await _store.GetJobAsync(id))?.State != state)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
