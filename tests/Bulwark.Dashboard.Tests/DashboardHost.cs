@@ -61,7 +61,7 @@ public sealed class DashboardHost : IAsyncDisposable
             .UseSqlite(Path.Combine(directory, "jobs.db"))
             .AddDemoHandlers()
             .AddHandler<JsonElement>("test.flaky", (_, _) => downstream.CallAsync())
-            .AddWorker(w => w.Name("dashboard-test").Queues("work", "flaky").Concurrency(2).Poll(TimeSpan.FromMilliseconds(100))));
+            .AddWorker(w => w.Name("dashboard-test").Queues("work", "flaky", "doomed").Concurrency(2).Poll(TimeSpan.FromMilliseconds(100))));
         builder.Services.AddBulwarkServer();
         builder.Services.AddBulwarkDashboard();
         var app = builder.Build();

@@ -77,6 +77,47 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
     }
 
     [Fact]
+    public async Task Retrying_one_dead_letter_from_its_page_asks_first_and_then_it_completes()
+    {
+        Host.Downstream.Down = true;
+        var id = await Host.EnqueueAsync("flaky", "test.flaky", maxAttempts: 1);
+        await Host.WaitForStateAsync(id, "dead_letter");
+        Host.Downstream.Down = false;
+        var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
+        await page.GotoAsync($"/dashboard/jobs/{id}");
+
+        await page.Locator(".job-head").GetByRole(AriaRole.Button, new() { Name = "Retry" }).ClickAsync();
+        await Assertions.Expect(page.Locator("main h1")).ToHaveTextAsync($"Retry job {id}?");
+        Assert.Equal("dead_letter", await Host.JobStateAsync(id));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Yes, retry it" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("#outcome")).ToHaveTextAsync($"Job {id} is back in Ready with its attempts reset.");
+        await Host.WaitForStateAsync(id, "completed");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Purging_a_queues_dead_letters_asks_first_then_deletes_them()
+    {
+        var first = await Host.EnqueueAsync("doomed", "demo.fail", """{"times":5}""", maxAttempts: 1);
+        var second = await Host.EnqueueAsync("doomed", "demo.fail", """{"times":5}""", maxAttempts: 1);
+        await Host.WaitForStateAsync(first, "dead_letter");
+        await Host.WaitForStateAsync(second, "dead_letter");
+        var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
+        await page.GotoAsync("/dashboard/dead-letters");
+
+        await page.Locator("#dlq-queues tr[data-queue=doomed]").GetByRole(AriaRole.Button, new() { Name = "Purge" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#confirm")).ToContainTextAsync("About 2 jobs are deleted for good");
+        Assert.Equal("dead_letter", await Host.JobStateAsync(first));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Yes, delete them" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("#outcome")).ToHaveTextAsync("Deleted 2 dead letters of doomed.");
+        using var gone = await Host.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/api/v1/jobs/{first}") { Headers = { { "X-API-Key", DashboardHost.AdminKey } } });
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_read_key_sees_no_controls_and_its_posts_are_refused_with_403()
     {
         await Host.EnqueueAsync("readonly", "demo.noop");

@@ -9,7 +9,7 @@ namespace Bulwark.Server.Dashboard;
 
 /// <summary>
 /// The changes. Each runs behind <see cref="DashboardAccessFilter"/> (admin key, valid antiforgery token). The destructive or
-/// bulk ones (retry all, purge, cancel) first answer with a confirmation page whose form repeats the request with confirm=yes.
+/// bulk ones (retry, retry all, purge, cancel) first answer with a confirmation page whose form repeats the request with confirm=yes.
 /// </summary>
 internal sealed partial class DashboardEndpoints
 {
@@ -28,6 +28,11 @@ internal sealed partial class DashboardEndpoints
 
     private async Task<IResult> RetryJobAsync(HttpContext http, long id, CancellationToken cancellationToken)
     {
+        if (await Confirm(http, $"Retry job {id}?", "It moves back to Ready with its attempts reset, and runs again.", "Yes, retry it", $"/jobs/{id}") is { } confirm)
+        {
+            return confirm;
+        }
+
         var result = await _store.RetryAsync(id, cancellationToken);
         var job = await _query.GetJobAsync(id, cancellationToken);
         if (result == AdminResult.Ok && job is not null)
