@@ -177,6 +177,30 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
     }
 
     [Fact]
+    public async Task An_admin_opens_and_closes_a_job_types_circuit_breaker_and_reclaims_stalled_jobs_now()
+    {
+        var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
+        await page.GotoAsync("/dashboard/controls");
+
+        await page.FillAsync("main input[name=type]", "demo.sleep");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open circuit" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#outcome")).ToContainTextAsync("The circuit of demo.sleep is open");
+        Assert.Contains("\"open\"", (await Host.GetJsonAsync("/api/v1/circuit-breakers")).ToString(), StringComparison.Ordinal);
+
+        await page.GotoAsync("/dashboard/controls");
+        var row = page.Locator("#circuits tr[data-circuit='demo.sleep']");
+        await Assertions.Expect(row.Locator(".badge")).ToHaveTextAsync("open");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#outcome")).ToContainTextAsync("The circuit of demo.sleep is closed");
+        Assert.DoesNotContain("\"open\"", (await Host.GetJsonAsync("/api/v1/circuit-breakers")).ToString(), StringComparison.Ordinal);
+
+        await page.GotoAsync("/dashboard/controls");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Reclaim stalled now" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#outcome")).ToContainTextAsync("Reclaimed 0 stalled jobs");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task An_unknown_key_is_refused_at_sign_in_and_never_echoed()
     {
         var context = await fixture.Browser.NewContextAsync(new() { BaseURL = Host.BaseUrl });

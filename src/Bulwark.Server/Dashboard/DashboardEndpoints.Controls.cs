@@ -142,7 +142,7 @@ internal sealed partial class DashboardEndpoints
         }
 
         return Done(http, "reclaim", "stalled jobs", true,
-            $"Reclaimed {result.Reclaimed} stalled jobs ({result.Poisoned} dead-lettered as poison, {result.Cancelled} cancelled); {result.DeadWorkers} workers declared dead.", "/workers");
+            $"Reclaimed {result.Reclaimed.Count} stalled jobs ({result.Poisoned.Count} dead-lettered as poison, {result.Cancelled.Count} cancelled); {result.DeadWorkers.Count} workers declared dead.", "/workers");
     }
 
     /// <summary>Null once confirmed; otherwise the confirmation page, whose form repeats this POST with confirm=yes.</summary>
