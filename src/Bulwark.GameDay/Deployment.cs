@@ -66,7 +66,7 @@ internal sealed class Deployment : IAsyncDisposable
 
     public TimeProvider Time => _time;
 
-    public LoadGenerator NewLoad() => new(Api, Queue, AppendPath, _time);
+    public LoadGenerator NewLoad(string? appendPath = null) => new(Api, Queue, appendPath ?? AppendPath, _time);
 
     /// <summary>Environment for the server process (configuration such as hard limits), set before <see cref="StartServerAsync"/>.</summary>
     public void ConfigureServer(string key, string value) => _serverEnvironment[key] = value;
@@ -167,12 +167,12 @@ internal sealed class Deployment : IAsyncDisposable
         }, timeout, cancellationToken);
 
     /// <summary>Counts from outside: the append file, the store's rows and the acknowledgements.</summary>
-    public async Task<Measurement> MeasureAsync(LoadGenerator load, CancellationToken cancellationToken, IReadOnlyList<long>? extraAcknowledged = null)
+    public async Task<Measurement> MeasureAsync(LoadGenerator load, CancellationToken cancellationToken, IReadOnlyList<long>? extraAcknowledged = null, string? appendPath = null)
     {
         var jobs = await Api.ListJobsAsync(Queue, null, cancellationToken);
         var acks = load.Acks;
         var completed = jobs.Where(j => j.State == "completed").ToArray();
-        var tally = ExecutionTally.From(acks, ExecutionTally.ReadLines(AppendPath), completed.Select(j => j.Id).ToHashSet());
+        var tally = ExecutionTally.From(acks, ExecutionTally.ReadLines(appendPath ?? AppendPath), completed.Select(j => j.Id).ToHashSet());
         var latencies = completed.Where(j => j.FinishedAt is not null).Select(j => (j.FinishedAt!.Value - j.CreatedAt).TotalSeconds).Order().ToArray();
         var zero = InjectedAt ?? StartedAt;
         var end = completed.Select(j => j.FinishedAt ?? zero).DefaultIfEmpty(zero).Max();

@@ -39,7 +39,14 @@ internal sealed class LoadGenerator(BulwarkApi api, string queue, string appendP
         }
     }
 
-    /// <summary>Enqueues one job; true when acknowledged.</summary>
+    /// <summary>Records a job the scenario enqueued itself (with options the generator does not set) under a sequence number.</summary>
+    public void Acknowledged(long seq, long id)
+    {
+        Interlocked.Increment(ref _attempts);
+        _acks.Enqueue(new Ack(seq, id, time.GetUtcNow()));
+    }
+
+    /// <summary>Enqueues one job and records it when acknowledged.</summary>
     public async Task<ApiAnswer> EnqueueOneAsync(int priority, CancellationToken cancellationToken)
     {
         var seq = Interlocked.Increment(ref _seq);

@@ -1,0 +1,98 @@
+using Bulwark.GameDay.Api;
+using Bulwark.GameDay.Processes;
+using Bulwark.GameDay.Reports;
+
+namespace Bulwark.GameDay.Scenarios;
+
+/// <summary>7 graceful-restart: SIGTERM a worker while it runs jobs, then start it again.</summary>
+internal sealed class GracefulRestartScenario : IScenario
+{
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
+
+    public string Name => "graceful-restart";
+
+    public string Injected => "SIGTERM to a worker running long and short jobs (shutdown timeout 2 s), then the same worker started again";
+
+    public async Task<ScenarioResult> RunAsync(Deployment d, CancellationToken cancellationToken)
+    {
+        var jobs = d.Quick ? 300 : 3000;
+        await d.StartServerAsync(cancellationToken);
+        var w1 = d.StartWorker("w1", 6, "--shutdown-timeout", "2s", "--abandon-grace", "1s");
+        var w2 = d.StartWorker("w2", 6);
+        await d.WaitForWorkerAsync(w1, cancellationToken);
+        await d.WaitForWorkerAsync(w2, cancellationToken);
+
+        // Sleepers longer than the shutdown timeout: the drain must release them, not finish them.
+        var sleepers = await FleetWatch.EnqueueSleepersAsync(d.Api, 6, 6000, cancellationToken);
+        var load = d.NewLoad();
+        d.Mark("steady load", $"{jobs} demo.append jobs at 60/s and 6 demo.sleep(6000ms) jobs over 2 workers × 6 slots");
+        var loading = load.RunAsync(jobs, 60, cancellationToken);
+        IReadOnlyList<JobRow> inFlight = [];
+        await d.WaitUntilAsync(async ct => (inFlight = await FleetWatch.RunningUnderAsync(d.Api, "w1", ct)).Any(j => sleepers.Contains(j.Id)) && load.Acks.Count > jobs / 4, TimeSpan.FromSeconds(30), cancellationToken);
+
+        w1.Signal(PosixSignals.SigTerm);
+        d.Inject($"SIGTERM to w1 (pid {w1.ProcessId}) with {inFlight.Count} job(s) running (ids {Promises.Ids([.. inFlight.Select(j => j.Id)])})");
+        var injectedAt = d.InjectedAt!.Value;
+        var leasedDuringDrain = new HashSet<long>();
+        var exited = false;
+        await d.WaitUntilAsync(async ct =>
+        {
+            foreach (var job in await FleetWatch.RunningUnderAsync(d.Api, "w1", ct))
+            {
+                if (job.StartedAt > injectedAt.AddMilliseconds(200))
+                {
+                    leasedDuringDrain.Add(job.Id);
+                }
+            }
+
+            return exited = w1.HasExited;
+        }, ShutdownTimeout + TimeSpan.FromSeconds(20), cancellationToken);
+        var exitCode = exited ? w1.ExitCode : (int?)null;
+        d.Mark("first detection", $"w1 logged: {w1.LinesContaining("Draining").FirstOrDefault() ?? "(no drain line)"}");
+        d.Mark("automatic response", $"w1 exited {(exitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "not at all")}; logged: {w1.LinesContaining("released").FirstOrDefault() ?? "(no release line)"}");
+
+        var restarted = d.StartWorker("w1", 6, "--shutdown-timeout", "2s");
+        await d.WaitForWorkerAsync(restarted, cancellationToken);
+        d.Mark("worker restarted", $"w1 started again (pid {restarted.ProcessId})");
+        var carriedOn = false;
+        await loading;
+        var settled = await d.WaitUntilAsync(async ct =>
+        {
+            carriedOn |= (await FleetWatch.RunningUnderAsync(d.Api, "w1", ct)).Count > 0;
+            var counts = await d.Api.QueueCountsAsync(Deployment.Queue, ct);
+            return new[] { "pending", "scheduled", "ready", "running" }.All(s => counts.GetValueOrDefault(s) == 0);
+        }, TimeSpan.FromSeconds(d.Quick ? 60 : 180), cancellationToken);
+        if (settled)
+        {
+            d.Recovered("every job of the queue reached an end state");
+        }
+
+        var m = await d.MeasureAsync(load, cancellationToken, sleepers);
+        var released = new List<string>();
+        var charged = new List<long>();
+        foreach (var job in inFlight.Where(j => sleepers.Contains(j.Id)))
+        {
+            var detail = await d.Api.GetJobAsync(job.Id, cancellationToken);
+            var shutdown = detail.Errors.Where(e => e.Category == "shutdown").ToArray();
+            released.Add($"{job.Id}: {shutdown.Length} shutdown record(s), attempt {detail.Job.Attempt}, {detail.Job.State}");
+            if (shutdown.Length == 0 || detail.Job.Attempt != 1 + detail.Errors.Count(e => e.Category != "shutdown"))
+            {
+                charged.Add(job.Id);
+            }
+        }
+
+        var completed = m.Jobs.Where(j => j.State == "completed").Select(j => j.Id).ToHashSet();
+        return new ScenarioResult(m.Impact,
+        [
+            Check.That("it stops leasing", leasedDuringDrain.Count == 0,
+                leasedDuringDrain.Count == 0 ? "no job started under w1 after the SIGTERM (polled until it exited)" : $"w1 started jobs after SIGTERM: ids {Promises.Ids([.. leasedDuringDrain])}"),
+            Check.That("it finishes what fits in the shutdown timeout, releases the rest (category Shutdown, attempt not charged)", charged.Count == 0 && released.Count > 0,
+                $"long jobs w1 held: {string.Join("; ", released)}"),
+            Check.That("it exits 0", exitCode == 0, $"exit code {(exitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none: still running after the timeout")}"),
+            Check.That("no job lost", settled && m.Tally.LostIds.Count == 0 && sleepers.All(completed.Contains),
+                $"{m.Impact.Completed} of {m.Impact.Acknowledged} acknowledged jobs completed; lost: {m.Tally.LostIds.Count}"),
+            Promises.NoDuplicates(m),
+            Check.That("the restarted worker carries on", carriedOn && !restarted.HasExited, carriedOn ? "the restarted w1 ran jobs" : "the restarted w1 ran no job"),
+        ]);
+    }
+}
