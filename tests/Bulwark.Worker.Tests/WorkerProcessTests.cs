@@ -85,8 +85,25 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         var sleeper = Start("sleeper", ["--concurrency", "2", .. Fast]);
         await Poll.UntilAsync(async () => (await RunningOwnedByAsync("sleeper-")).Count == 2, TimeSpan.FromSeconds(30), () => sleeper.Output);
 
-        await sleeper.SignalAsync("STOP");
         var rescuer = Start("rescuer", ["--concurrency", "2", .. Fast]);
+        await Poll.UntilAsync(() => Task.FromResult(rescuer.Output.Contains("Recovery completed", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), () => rescuer.Output);
+        for (var tries = 1; ; tries++)
+        {
+            await sleeper.SignalAsync("STOP");
+            try
+            {
+                // Stopped inside a SQLite write transaction, the sleeper would hold the file's lock and stall everyone:
+                // a limit of the embedded store. Then let it finish that transaction and stop it again.
+                await Poll.UntilAsync(async () => (await RunningOwnedByAsync("sleeper-")).Count == 0, TimeSpan.FromSeconds(12), () => rescuer.Output);
+                break;
+            }
+            catch (TimeoutException) when (tries < 4)
+            {
+                await sleeper.SignalAsync("CONT");
+                await Task.Delay(TimeSpan.FromMilliseconds(200));
+            }
+        }
+
         await Poll.UntilAsync(() => AllInStateAsync(jobs, JobState.Completed), TimeSpan.FromSeconds(40), () => rescuer.Output);
         foreach (var id in jobs)
         {
