@@ -1,4 +1,5 @@
 using Bulwark.Jobs;
+using Bulwark.Scheduling;
 using Bulwark.Storage;
 
 namespace Bulwark.Testing;
@@ -8,7 +9,7 @@ namespace Bulwark.Testing;
 /// It follows <see cref="JobTransitions"/> exactly and passes the same contract suite as the durable stores, but keeps nothing
 /// across process restarts. Thread-safe; its clock is the <see cref="TimeProvider"/> it is given (use a fake one in tests).
 /// </summary>
-public sealed class InMemoryJobStore : IJobStore, IJobQuery
+public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJobStore, IQueueLimitStore
 {
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
@@ -129,6 +130,7 @@ public sealed class InMemoryJobStore : IJobStore, IJobQuery
         lock (_gate)
         {
             var now = _time.GetUtcNow();
+            _runningDuringLease.Clear();
             var preference = new Dictionary<string, int>(StringComparer.Ordinal);
             for (var i = 0; i < request.Queues.Count; i++)
             {
@@ -144,6 +146,7 @@ public sealed class InMemoryJobStore : IJobStore, IJobQuery
                 .ThenByDescending(j => j.Priority)
                 .ThenBy(j => j.RunAt)
                 .ThenBy(j => j.Id)
+                .Where(j => TakeAllowance(j.Queue, now))
                 .Take(request.Max)
                 .ToList();
 
@@ -397,7 +400,7 @@ public sealed class InMemoryJobStore : IJobStore, IJobQuery
         {
             var now = _time.GetUtcNow();
             var doomed = _jobs.Values
-                .Where(j => j.FinishedAt is { } finished && j.State.IsTerminal() && finished < now - Keep(policy, j.State))
+                .Where(j => j.FinishedAt is { } finished && j.State.IsTerminal() && finished < now - Keep(policy.For(j.Queue), j.State))
                 .OrderBy(j => j.FinishedAt)
                 .ThenBy(j => j.Id)
                 .Take(Math.Max(0, policy.BatchSize))

@@ -16,4 +16,13 @@ public sealed record RetentionPolicy
     public TimeSpan Cancelled { get; init; } = TimeSpan.FromDays(7);
     /// <summary>Most rows one purge call deletes, so that a purge never holds the writer for long.</summary>
     public int BatchSize { get; init; } = 5000;
+
+    /// <summary>
+    /// Per-queue overrides: a queue named here keeps its finished jobs as its own policy says (that policy's
+    /// <see cref="BatchSize"/> and <see cref="Queues"/> are ignored); every other queue follows this policy.
+    /// </summary>
+    public IReadOnlyDictionary<string, RetentionPolicy> Queues { get; init; } = new Dictionary<string, RetentionPolicy>();
+
+    /// <summary>The policy that applies to <paramref name="queue"/>.</summary>
+    public RetentionPolicy For(string queue) => Queues.TryGetValue(queue, out var own) ? own : this;
 }
