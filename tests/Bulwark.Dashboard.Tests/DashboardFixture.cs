@@ -50,6 +50,27 @@ public sealed class DashboardFixture : IAsyncLifetime
         return page;
     }
 
+    /// <summary>
+    /// Opens <paramref name="path"/> until <paramref name="selector"/> is on it. Pages show queue counts up to a few seconds
+    /// old (they never wait for the count query when they have recent counts), so a row for a change made a moment ago may
+    /// take a reload to appear.
+    /// </summary>
+    public static async Task GotoUntilAsync(IPage page, string path, string selector)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            await page.GotoAsync(path);
+            if (await page.Locator(selector).CountAsync() > 0)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{path} never showed {selector}");
+            await Task.Delay(250);
+        }
+    }
+
     public async Task ScreenshotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
 

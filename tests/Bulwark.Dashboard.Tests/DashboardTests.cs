@@ -54,7 +54,7 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         var id = await Host.EnqueueAsync("flaky", "test.flaky", maxAttempts: 1);
         await Host.WaitForStateAsync(id, "dead_letter");
         var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
-        await page.GotoAsync("/dashboard/dead-letters");
+        await DashboardFixture.GotoUntilAsync(page, "/dashboard/dead-letters", "#dlq-queues tr[data-queue=flaky]");
         await Assertions.Expect(page.Locator("#dlq-queues tr[data-queue=flaky] [data-count=dead_letter]")).ToHaveTextAsync("1");
         await Assertions.Expect(page.Locator($"#jobs tr[data-job='{id}']")).ToContainTextAsync("downstream unavailable");
         await fixture.ScreenshotAsync(page, "dead-letters");
@@ -104,7 +104,7 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         await Host.WaitForStateAsync(first, "dead_letter");
         await Host.WaitForStateAsync(second, "dead_letter");
         var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
-        await page.GotoAsync("/dashboard/dead-letters");
+        await DashboardFixture.GotoUntilAsync(page, "/dashboard/dead-letters", "#dlq-queues tr[data-queue=doomed] [data-count=dead_letter]:text-is('2')");
 
         await page.Locator("#dlq-queues tr[data-queue=doomed]").GetByRole(AriaRole.Button, new() { Name = "Purge" }).ClickAsync();
         await Assertions.Expect(page.Locator("#confirm")).ToContainTextAsync("About 2 jobs are deleted for good");
@@ -123,7 +123,7 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         await Host.EnqueueAsync("readonly", "demo.noop");
         var page = await fixture.SignedInPageAsync(DashboardHost.ReadKey);
 
-        await page.GotoAsync("/dashboard/controls");
+        await DashboardFixture.GotoUntilAsync(page, "/dashboard/controls", "#queue-controls tr[data-queue=readonly]");
         await Assertions.Expect(page.Locator("#read-only")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#queue-controls tr[data-queue=readonly]")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("main form")).ToHaveCountAsync(0);
@@ -163,7 +163,7 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
     {
         await Host.EnqueueAsync("steer", "demo.noop");
         var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
-        await page.GotoAsync("/dashboard/controls");
+        await DashboardFixture.GotoUntilAsync(page, "/dashboard/controls", "#queue-controls tr[data-queue=steer]");
 
         await page.Locator("#queue-controls tr[data-queue=steer]").GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
         await Assertions.Expect(page.Locator("#outcome")).ToContainTextAsync("Queue steer is paused");
@@ -261,8 +261,7 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         await Assertions.Expect(page.Locator(".job-head .state")).ToHaveTextAsync("completed");
         await fixture.ScreenshotAsync(page, "job-completed");
 
-        await page.GotoAsync("/dashboard/dead-letters");
-        await Assertions.Expect(page.Locator("#dlq-queues tr[data-queue=work]")).ToBeVisibleAsync();
+        await DashboardFixture.GotoUntilAsync(page, "/dashboard/dead-letters", "#dlq-queues tr[data-queue=work]");
         await fixture.ScreenshotAsync(page, "dead-letters-admin");
 
         await page.GotoAsync("/dashboard/workers");

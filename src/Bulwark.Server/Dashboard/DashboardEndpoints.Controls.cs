@@ -28,7 +28,7 @@ internal sealed partial class DashboardEndpoints
 
     private async Task<IResult> RetryJobAsync(HttpContext http, long id, CancellationToken cancellationToken)
     {
-        if (await Confirm(http, $"Retry job {id}?", "It moves back to Ready with its attempts reset, and runs again.", "Yes, retry it", $"/jobs/{id}") is { } confirm)
+        if (await Confirm(http, $"Retry job {id}?", () => Task.FromResult("It moves back to Ready with its attempts reset, and runs again."), "Yes, retry it", $"/jobs/{id}") is { } confirm)
         {
             return confirm;
         }
@@ -51,7 +51,7 @@ internal sealed partial class DashboardEndpoints
 
     private async Task<IResult> CancelJobAsync(HttpContext http, long id, CancellationToken cancellationToken)
     {
-        if (await Confirm(http, $"Cancel job {id}?", "A waiting job is cancelled at once; a running one is asked to stop at its worker's next heartbeat.", "Yes, cancel it", $"/jobs/{id}") is { } confirm)
+        if (await Confirm(http, $"Cancel job {id}?", () => Task.FromResult("A waiting job is cancelled at once; a running one is asked to stop at its worker's next heartbeat."), "Yes, cancel it", $"/jobs/{id}") is { } confirm)
         {
             return confirm;
         }
@@ -70,8 +70,7 @@ internal sealed partial class DashboardEndpoints
     private async Task<IResult> RetryAllAsync(HttpContext http, string queue, CancellationToken cancellationToken)
     {
         JobValidator.ValidateQueue(queue);
-        var count = (await _snapshots.GetAsync(cancellationToken, fresh: true)).FirstOrDefault(q => q.Queue == queue)?[JobState.DeadLetter] ?? 0;
-        if (await Confirm(http, $"Retry every dead letter of {queue}?", $"About {DashboardPage.N(count)} jobs move back to Ready with their attempts reset, and run again.", "Yes, retry all", "/dead-letters") is { } confirm)
+        if (await Confirm(http, $"Retry every dead letter of {queue}?", async () => $"About {DashboardPage.N(await DeadLettersOfAsync(queue, cancellationToken))} jobs move back to Ready with their attempts reset, and run again.", "Yes, retry all", "/dead-letters") is { } confirm)
         {
             return confirm;
         }
@@ -88,8 +87,7 @@ internal sealed partial class DashboardEndpoints
     private async Task<IResult> PurgeAsync(HttpContext http, string queue, CancellationToken cancellationToken)
     {
         JobValidator.ValidateQueue(queue);
-        var count = (await _snapshots.GetAsync(cancellationToken, fresh: true)).FirstOrDefault(q => q.Queue == queue)?[JobState.DeadLetter] ?? 0;
-        if (await Confirm(http, $"Delete every dead letter of {queue}?", $"About {DashboardPage.N(count)} jobs are deleted for good, with their payloads and errors. This cannot be undone.", "Yes, delete them", "/dead-letters") is { } confirm)
+        if (await Confirm(http, $"Delete every dead letter of {queue}?", async () => $"About {DashboardPage.N(await DeadLettersOfAsync(queue, cancellationToken))} jobs are deleted for good, with their payloads and errors. This cannot be undone.", "Yes, delete them", "/dead-letters") is { } confirm)
         {
             return confirm;
         }
@@ -146,7 +144,7 @@ internal sealed partial class DashboardEndpoints
     }
 
     /// <summary>Null once confirmed; otherwise the confirmation page, whose form repeats this POST with confirm=yes.</summary>
-    private async Task<IResult?> Confirm(HttpContext http, string question, string consequence, string yes, string back)
+    private async Task<IResult?> Confirm(HttpContext http, string question, Func<Task<string>> consequence, string yes, string back)
     {
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         if (form["confirm"] == "yes")
@@ -156,7 +154,7 @@ internal sealed partial class DashboardEndpoints
 
         var page = Page(http);
         var action = http.Request.Path.Value!;
-        var html = new StringBuilder($"<div class=\"confirm\" id=\"confirm\"><p>{DashboardPage.E(consequence)}</p>")
+        var html = new StringBuilder($"<div class=\"confirm\" id=\"confirm\"><p>{DashboardPage.E(await consequence())}</p>")
             .Append(page.Form(action[_prefix.Length..], yes, "danger", ("confirm", "yes")))
             .Append(page.Link(back, "No, go back", "button"))
             .Append("</div>");
@@ -171,6 +169,9 @@ internal sealed partial class DashboardEndpoints
         var html = $"<p class=\"{(ok ? "notice" : "error")}\" id=\"outcome\">{DashboardPage.E(message)}</p><p>{page.Link(back, "Back")}</p>";
         return page.Render(http, ok ? "Done" : "Nothing changed", "", html, ok ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
     }
+
+    private async Task<long> DeadLettersOfAsync(string queue, CancellationToken cancellationToken) =>
+        (await _snapshots.RefreshAsync(cancellationToken)).FirstOrDefault(q => q.Queue == queue)?[JobState.DeadLetter] ?? 0;
 
     private void Notify(string queue) => _services.GetService<JobSignal>()?.Notify(queue);
 }

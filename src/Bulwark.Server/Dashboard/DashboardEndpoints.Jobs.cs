@@ -14,7 +14,7 @@ internal sealed partial class DashboardEndpoints
         var page = Page(http);
         var (queue, state, before) = ListFilter(http);
         var result = await _query.ListJobsAsync(new JobListQuery(queue, state, before, PageSize), cancellationToken);
-        var queues = await _snapshots.GetAsync(cancellationToken);
+        var queues = await _snapshots.GetAsync(TimeSpan.FromHours(1), cancellationToken); // names only: any age will do
         var html = new StringBuilder();
         html.Append($"<form class=\"filters\" method=\"get\" action=\"{DashboardPage.E(page.Url("/jobs"))}\"><label>Queue <select name=\"queue\"><option value=\"\">all</option>");
         foreach (var q in queues)
@@ -166,7 +166,7 @@ internal sealed partial class DashboardEndpoints
     {
         var page = Page(http);
         var (queue, _, before) = ListFilter(http);
-        var queues = await _snapshots.GetAsync(cancellationToken);
+        var queues = await _snapshots.GetAsync(QueueSnapshots.PageStaleLimit, cancellationToken);
         var html = new StringBuilder("<table class=\"dlq-queues\" id=\"dlq-queues\"><thead><tr><th>Queue</th><th class=\"num\">Dead letters</th>");
         html.Append(page.CanControl ? "<th></th></tr></thead><tbody>" : "</tr></thead><tbody>");
         var any = false;

@@ -39,7 +39,7 @@ internal sealed partial class DashboardEndpoints
     private async Task<IResult> ControlsAsync(HttpContext http, CancellationToken cancellationToken)
     {
         var page = Page(http);
-        var queues = await _snapshots.GetAsync(cancellationToken);
+        var queues = await _snapshots.GetAsync(QueueSnapshots.PageStaleLimit, cancellationToken);
         var html = new StringBuilder();
         if (!page.CanControl)
         {

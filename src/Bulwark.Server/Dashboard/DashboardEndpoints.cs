@@ -98,7 +98,7 @@ internal sealed partial class DashboardEndpoints
     private async Task<IResult> OverviewAsync(HttpContext http, CancellationToken cancellationToken)
     {
         var page = Page(http);
-        var queues = await _snapshots.GetAsync(cancellationToken);
+        var queues = await _snapshots.GetAsync(QueueSnapshots.PageStaleLimit, cancellationToken);
         var html = new StringBuilder();
         if (queues.Count == 0)
         {
@@ -141,7 +141,7 @@ internal sealed partial class DashboardEndpoints
 
     private async Task<IResult> OverviewJsonAsync(CancellationToken cancellationToken)
     {
-        var queues = await _snapshots.GetAsync(cancellationToken);
+        var queues = await _snapshots.GetAsync(QueueSnapshots.PageStaleLimit, cancellationToken);
         var now = _time.GetUtcNow();
         var body = new
         {

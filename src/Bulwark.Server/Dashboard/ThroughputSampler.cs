@@ -8,7 +8,7 @@ internal sealed class ThroughputSampler(QueueSnapshots snapshots, TimeProvider t
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
-    public async Task RunOnceAsync(CancellationToken cancellationToken) => await snapshots.GetAsync(cancellationToken);
+    public async Task RunOnceAsync(CancellationToken cancellationToken) => await snapshots.RefreshAsync(cancellationToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
