@@ -263,10 +263,15 @@ public sealed class WorkerRuntime : IDisposable
             await WaitUntilAsync(() => _running.Values.All(r => r.IsSettled), _options.AbandonGracePeriod, CancellationToken.None);
             foreach (var run in _running.Values)
             {
-                if (run.TrySettle())
+                // Marked abandoned before settling, so a handler finishing at this instant never leaves a stale entry.
+                _abandoned[run.Job.Token] = run;
+                if (!run.TrySettle())
+                {
+                    _abandoned.TryRemove(run.Job.Token, out _);
+                }
+                else
                 {
                     // The handler ignored its token: give the job back anyway; the handler's late result is discarded.
-                    _abandoned[run.Job.Token] = run;
                     _ = RecordAsync(run, JobOutcome.Release(run.Job.Token, ErrorFor(run, FailureCategory.Shutdown, "Worker shut down before the job finished; released without charging the attempt.", null)), _time.GetElapsedTime(run.StartedTimestamp));
                 }
             }
@@ -481,9 +486,18 @@ public sealed class WorkerRuntime : IDisposable
             if (run.Reason is not (CancelReason.None or CancelReason.Shutdown) && !run.Execution.IsCompleted)
             {
                 run.CancelledTimestamp ??= _time.GetTimestamp();
-                if (_time.GetElapsedTime(run.CancelledTimestamp.Value) >= _options.AbandonGracePeriod && run.TrySettle())
+                if (_time.GetElapsedTime(run.CancelledTimestamp.Value) < _options.AbandonGracePeriod)
                 {
-                    _abandoned[run.Job.Token] = run;
+                    continue;
+                }
+
+                _abandoned[run.Job.Token] = run;
+                if (!run.TrySettle())
+                {
+                    _abandoned.TryRemove(run.Job.Token, out _);
+                }
+                else
+                {
                     WorkerLog.Abandoned(_logger, run.Job.Id, run.Job.Type, _options.AbandonGracePeriod);
                     var category = CategoryFor(run.Reason) ?? FailureCategory.Timeout;
                     var error = ErrorFor(run, category, $"The handler ignored its cancelled token ({run.Reason}) for {DurationText.Format(_options.AbandonGracePeriod)} and was abandoned.", null);
