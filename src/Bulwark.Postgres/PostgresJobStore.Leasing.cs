@@ -65,12 +65,23 @@ public sealed partial class PostgresJobStore
         return WriteAsync<IReadOnlyList<LeasedJob>>(async (c, tx, ct) =>
         {
             var leased = new List<LeasedJob>();
+            var limits = await LockLimitedQueuesAsync(c, tx, queues, ct);
             foreach (var queue in queues)
             {
                 var remaining = request.Max - leased.Count;
                 if (remaining <= 0)
                 {
                     break;
+                }
+
+                var limit = limits.GetValueOrDefault(queue);
+                if (limit is not null)
+                {
+                    remaining = await limit.AllowanceAsync(this, c, tx, queue, remaining, ct);
+                    if (remaining <= 0)
+                    {
+                        continue;
+                    }
                 }
 
                 await using var lease = Command(c, tx, LeaseSql);
@@ -80,6 +91,11 @@ public sealed partial class PostgresJobStore
                 Add(lease, "owner", NpgsqlDbType.Text, request.WorkerId);
                 Add(lease, "lease", NpgsqlDbType.Interval, request.LeaseDuration);
                 var jobs = await ReadJobsAsync(lease, ct);
+                if (limit is not null)
+                {
+                    await limit.ChargeAsync(this, c, tx, queue, jobs.Count, ct);
+                }
+
                 leased.AddRange(jobs.OrderByDescending(j => j.Priority).ThenBy(j => j.RunAt).ThenBy(j => j.Id).Select(JobRows.ToLeased));
             }
 

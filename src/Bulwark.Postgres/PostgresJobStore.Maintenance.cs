@@ -68,25 +68,43 @@ public sealed partial class PostgresJobStore
             throw new ArgumentException($"The purge batch size must be at least 1 (got {policy.BatchSize}).", nameof(policy));
         }
 
+        var overrides = policy.Queues.Keys.ToArray();
         return WriteAsync(async (c, tx, ct) =>
         {
-            await using var delete = Command(c, tx, """
-                DELETE FROM {s}.jobs WHERE id IN (
-                    SELECT id FROM {s}.jobs
-                    WHERE (state = 'completed' AND finished_at < @now - @completed)
-                       OR (state = 'failed' AND finished_at < @now - @failed)
-                       OR (state = 'dead_letter' AND finished_at < @now - @dead_letter)
-                       OR (state = 'cancelled' AND finished_at < @now - @cancelled)
-                    ORDER BY id
-                    LIMIT @limit
-                    FOR UPDATE SKIP LOCKED)
-                """);
-            Add(delete, "completed", NpgsqlDbType.Interval, policy.Completed);
-            Add(delete, "failed", NpgsqlDbType.Interval, policy.Failed);
-            Add(delete, "dead_letter", NpgsqlDbType.Interval, policy.DeadLetter);
-            Add(delete, "cancelled", NpgsqlDbType.Interval, policy.Cancelled);
-            Add(delete, "limit", NpgsqlDbType.Integer, policy.BatchSize);
-            return await delete.ExecuteNonQueryAsync(ct);
+            var purged = 0;
+            // Queues with their own retention first, then every other queue under the main policy; one budget for all.
+            var scopes = overrides.Select(q => (Policy: policy.Queues[q], Filter: "queue = @queue", Queue: q))
+                .Append((Policy: policy, Filter: "NOT (queue = ANY(@overrides))", Queue: ""));
+            foreach (var scope in scopes)
+            {
+                if (purged >= policy.BatchSize)
+                {
+                    break;
+                }
+
+                await using var delete = Command(c, tx, $"""
+                    DELETE FROM {"{s}"}.jobs WHERE id IN (
+                        SELECT id FROM {"{s}"}.jobs
+                        WHERE ((state = 'completed' AND finished_at < @now - @completed)
+                           OR (state = 'failed' AND finished_at < @now - @failed)
+                           OR (state = 'dead_letter' AND finished_at < @now - @dead_letter)
+                           OR (state = 'cancelled' AND finished_at < @now - @cancelled))
+                          AND {scope.Filter}
+                        ORDER BY id
+                        LIMIT @limit
+                        FOR UPDATE SKIP LOCKED)
+                    """);
+                Add(delete, "completed", NpgsqlDbType.Interval, scope.Policy.Completed);
+                Add(delete, "failed", NpgsqlDbType.Interval, scope.Policy.Failed);
+                Add(delete, "dead_letter", NpgsqlDbType.Interval, scope.Policy.DeadLetter);
+                Add(delete, "cancelled", NpgsqlDbType.Interval, scope.Policy.Cancelled);
+                Add(delete, "limit", NpgsqlDbType.Integer, policy.BatchSize - purged);
+                Add(delete, "queue", NpgsqlDbType.Text, scope.Queue);
+                Add(delete, "overrides", NpgsqlDbType.Array | NpgsqlDbType.Text, overrides);
+                purged += await delete.ExecuteNonQueryAsync(ct);
+            }
+
+            return purged;
         }, cancellationToken);
     }
 

@@ -83,6 +83,31 @@ internal static class PostgresMigrations
             CREATE INDEX workers_name_host_idx ON {s}.workers (name, host);
             CREATE INDEX workers_heartbeat_idx ON {s}.workers (heartbeat_at) WHERE state IN ('active','draining');
             """),
+        (2, "queue limits, recurring jobs", """
+            ALTER TABLE {s}.queues
+                ADD COLUMN rate_limit double precision CHECK (rate_limit IS NULL OR rate_limit > 0),
+                ADD COLUMN concurrency_limit integer CHECK (concurrency_limit IS NULL OR concurrency_limit >= 1),
+                ADD COLUMN rate_tokens double precision,
+                ADD COLUMN rate_refilled_at timestamptz;
+
+            CREATE TABLE {s}.recurring_jobs (
+                name text PRIMARY KEY,
+                cron text NOT NULL,
+                time_zone text NOT NULL,
+                queue text NOT NULL,
+                type text NOT NULL,
+                payload text NOT NULL,
+                priority integer NOT NULL,
+                max_attempts integer NOT NULL CHECK (max_attempts >= 1),
+                timeout_ticks bigint NOT NULL CHECK (timeout_ticks > 0),
+                backoff text NOT NULL,
+                misfire text NOT NULL CHECK (misfire IN ('skip','run_once')),
+                next_tick timestamptz NOT NULL,
+                last_tick timestamptz,
+                last_job_id bigint,
+                updated_at timestamptz NOT NULL
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -163,7 +163,14 @@ public sealed partial class SqliteJobStore
                 break;
             }
 
-            if (Scalar(c, "SELECT paused FROM queues WHERE name = @queue", ("@queue", queue)) is long paused && paused != 0)
+            var control = QueueControl.Read(c, queue);
+            if (control.Paused)
+            {
+                continue;
+            }
+
+            remaining = control.Allowance(c, queue, remaining);
+            if (remaining <= 0)
             {
                 continue;
             }
@@ -176,6 +183,7 @@ public sealed partial class SqliteJobStore
                 .Concat(Query(c, dueSql, Candidate, [.. args]))
                 .OrderByDescending(j => j.Priority).ThenBy(j => j.RunAt).ThenBy(j => j.Id)
                 .Take(remaining);
+            var before = leased.Count;
             foreach (var candidate in chosen.ToList())
             {
                 var command = Bind(c, SqliteSql.LeaseOne, ("@owner", request.WorkerId), ("@expires", expires), ("@now", c.Now), ("@id", candidate.Id));
@@ -185,6 +193,8 @@ public sealed partial class SqliteJobStore
                     leased.Add(JobRow.ReadLeased(reader));
                 }
             }
+
+            control.Charge(c, queue, leased.Count - before);
         }
 
         return leased;
@@ -422,19 +432,31 @@ public sealed partial class SqliteJobStore
         return WriteAsync(c =>
         {
             var purged = 0;
-            foreach (var (state, keep) in new[] { (JobState.Completed, policy.Completed), (JobState.Failed, policy.Failed), (JobState.DeadLetter, policy.DeadLetter), (JobState.Cancelled, policy.Cancelled) })
+            var overrides = policy.Queues.Keys.ToArray();
+            var others = string.Join(", ", overrides.Select((_, i) => $"@q{i}"));
+            var scopes = overrides.Select(q => (Policy: policy.Queues[q], Sql: SqliteSql.PurgeCandidatesOfQueue, Queue: (string?)q))
+                .Append((Policy: policy, Sql: overrides.Length == 0 ? SqliteSql.PurgeCandidates : SqliteSql.PurgeCandidates.Replace(" LIMIT @limit", $" AND queue NOT IN ({others}) LIMIT @limit", StringComparison.Ordinal), Queue: null));
+            foreach (var scope in scopes)
             {
-                var room = policy.BatchSize - purged;
-                if (room <= 0)
+                foreach (var (state, keep) in new[] { (JobState.Completed, scope.Policy.Completed), (JobState.Failed, scope.Policy.Failed), (JobState.DeadLetter, scope.Policy.DeadLetter), (JobState.Cancelled, scope.Policy.Cancelled) })
                 {
-                    break;
-                }
+                    var room = policy.BatchSize - purged;
+                    if (room <= 0)
+                    {
+                        return purged;
+                    }
 
-                var ids = Query(c, SqliteSql.PurgeCandidates, r => r.GetInt64(0),
-                    ("@state", state.ToName()), ("@cutoff", c.Now - (long)keep.TotalMilliseconds), ("@limit", room));
-                foreach (var id in ids)
-                {
-                    purged += Execute(c, "DELETE FROM jobs WHERE id = @id", ("@id", id));
+                    var args = new List<(string, object?)> { ("@state", state.ToName()), ("@cutoff", c.Now - (long)keep.TotalMilliseconds), ("@limit", room), ("@queue", scope.Queue) };
+                    if (scope.Queue is null)
+                    {
+                        args.AddRange(overrides.Select((q, i) => ($"@q{i}", (object?)q)));
+                    }
+
+                    var ids = Query(c, scope.Sql, r => r.GetInt64(0), [.. args]);
+                    foreach (var id in ids)
+                    {
+                        purged += Execute(c, "DELETE FROM jobs WHERE id = @id", ("@id", id));
+                    }
                 }
             }
 

@@ -89,6 +89,31 @@ internal static class SqliteSchema
             updated_at INTEGER NOT NULL
         );
         """,
+        // 2: queue limits (rate as a token bucket, concurrency) and recurring job definitions.
+        """
+        ALTER TABLE queues ADD COLUMN rate_limit REAL CHECK (rate_limit IS NULL OR rate_limit > 0);
+        ALTER TABLE queues ADD COLUMN concurrency_limit INTEGER CHECK (concurrency_limit IS NULL OR concurrency_limit >= 1);
+        ALTER TABLE queues ADD COLUMN rate_tokens REAL;
+        ALTER TABLE queues ADD COLUMN rate_refilled_at INTEGER;
+
+        CREATE TABLE recurring_jobs (
+            name         TEXT    PRIMARY KEY,
+            cron         TEXT    NOT NULL,
+            time_zone    TEXT    NOT NULL,
+            queue        TEXT    NOT NULL,
+            type         TEXT    NOT NULL,
+            payload      TEXT    NOT NULL,
+            priority     INTEGER NOT NULL,
+            max_attempts INTEGER NOT NULL CHECK (max_attempts >= 1),
+            timeout_ms   INTEGER NOT NULL CHECK (timeout_ms > 0),
+            backoff      TEXT    NOT NULL,
+            misfire      TEXT    NOT NULL CHECK (misfire IN ('skip','run_once')),
+            next_tick    INTEGER NOT NULL,
+            last_tick    INTEGER,
+            last_job_id  INTEGER,
+            updated_at   INTEGER NOT NULL
+        );
+        """,
     ];
 
     internal static int CurrentVersion => Migrations.Length;

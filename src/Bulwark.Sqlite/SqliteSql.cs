@@ -45,5 +45,8 @@ internal static class SqliteSql
 
     internal const string PurgeCandidates = "SELECT id FROM jobs WHERE state = @state AND finished_at < @cutoff LIMIT @limit";
 
+    /// <summary>Purge candidates of one queue with its own retention (<c>RetentionPolicy.Queues</c>).</summary>
+    internal const string PurgeCandidatesOfQueue = "SELECT id FROM jobs WHERE state = @state AND queue = @queue AND finished_at < @cutoff LIMIT @limit";
+
     internal const string Expiring = "SELECT id, state FROM jobs INDEXED BY jobs_expires WHERE expires_at <= @now AND state IN " + SqliteSchema.LiveStates;
 }
