@@ -70,7 +70,8 @@ public static class BulwarkServerServiceCollectionExtensions
         return services;
     }
 
-    private static BulwarkServerOptions ReadOptions(IConfiguration configuration, Action<BulwarkServerOptions>? configure)
+    /// <summary>Reads <c>Bulwark:Server</c>; throws with the key and the value to change when a value is malformed.</summary>
+    internal static BulwarkServerOptions ReadOptions(IConfiguration configuration, Action<BulwarkServerOptions>? configure = null)
     {
         var section = configuration.GetSection(BulwarkServerOptions.Section);
         var options = new BulwarkServerOptions();

@@ -6,6 +6,7 @@ using Bulwark.Hosting;
 
 namespace Bulwark.Server.Tests;
 
+[Collection(MetricsCollection.Name)]
 public sealed partial class MetricsTests : IAsyncLifetime
 {
     // A queue name no other test class uses: meters of parallel test hosts share the process.
@@ -34,7 +35,14 @@ public sealed partial class MetricsTests : IAsyncLifetime
             var q = queues.SingleOrDefault(x => x.Queue == Queue);
             return q is not null && q[Jobs.JobState.Completed] == 2 && q[Jobs.JobState.DeadLetter] == 1;
         });
+        // Queue depth comes from a sampler (every 100 ms here): scrape until a sample that saw the queue is in.
         var after = await ScrapeAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!after.Contains($"queue=\"{Queue}\",state=", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            after = await ScrapeAsync();
+        }
 
         foreach (var name in Telemetry.PrometheusNames)
         {

@@ -76,13 +76,6 @@ internal static class ServeCommand
 
             using var app = ServeHost.Build(settings with { StorePath = storePath });
             var keys = app.Services.GetRequiredService<ApiKeySet>();
-            if (!keys.Enabled && settings.Urls.FirstOrDefault(u => !LoopbackGuard.IsLoopback(u)) is { } open)
-            {
-                Console.Error.WriteLine($"bulwark: refusing to listen on {open}: no API keys configured, so the API would be open to the network. "
-                    + "Set Bulwark__Server__AdminKeys__0 (and ReadKeys) or listen on loopback (--urls http://127.0.0.1:5080).");
-                return ExitCodes.Usage;
-            }
-
             app.StartAsync().GetAwaiter().GetResult();
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [.. settings.Urls];
             var url0 = bound.FirstOrDefault() ?? settings.Urls[0];
@@ -104,6 +97,11 @@ internal static class ServeCommand
             app.WaitForShutdownAsync().GetAwaiter().GetResult();
             Console.WriteLine("bulwark serve: stopped.");
             return ExitCodes.Success;
+        }
+        catch (CliException ex)
+        {
+            Console.Error.WriteLine($"bulwark: {ex.Message}");
+            return ex.ExitCode;
         }
         catch (JobValidationException ex)
         {

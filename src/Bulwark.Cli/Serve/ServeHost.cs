@@ -1,4 +1,6 @@
+using Bulwark.Cli.Commands;
 using Bulwark.Hosting;
+using Bulwark.Server.Auth;
 using Bulwark.Server;
 using Bulwark.Sqlite;
 using Bulwark.Storage;
@@ -19,6 +21,15 @@ internal static class ServeHost
         // No args: configuration comes from appsettings.json and Bulwark__* environment variables; flags are ours.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
         builder.WebHost.UseUrls([.. settings.Urls]);
+
+        // Refuse before anything is opened: without API keys the API must not be reachable from the network.
+        var options = BulwarkServerServiceCollectionExtensions.ReadOptions(builder.Configuration);
+        if (!options.HasKeys && settings.Urls.FirstOrDefault(u => !LoopbackGuard.IsLoopback(u)) is { } open)
+        {
+            throw new CliException(ExitCodes.Usage, $"refusing to listen on {open}: no API keys configured, so the API would be open to the network. "
+                + "Set Bulwark__Server__AdminKeys__0 (and ReadKeys) or listen on loopback (--urls http://127.0.0.1:5080).");
+        }
+
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {

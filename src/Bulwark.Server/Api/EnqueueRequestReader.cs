@@ -72,7 +72,8 @@ internal static class EnqueueRequestReader
             var queue = String(job, "queue", where) ?? "default";
             var type = String(job, "type", where)
                 ?? throw ApiProblemException.BadRequest($"{where}\"type\" is missing; give the handler name, such as \"email.send\" or \"demo.noop\".");
-            var payload = job.TryGetProperty("payload", out var p) ? p.GetRawText() : "null";
+            // No payload means an empty object, as in the CLI: handlers bind it to their payload type's defaults.
+            var payload = job.TryGetProperty("payload", out var p) ? p.GetRawText() : "{}";
             var delay = Duration(job, "delay", where);
             var runAt = Moment(job, "run_at", where);
             if (delay is not null && runAt is not null)

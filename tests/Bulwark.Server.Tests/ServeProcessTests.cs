@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Bulwark.Diagnostics;
+
+namespace Bulwark.Server.Tests;
+
+public sealed class ServeProcessTests
+{
+    [Fact]
+    public async Task Bulwark_serve_prints_what_to_try_runs_enqueued_jobs_and_the_counts_move_in_the_api_and_metrics()
+    {
+        await using var serve = await ServeProcess.StartAsync(new Dictionary<string, string> { ["Bulwark__Server__DepthSampleInterval"] = "200ms" }, "--workers", "2");
+
+        Assert.Contains(serve.Url, serve.Output);
+        Assert.Contains("serve.db", serve.Output);
+        Assert.Contains("bulwark enqueue", serve.Output);
+        Assert.Contains("no API keys configured: listening on loopback only", serve.Output);
+
+        using var enqueue = await serve.Http.PostAsync("/api/v1/jobs", new StringContent("""{"jobs":[{"type":"demo.noop"},{"type":"demo.noop"},{"type":"demo.sleep","payload":{"ms":50}}]}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, enqueue.StatusCode);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        long completed;
+        do
+        {
+            await Task.Delay(100);
+            var queues = await serve.Http.GetFromJsonAsync<JsonElement>("/api/v1/queues");
+            completed = queues.GetProperty("queues").EnumerateArray().Where(q => q.GetProperty("name").GetString() == "default")
+                .Sum(q => q.GetProperty("counts").GetProperty("completed").GetInt64());
+        }
+        while (completed < 3 && DateTime.UtcNow < deadline);
+
+        Assert.Equal(3, completed);
+        // Queue depth is sampled from the store every 200 ms here: wait for the first sample that saw the queue.
+        string metrics;
+        do
+        {
+            metrics = await serve.Http.GetStringAsync("/metrics");
+        }
+        while (!metrics.Contains("bulwark_queue_depth{", StringComparison.Ordinal) && DateTime.UtcNow < deadline && await Delay());
+        Assert.Contains("bulwark_jobs_completed_total{", metrics);
+        Assert.Contains("bulwark_jobs_enqueued_total{", metrics);
+        foreach (var name in Telemetry.PrometheusNames.Except(["bulwark_jobs_failed_total", "bulwark_jobs_retried_total", "bulwark_jobs_dead_lettered_total"]))
+        {
+            Assert.Contains(name, metrics);
+        }
+
+        using var ready = await serve.Http.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    private static async Task<bool> Delay()
+    {
+        await Task.Delay(50);
+        return true;
+    }
+
+    [Fact]
+    public async Task Bulwark_serve_with_api_keys_refuses_requests_without_one()
+    {
+        var keys = new Dictionary<string, string> { ["Bulwark__Server__AdminKeys__0"] = "process-admin-key", ["Bulwark__Server__ReadKeys__0"] = "process-read-key" };
+        await using var serve = await ServeProcess.StartAsync(keys, "--workers", "0");
+
+        using var none = await serve.Http.GetAsync("/api/v1/queues");
+        using var read = new HttpRequestMessage(HttpMethod.Post, "/api/v1/queues/default/pause");
+        read.Headers.Add("X-API-Key", "process-read-key");
+        using var readMutation = await serve.Http.SendAsync(read);
+        using var admin = new HttpRequestMessage(HttpMethod.Post, "/api/v1/queues/default/pause");
+        admin.Headers.Add("X-API-Key", "process-admin-key");
+        using var adminMutation = await serve.Http.SendAsync(admin);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, readMutation.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, adminMutation.StatusCode);
+        Assert.DoesNotContain("process-admin-key", serve.Output);
+        Assert.DoesNotContain("process-read-key", serve.Output);
+    }
+
+    [Fact]
+    public async Task Bulwark_serve_without_keys_refuses_a_non_loopback_address_and_says_why()
+    {
+        var folder = Directory.CreateTempSubdirectory("bulwark-serve-").FullName;
+        try
+        {
+            using var process = ServeProcess.Start(folder, null, "serve", "--urls", $"http://0.0.0.0:{ServeProcess.FreePort()}", "--workers", "0");
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+
+            Assert.Equal(2, process.ExitCode);
+            Assert.Contains("no API keys configured", await stderr);
+            Assert.False(File.Exists(Path.Combine(folder, "bulwark.db")), "the refused server must not have created a store");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
