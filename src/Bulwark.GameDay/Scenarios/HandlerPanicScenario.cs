@@ -8,7 +8,7 @@ internal sealed class HandlerPanicScenario : IScenario
 {
     public string Name => "handler-panic";
 
-    public string Injected => "demo.fail jobs whose first attempt throws NullReferenceException (max_attempts 3, fixed(300ms) backoff), among steady load";
+    public string Injected => "demo.fail jobs, one every 250 ms, whose first attempt throws NullReferenceException (max_attempts 3, fixed(300ms) backoff), among steady load";
 
     public async Task<ScenarioResult> RunAsync(Deployment d, CancellationToken cancellationToken)
     {
@@ -19,10 +19,13 @@ internal sealed class HandlerPanicScenario : IScenario
         var load = d.NewLoad();
         var loading = load.RunAsync(d.Quick ? 150 : 1500, 40, cancellationToken);
 
-        var count = d.Quick ? 20 : 100;
+        var count = d.Quick ? 12 : 100;
         var panics = new List<long>();
         for (var i = 0; i < count; i++)
         {
+            // Spread out so a retry's success lands between two panics: five failures of one type in a row would open
+            // its circuit breaker (the worker's own defence, a different scenario) and stall the retries for 30 s.
+            await Task.Delay(TimeSpan.FromMilliseconds(250), d.Time, cancellationToken);
             var (answer, id) = await d.Api.EnqueueAsync(new { queue = Deployment.Queue, type = "demo.fail", payload = new { times = 1, category = "system" }, max_attempts = 3, backoff = "fixed(300ms)" }, cancellationToken);
             panics.Add(id ?? throw new InvalidOperationException($"enqueue of demo.fail refused: {answer.Status} {answer.Body}"));
         }
