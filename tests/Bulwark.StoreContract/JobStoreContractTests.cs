@@ -31,7 +31,35 @@ public abstract partial class JobStoreContractTests : IAsyncLifetime
     public async Task InitializeAsync() { (Store, Query) = await CreateStoreAsync(Time); }
 
     /// <inheritdoc />
-    public virtual async Task DisposeAsync() { await Store.DisposeAsync(); }
+    public virtual async Task DisposeAsync()
+    {
+        foreach (var peer in _peers)
+        {
+            await peer.DisposeAsync();
+        }
+
+        await Store.DisposeAsync();
+    }
+
+    private readonly List<IJobStore> _peers = [];
+
+    /// <summary>
+    /// Another store instance on the same data (another process, as far as the store can tell), sharing the clock.
+    /// Stores whose data lives in one instance (in-memory) return the same instance.
+    /// </summary>
+    protected virtual Task<(IJobStore Store, IJobQuery Query)> OpenPeerCoreAsync(FakeTimeProvider time) => Task.FromResult((Store, Query));
+
+    /// <summary>Opens a peer (see <see cref="OpenPeerCoreAsync"/>), disposed with the test.</summary>
+    protected async Task<(IJobStore Store, IJobQuery Query)> OpenPeerAsync()
+    {
+        var peer = await OpenPeerCoreAsync(Time);
+        if (!ReferenceEquals(peer.Store, Store))
+        {
+            _peers.Add(peer.Store);
+        }
+
+        return peer;
+    }
 
     /// <summary>Swaps in another store instance (used by the durable suite after a reopen).</summary>
     private protected void Swap((IJobStore Store, IJobQuery Query) opened) => (Store, Query) = opened;
