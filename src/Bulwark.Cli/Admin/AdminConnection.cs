@@ -14,9 +14,7 @@ internal sealed record AdminConnection(string? Url, string? ApiKey, string Store
     {
         if (Url is not null)
         {
-            throw new CliException(
-                ExitCodes.Failure,
-                $"--url {Url}: this build of the CLI cannot talk to a server yet; run it on the server's machine with --store PATH (or unset BULWARK_URL).");
+            return new HttpAdminBackend(Url, ApiKey);
         }
 
         var fullPath = Path.GetFullPath(StorePath);
