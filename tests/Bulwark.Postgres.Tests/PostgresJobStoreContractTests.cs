@@ -22,6 +22,13 @@ public sealed class PostgresJobStoreContractTests : DurableJobStoreContractTests
         return (store, store);
     }
 
+    /// <summary>A second store instance on the same schema, as another machine would open it.</summary>
+    protected override async Task<(IJobStore Store, IJobQuery Query)> OpenPeerCoreAsync(FakeTimeProvider time)
+    {
+        var peer = await OpenAsync(time);
+        return (peer, peer);
+    }
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();

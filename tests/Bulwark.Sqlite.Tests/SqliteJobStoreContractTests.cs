@@ -26,5 +26,12 @@ public sealed class SqliteJobStoreContractTests : DurableJobStoreContractTests, 
         return await CreateStoreAsync(time);
     }
 
+    /// <summary>A second store instance on the same file, as another process would open it.</summary>
+    protected override async Task<(IJobStore Store, IJobQuery Query)> OpenPeerCoreAsync(FakeTimeProvider time)
+    {
+        var peer = await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = _database.Path, Time = time });
+        return (peer, peer);
+    }
+
     public void Dispose() => _database.Dispose();
 }
