@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+
+namespace Bulwark.GameDay.Tests;
+
+/// <summary>
+/// Runs <c>bulwark gameday &lt;scenario&gt; --quick</c> as a real process (which starts its own server and worker
+/// processes) and reads the JSON report. One class, so the scenarios run one after another and never compete for the CPU.
+/// </summary>
+public sealed class GameDayCliTests : IDisposable
+{
+    private static readonly string CliDll = typeof(GameDayCliTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BulwarkCliDll").Value!;
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"bulwark-gameday-tests-{Guid.NewGuid():N}");
+
+    public GameDayCliTests() => Directory.CreateDirectory(_directory);
+
+    public static TheoryData<string> Scenarios => new(
+        "worker-crash", "power-loss", "stuck-job", "overload", "graceful-restart", "external-outage",
+        "malformed-payload", "handler-panic", "poison-job", "cascading-failure");
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public async Task A_quick_scenario_passes_every_line_and_exits_zero(string scenario)
+    {
+        var json = Path.Combine(_directory, scenario + ".json");
+        var markdown = Path.Combine(_directory, scenario + ".md");
+
+        var (exit, output) = await RunAsync(TimeSpan.FromMinutes(4), "gameday", scenario, "--quick", "--json", json, "--report", markdown, "--work-dir", Path.Combine(_directory, "work"));
+
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var failed = report.RootElement.GetProperty("scenarios").EnumerateArray()
+            .SelectMany(s => s.GetProperty("checks").EnumerateArray())
+            .Where(c => !c.GetProperty("passed").GetBoolean())
+            .Select(c => $"{c.GetProperty("line").GetString()}: {c.GetProperty("evidence").GetString()}")
+            .ToArray();
+        Assert.True(failed.Length == 0, $"failed lines:\n{string.Join('\n', failed)}\n\noutput:\n{output}");
+        Assert.Equal(0, exit);
+        var only = Assert.Single(report.RootElement.GetProperty("scenarios").EnumerateArray());
+        Assert.Equal(scenario, only.GetProperty("name").GetString());
+        Assert.NotEmpty(only.GetProperty("checks").EnumerateArray());
+        Assert.Contains(only.GetProperty("timeline").EnumerateArray(), t => t.GetProperty("event").GetString() == "failure injected");
+        Assert.Contains("## " + scenario, await File.ReadAllTextAsync(markdown), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_scenario_is_refused_with_the_list_of_names()
+    {
+        var (exit, output) = await RunAsync(TimeSpan.FromMinutes(1), "gameday", "meteor-strike", "--quick");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("there is no scenario 'meteor-strike'", output, StringComparison.Ordinal);
+        Assert.Contains("worker-crash", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_scenario_the_game_day_cannot_run_yet_says_why()
+    {
+        var (exit, output) = await RunAsync(TimeSpan.FromMinutes(1), "gameday", "clock-skew", "--quick");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("cannot run 'clock-skew' yet", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_postgres_store_is_refused_with_what_to_do()
+    {
+        var (exit, output) = await RunAsync(TimeSpan.FromMinutes(1), "gameday", "worker-crash", "--quick", "--store", "postgres://localhost/bulwark");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("run it on SQLite", output, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A straggling child may still hold a log open; the temp folder is cleaned by the OS.
+        }
+    }
+
+    private static async Task<(int Exit, string Output)> RunAsync(TimeSpan timeout, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(CliDll);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"bulwark {string.Join(' ', arguments)} did not finish within {timeout}: {await stderr}");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
