@@ -97,4 +97,38 @@ public sealed class ServeProcessTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task The_cli_enqueues_lists_and_pauses_through_a_live_server_with_an_admin_key()
+    {
+        var keys = new Dictionary<string, string> { ["Bulwark__Server__AdminKeys__0"] = "cli-admin-key" };
+        await using var serve = await ServeProcess.StartAsync(keys, "--workers", "0");
+        var env = new Dictionary<string, string> { ["BULWARK_URL"] = serve.Url, ["BULWARK_API_KEY"] = "cli-admin-key" };
+
+        var (enqueueCode, enqueueOut, _) = await RunCliAsync(serve.Folder, env, "enqueue", "mail", "demo.noop", "--payload", "{\"to\":\"x\"}");
+        var (pauseCode, _, _) = await RunCliAsync(serve.Folder, env, "pause", "mail");
+        var (queuesCode, queuesOut, _) = await RunCliAsync(serve.Folder, env, "queues", "--json");
+        var (badCode, _, badErr) = await RunCliAsync(serve.Folder, new Dictionary<string, string> { ["BULWARK_URL"] = serve.Url, ["BULWARK_API_KEY"] = "wrong" }, "queues");
+
+        Assert.Equal(0, enqueueCode);
+        var id = long.Parse(enqueueOut.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var job = await serve.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/api/v1/jobs/{id}") { Headers = { { "X-API-Key", "cli-admin-key" } } });
+        Assert.Equal("x", (await job.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("payload").GetProperty("to").GetString());
+        Assert.Equal(0, pauseCode);
+        Assert.Equal(0, queuesCode);
+        Assert.Contains("mail", queuesOut);
+        Assert.Contains("true", queuesOut);
+        Assert.Equal(1, badCode);
+        Assert.Contains("401", badErr);
+        Assert.DoesNotContain("cli-admin-key", serve.Output);
+    }
+
+    private static async Task<(int Code, string Out, string Err)> RunCliAsync(string folder, IReadOnlyDictionary<string, string> env, params string[] args)
+    {
+        using var process = ServeProcess.Start(folder, env, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
+    }
 }
