@@ -27,6 +27,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
     {
         Time = sharing?.Time ?? new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         Store = sharing?.Store ?? new InMemoryJobStore(Time);
+        Faults = new FaultInjectingJobStore(Store, Store);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Time);
         handlers(services.AddBulwark(b => b.UseStore(_ => Store)));
@@ -35,7 +36,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
         Options = new WorkerOptions { Name = "test-worker", Concurrency = 4 };
         configure?.Invoke(Options);
         Runtime = new WorkerRuntime(
-            Store,
+            Faults,
             _services.GetRequiredService<IServiceScopeFactory>(),
             new HandlerRegistry(_services.GetServices<HandlerRegistration>()),
             Options,
@@ -45,7 +46,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
             NullLoggerFactory.Instance,
             () => WorkingSet,
             () => 0.5);
-        Maintenance = new MaintenanceService(Store, maintenance ?? new MaintenanceOptions(), Time, Metrics, NullLogger<MaintenanceService>.Instance);
+        Maintenance = new MaintenanceService(Faults, maintenance ?? new MaintenanceOptions(), Time, Metrics, NullLogger<MaintenanceService>.Instance);
 
         _listener.InstrumentPublished = (instrument, listener) =>
         {
@@ -67,6 +68,9 @@ internal sealed class WorkerHarness : IAsyncDisposable
     public FakeTimeProvider Time { get; }
 
     public InMemoryJobStore Store { get; }
+
+    /// <summary>The store as the worker and maintenance see it: writes can be made to fail.</summary>
+    public FaultInjectingJobStore Faults { get; }
 
     public BulwarkMetrics Metrics { get; }
 

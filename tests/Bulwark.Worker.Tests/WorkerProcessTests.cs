@@ -58,9 +58,10 @@ public sealed class WorkerProcessTests : IAsyncLifetime
     [Fact]
     public async Task SIGTERM_drains_finishing_short_jobs_releasing_long_ones_uncharged_and_exits_0()
     {
-        var shortJobs = await EnqueueAsync("demo.sleep", """{"ms":500}""", 2);
+        // Short jobs outlast the poll that sees all four running, and finish well within the shutdown timeout.
+        var shortJobs = await EnqueueAsync("demo.sleep", """{"ms":3000}""", 2);
         var longJobs = await EnqueueAsync("demo.sleep", """{"ms":120000}""", 2);
-        var worker = Start("drainer", ["--concurrency", "4", "--shutdown-timeout", "3s", .. Fast]);
+        var worker = Start("drainer", ["--concurrency", "4", "--shutdown-timeout", "7s", .. Fast]);
         await Poll.UntilAsync(async () => (await RunningOwnedByAsync("drainer-")).Count == 4, TimeSpan.FromSeconds(30), () => worker.Output);
 
         await worker.SignalAsync("TERM");
@@ -153,6 +154,22 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         Assert.Equal(expectedLines.Order(), (await File.ReadAllLinesAsync(AppendPath)).Order());
     }
 
+    [Fact]
+    public async Task A_hung_handler_times_out_is_retried_then_dead_lettered_and_its_slot_keeps_serving()
+    {
+        var hung = (await EnqueueAsync("demo.hang", "{}", 1, maxAttempts: 2, timeout: TimeSpan.FromSeconds(1)))[0];
+        var (appends, expectedLines) = await EnqueueAppendsAsync(5);
+        var worker = Start("single", ["--concurrency", "1", .. Fast]);
+
+        await Poll.UntilAsync(async () => (await _store.GetJobAsync(hung))!.State == JobState.DeadLetter && await AllInStateAsync(appends, JobState.Completed), TimeSpan.FromSeconds(60), () => worker.Output);
+        var job = (await _store.GetJobAsync(hung))!;
+        Assert.Equal(2, job.Errors.Count);
+        Assert.All(job.Errors, e => Assert.Equal(FailureCategory.Timeout, e.Category));
+        Assert.Contains("Attempts exhausted", job.Reason);
+        Assert.Equal(expectedLines.Order(), (await File.ReadAllLinesAsync(AppendPath)).Order());
+        Assert.False(worker.HasExited);
+    }
+
     private WorkerProcess Start(string name, string[] args)
     {
         var worker = WorkerProcess.Start(StorePath, name, args);
@@ -160,10 +177,10 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         return worker;
     }
 
-    private Task<IReadOnlyList<long>> EnqueueAsync(string type, string payload, int count, int maxAttempts = 3) =>
-        EnqueuePayloadsAsync(type, Enumerable.Repeat(payload, count), maxAttempts);
+    private Task<IReadOnlyList<long>> EnqueueAsync(string type, string payload, int count, int maxAttempts = 3, TimeSpan? timeout = null) =>
+        EnqueuePayloadsAsync(type, Enumerable.Repeat(payload, count), maxAttempts, timeout);
 
-    private async Task<IReadOnlyList<long>> EnqueuePayloadsAsync(string type, IEnumerable<string> payloads, int maxAttempts = 3)
+    private async Task<IReadOnlyList<long>> EnqueuePayloadsAsync(string type, IEnumerable<string> payloads, int maxAttempts = 3, TimeSpan? timeout = null)
     {
         var jobs = payloads.Select(payload => JobValidator.Validate(new NewJob
         {
@@ -171,6 +188,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
             Type = type,
             Payload = payload,
             MaxAttempts = maxAttempts,
+            Timeout = timeout ?? JobDefaults.Timeout,
             Backoff = BackoffPolicy.Fixed(TimeSpan.FromMilliseconds(100)),
         })).ToArray();
         return (await _store.EnqueueAsync(jobs)).Select(r => r.Id).ToArray();
