@@ -18,7 +18,7 @@ public sealed class GameDayCliTests : IDisposable
 
     public static TheoryData<string> Scenarios => new(
         "worker-crash", "power-loss", "stuck-job", "overload", "graceful-restart", "external-outage",
-        "malformed-payload", "handler-panic", "poison-job", "cascading-failure");
+        "malformed-payload", "handler-panic", "poison-job", "cascading-failure", "resource-exhaustion");
 
     [Theory]
     [MemberData(nameof(Scenarios))]
