@@ -149,7 +149,9 @@ public sealed partial class PostgresJobStore
             SELECT ch.id,
                    (SELECT min(d.id) FROM unnest(ch.depends_on) AS d(id) JOIN {s}.jobs p ON p.id = d.id
                      WHERE p.state IN ('failed','dead_letter','cancelled')) AS broken,
-                   (SELECT bool_and(coalesce(p.state, 'completed') = 'completed') FROM unnest(ch.depends_on) AS d(id) LEFT JOIN {s}.jobs p ON p.id = d.id) AS done
+                   (SELECT bool_and(coalesce(p.state, 'completed') = 'completed') FROM unnest(ch.depends_on) AS d(id) LEFT JOIN {s}.jobs p ON p.id = d.id) AS done,
+                   (SELECT p.state FROM unnest(ch.depends_on) AS d(id) JOIN {s}.jobs p ON p.id = d.id
+                     WHERE p.state IN ('failed','dead_letter','cancelled') ORDER BY p.id LIMIT 1) AS broken_state
             FROM {s}.jobs ch
             WHERE ch.state = 'pending' AND (ch.depends_on && @parents OR ch.id = ANY(@children))
             ORDER BY ch.id
@@ -158,7 +160,7 @@ public sealed partial class PostgresJobStore
 
         while ((parents?.Length ?? 0) + (children?.Length ?? 0) > 0)
         {
-            var broken = new List<(long Id, long Parent)>();
+            var broken = new List<(long Id, long Parent, string State)>();
             var ready = new List<long>();
             await using (var select = Command(c, tx, Select))
             {
@@ -169,7 +171,7 @@ public sealed partial class PostgresJobStore
                 {
                     if (!reader.IsDBNull(1))
                     {
-                        broken.Add((reader.GetInt64(0), reader.GetInt64(1)));
+                        broken.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(3)));
                     }
                     else if (!reader.IsDBNull(2) && reader.GetBoolean(2))
                     {
@@ -202,9 +204,10 @@ public sealed partial class PostgresJobStore
             }
 
             var deadLettered = new List<long>();
-            foreach (var (id, parent) in broken)
+            foreach (var (id, parent, state) in broken)
             {
-                var message = string.Create(CultureInfo.InvariantCulture, $"Dependency {parent} can no longer complete.");
+                // The same words as the other stores: which parent, and how it ended.
+                var message = string.Create(CultureInfo.InvariantCulture, $"Dependency {parent} ended {state}; this job can never run.");
                 if (await DeadLetterPendingAsync(c, tx, id, message, ct))
                 {
                     deadLettered.Add(id);

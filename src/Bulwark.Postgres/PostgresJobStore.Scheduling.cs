@@ -216,7 +216,7 @@ public sealed partial class PostgresJobStore : IRecurringJobStore, IQueueLimitSt
 
             if (Rate is not null)
             {
-                wanted = (int)Math.Min(wanted, Math.Floor(Refilled()));
+                wanted = (int)Math.Min(wanted, Math.Floor(Refilled() + 1e-9));
             }
 
             return wanted;
