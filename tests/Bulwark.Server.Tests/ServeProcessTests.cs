@@ -123,6 +123,50 @@ public sealed class ServeProcessTests
         Assert.DoesNotContain("cli-admin-key", serve.Output);
     }
 
+    [Fact]
+    public async Task A_worker_started_with_health_urls_serves_its_own_probes_and_metrics()
+    {
+        var folder = Directory.CreateTempSubdirectory("bulwark-worker-").FullName;
+        var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
+        using var process = ServeProcess.Start(folder, null, "worker", "--store", Path.Combine(folder, "w.db"), "--health-urls", url, "--concurrency", "2");
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        process.OutputDataReceived += (_, _) => { }; // drained so the worker never blocks on a full pipe
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            HttpStatusCode? ready = null;
+            while (ready != HttpStatusCode.OK && DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                try
+                {
+                    using var response = await http.GetAsync("/health/ready");
+                    ready = response.StatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(100);
+                }
+            }
+
+            using var live = await http.GetAsync("/health/live");
+            var metrics = await http.GetStringAsync("/metrics");
+
+            Assert.Equal(HttpStatusCode.OK, ready);
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+            Assert.Contains("bulwark_workers_active", metrics);
+            Assert.Contains("bulwark_worker_memory_bytes", metrics);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private static async Task<(int Code, string Out, string Err)> RunCliAsync(string folder, IReadOnlyDictionary<string, string> env, params string[] args)
     {
         using var process = ServeProcess.Start(folder, env, args);

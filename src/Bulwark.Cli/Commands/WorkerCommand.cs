@@ -31,11 +31,12 @@ internal static class WorkerCommand
         var poll = CliValues.Duration("--poll", "Poll interval for new work (default 250ms).");
         var deadAfter = CliValues.Duration("--dead-after", "Declare workers silent this long dead and reclaim their jobs (default: the lease).");
         var grace = CliValues.Duration("--abandon-grace", "How long a handler may ignore its cancelled token before it is abandoned (default 5s).");
+        var healthUrls = new Option<string?>("--health-urls") { Description = "Serve /health/live, /health/ready and /metrics here, ';'-separated (e.g. http://0.0.0.0:9100).", HelpName = "URLS" };
         var memory = new Option<long?>("--memory-limit-mb") { Description = "Soft memory limit; above it the worker stops leasing until back under.", HelpName = "MB" };
 
         var command = new Command("worker", "Run a worker with the demo handlers (demo.noop, demo.sleep, demo.fail, demo.append, …) until SIGTERM/SIGINT, then drain.")
         {
-            store, queues, concurrency, name, lease, heartbeat, shutdown, poll, deadAfter, grace, memory,
+            store, queues, concurrency, name, lease, heartbeat, shutdown, poll, deadAfter, grace, memory, healthUrls,
         };
 
         // Synchronous on purpose: System.CommandLine's async actions force exit 143 two seconds after SIGTERM, which
@@ -53,6 +54,7 @@ internal static class WorkerCommand
             DeadAfter = r.GetValue(deadAfter),
             AbandonGrace = r.GetValue(grace),
             MemoryLimitMegabytes = r.GetValue(memory),
+            HealthUrls = r.GetValue(healthUrls)?.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [],
         }));
         return command;
     }

@@ -51,6 +51,11 @@ internal static class WorkerHost
                 m.Interval = settings.Poll is { } poll && poll < m.Interval ? poll : m.Interval;
             });
 
+        if (settings.HealthUrls.Count > 0)
+        {
+            builder.Services.AddHostedService(sp => new Serve.ProbeServer(sp, settings.HealthUrls));
+        }
+
         var problems = worker!.Validate();
         if (problems.Count > 0)
         {

@@ -14,4 +14,7 @@ internal sealed record WorkerHostSettings
     public TimeSpan? DeadAfter { get; init; }
     public TimeSpan? AbandonGrace { get; init; }
     public long? MemoryLimitMegabytes { get; init; }
+
+    /// <summary>Where to serve /health/live, /health/ready and /metrics (none when empty).</summary>
+    public IReadOnlyList<string> HealthUrls { get; init; } = [];
 }

@@ -12,11 +12,15 @@ internal static class HealthEndpoints
 {
     private static readonly TimeSpan StoreCheckTimeout = TimeSpan.FromSeconds(2);
 
-    public static void Map(IEndpointRouteBuilder endpoints, string prefix)
+    /// <summary>Maps the probes; <paramref name="detailed"/> false leaves out <c>/detailed</c> (a worker's probe port has no API keys).</summary>
+    public static void Map(IEndpointRouteBuilder endpoints, string prefix, bool detailed = true)
     {
         endpoints.MapGet($"{prefix}/live", () => Results.Json(new { status = "live" }, ApiJson.Options));
         endpoints.MapGet($"{prefix}/ready", ReadyAsync);
-        endpoints.MapGet($"{prefix}/detailed", DetailedAsync).AddEndpointFilter<Auth.ApiKeyFilter>();
+        if (detailed)
+        {
+            endpoints.MapGet($"{prefix}/detailed", DetailedAsync).AddEndpointFilter<Auth.ApiKeyFilter>();
+        }
     }
 
     private static async Task<IResult> ReadyAsync(IServiceProvider services, CancellationToken cancellationToken)

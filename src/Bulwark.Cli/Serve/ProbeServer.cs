@@ -1,0 +1,61 @@
+using Bulwark.Server;
+using Bulwark.Server.Health;
+using Bulwark.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Cli.Serve;
+
+/// <summary>
+/// A worker process's own probe port (<c>bulwark worker --health-urls</c>): <c>/health/live</c>, <c>/health/ready</c>
+/// (store answers, storage circuit closed, not draining) and <c>/metrics</c>, served by a small Kestrel app that shares
+/// the worker host's store and meter. No API is served there, so it may listen beyond loopback without keys.
+/// </summary>
+internal sealed class ProbeServer(IServiceProvider worker, IReadOnlyList<string> urls) : IHostedService, IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls([.. urls]);
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(worker.GetRequiredService<IJobQuery>());
+        builder.Services.AddSingleton(worker.GetRequiredService<TimeProvider>());
+        if (worker.GetService<CircuitBreakingJobStore>() is { } guarded)
+        {
+            builder.Services.AddSingleton(guarded);
+            builder.Services.AddSingleton(guarded.Circuit);
+        }
+
+        // Readiness fails as soon as the worker host begins to stop, while it drains.
+        var state = new ServerState();
+        worker.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(state.BeginDraining);
+        builder.Services.AddSingleton(state);
+        builder.Services.AddBulwarkTelemetry();
+
+        _app = builder.Build();
+        HealthEndpoints.Map(_app, "/health", detailed: false);
+        _app.MapBulwarkMetrics();
+        await _app.StartAsync(cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}
