@@ -159,7 +159,7 @@ public sealed partial class SqliteJobStore : IRecurringJobStore, IQueueLimitStor
 
             if (Rate is not null)
             {
-                wanted = (int)Math.Min(wanted, Math.Floor(Refilled(c.Now)));
+                wanted = (int)Math.Min(wanted, Math.Floor(Refilled(c.Now) + 1e-9));
             }
 
             return wanted;

@@ -152,7 +152,7 @@ public sealed partial class InMemoryJobStore
             var capacity = Math.Max(1, rate);
             var (tokens, refilledAt) = _buckets.TryGetValue(queue, out var bucket) ? bucket : (capacity, now);
             tokens = Math.Min(capacity, tokens + Math.Max(0, (now - refilledAt).TotalSeconds) * rate);
-            if (tokens < 1)
+            if (tokens + 1e-9 < 1)
             {
                 _buckets[queue] = (tokens, now);
                 return false;

@@ -28,6 +28,11 @@ public sealed class RecurringScheduler
             throw new ArgumentException($"RecurringSchedulerOptions.MisfireThreshold must be positive (got {_options.MisfireThreshold}); a minute suits most fleets.", nameof(options));
         }
 
+        if (_options.Interval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"RecurringSchedulerOptions.Interval must be positive (got {_options.Interval}); one second suits most fleets.", nameof(options));
+        }
+
         foreach (var definition in _options.Definitions)
         {
             definition.Validate();

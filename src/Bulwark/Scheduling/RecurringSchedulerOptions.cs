@@ -9,6 +9,9 @@ public sealed class RecurringSchedulerOptions
     /// </summary>
     public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How often <see cref="RecurringSchedulerService"/> runs a pass (default 1 s: a tick is enqueued within about a second).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Definitions declared in code (<c>AddRecurring</c>); upserted into the store by the first pass.</summary>
     public IList<RecurringJob> Definitions { get; } = [];
 }

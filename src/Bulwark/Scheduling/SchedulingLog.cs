@@ -13,4 +13,7 @@ internal static partial class SchedulingLog
 
     [LoggerMessage(6003, LogLevel.Warning, "Recurring job {Name} cannot be scheduled on this machine: {Reason}")]
     internal static partial void Unreadable(ILogger logger, string name, string reason);
+
+    [LoggerMessage(6004, LogLevel.Error, "A recurring scheduler pass failed; the next pass retries")]
+    internal static partial void PassFailed(ILogger logger, Exception error);
 }
