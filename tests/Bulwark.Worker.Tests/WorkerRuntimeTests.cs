@@ -248,13 +248,35 @@ public sealed class WorkerRuntimeTests
     }
 
     [Fact]
+    public async Task Queues_are_served_in_list_order_unless_weighted()
+    {
+        await using var ordered = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("noop", (_, _) => Task.CompletedTask), o => { o.Concurrency = 1; o.Queues.Add("a"); o.Queues.Add("b"); });
+        var inB = await ordered.EnqueueAsync("noop", queue: "b");
+        var inA = await ordered.EnqueueAsync("noop", queue: "a");
+        await ordered.Runtime.RunOnceAsync();
+        await ordered.WaitForStateAsync(inA, JobState.Completed);
+        Assert.Equal(JobState.Ready, (await ordered.GetAsync(inB)).State);
+
+        // The harness's random source is a constant 0.5: the heavier queue always draws the higher key.
+        await using var weighted = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("noop", (_, _) => Task.CompletedTask), o => { o.Concurrency = 1; o.Queues.Add("a"); o.Queues.Add("b"); o.QueueWeights["b"] = 5; });
+        inB = await weighted.EnqueueAsync("noop", queue: "b");
+        inA = await weighted.EnqueueAsync("noop", queue: "a");
+        await weighted.Runtime.RunOnceAsync();
+        await weighted.WaitForStateAsync(inB, JobState.Completed);
+        Assert.Equal(JobState.Ready, (await weighted.GetAsync(inA)).State);
+    }
+
+    [Fact]
     public void Unusable_options_are_refused_at_start_up_with_what_to_change()
     {
         var options = new WorkerOptions { Concurrency = 0, LeaseDuration = TimeSpan.FromSeconds(2), HeartbeatInterval = TimeSpan.FromSeconds(2) };
         options.Queues.Add("Bad Queue");
+        options.QueueWeights["elsewhere"] = 0;
         var problems = options.Validate();
         Assert.Contains(problems, p => p.Contains("Concurrency must be between 1 and 10000 (got 0)", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("must be positive and shorter than the lease", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("Queue 'Bad Queue'", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("queue 'elsewhere', which the worker does not serve", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("weight of queue 'elsewhere' must be at least 1 (got 0)", StringComparison.Ordinal));
     }
 }

@@ -23,6 +23,28 @@ internal static class WorkerCommand
             HelpName = "A,B",
             CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray(),
         };
+        var weights = new Option<Dictionary<string, int>>("--weights")
+        {
+            Description = "Serve queues by weighted random draw instead of list order, such as email=3,default=1.",
+            HelpName = "Q=N,…",
+            CustomParser = r =>
+            {
+                var result = new Dictionary<string, int>(StringComparer.Ordinal);
+                foreach (var part in r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
+                {
+                    var eq = part.LastIndexOf('=');
+                    if (eq <= 0 || !int.TryParse(part[(eq + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var weight) || weight < 1)
+                    {
+                        r.AddError($"--weights entry '{part}' is not QUEUE=N with N a whole number of at least 1, such as email=3.");
+                        continue;
+                    }
+
+                    result[part[..eq]] = weight;
+                }
+
+                return result;
+            },
+        };
         var concurrency = CliValues.Int("--concurrency", "Jobs run at once (default 10).", 10, 1, 10_000);
         var name = new Option<string?>("--name") { Description = "Stable worker name; restarting with the same name recovers its jobs at once (default host-pid).", HelpName = "NAME" };
         var lease = CliValues.Duration("--lease", "Lease length (default 10s).");
@@ -36,7 +58,7 @@ internal static class WorkerCommand
 
         var command = new Command("worker", "Run a worker with the demo handlers (demo.noop, demo.sleep, demo.fail, demo.append, …) until SIGTERM/SIGINT, then drain.")
         {
-            store, queues, concurrency, name, lease, heartbeat, shutdown, poll, deadAfter, grace, memory, healthUrls,
+            store, queues, weights, concurrency, name, lease, heartbeat, shutdown, poll, deadAfter, grace, memory, healthUrls,
         };
 
         // Synchronous on purpose: System.CommandLine's async actions force exit 143 two seconds after SIGTERM, which
@@ -46,6 +68,7 @@ internal static class WorkerCommand
             StorePath = r.GetValue(store) ?? NonEmpty(Environment.GetEnvironmentVariable("BULWARK_STORE")) ?? ConnectionOptions.DefaultStorePath,
             Queues = r.GetValue(queues) is { Length: > 0 } q ? q : ["default"],
             Concurrency = r.GetValue(concurrency),
+            Weights = r.GetValue(weights) ?? [],
             Name = r.GetValue(name),
             Lease = r.GetValue(lease),
             Heartbeat = r.GetValue(heartbeat),

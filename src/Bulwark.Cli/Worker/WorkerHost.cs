@@ -30,6 +30,10 @@ internal static class WorkerHost
             {
                 worker = w.Options;
                 w.Queues([.. settings.Queues]).Concurrency(settings.Concurrency);
+                foreach (var (queue, weight) in settings.Weights)
+                {
+                    w.Weight(queue, weight);
+                }
                 if (settings.Name is { } name)
                 {
                     w.Name(name);

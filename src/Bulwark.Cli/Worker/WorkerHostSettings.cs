@@ -6,6 +6,7 @@ internal sealed record WorkerHostSettings
     public required string StorePath { get; init; }
     public required IReadOnlyList<string> Queues { get; init; }
     public required int Concurrency { get; init; }
+    public IReadOnlyDictionary<string, int> Weights { get; init; } = new Dictionary<string, int>();
     public string? Name { get; init; }
     public TimeSpan? Lease { get; init; }
     public TimeSpan? Heartbeat { get; init; }

@@ -30,6 +30,13 @@ public sealed class WorkerBuilder
         return this;
     }
 
+    /// <summary>Weights a served queue (≥ 1): queues are then preferred by weighted random draw rather than list order.</summary>
+    public WorkerBuilder Weight(string queue, int weight)
+    {
+        Options.QueueWeights[queue] = weight;
+        return this;
+    }
+
     /// <summary>Jobs run at once.</summary>
     public WorkerBuilder Concurrency(int slots)
     {

@@ -11,6 +11,12 @@ public sealed class WorkerOptions
     /// <summary>Queues to serve, in order of preference. Default: <c>default</c>.</summary>
     public IList<string> Queues { get; } = new List<string>();
 
+    /// <summary>
+    /// Optional weights per queue (queue → weight ≥ 1). With weights, each leasing pass orders the queues by a weighted
+    /// random draw, so a queue of weight 3 comes first about three times as often as one of weight 1. Without: list order.
+    /// </summary>
+    public IDictionary<string, int> QueueWeights { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
+
     /// <summary>Jobs run at once. Default 10.</summary>
     public int Concurrency { get; set; } = 10;
 
@@ -74,6 +80,12 @@ public sealed class WorkerOptions
         if (EffectiveQueues.Distinct(StringComparer.Ordinal).Count() != EffectiveQueues.Count)
         {
             errors.Add($"The queue list '{string.Join(',', EffectiveQueues)}' names a queue twice; list each queue once.");
+        }
+
+        foreach (var (queue, weight) in QueueWeights)
+        {
+            Check(EffectiveQueues.Contains(queue), $"A weight is given for queue '{queue}', which the worker does not serve; add it to the queues or drop its weight.");
+            Check(weight >= 1, $"The weight of queue '{queue}' must be at least 1 (got {weight}).");
         }
 
         Check(Concurrency is >= 1 and <= 10_000, $"Concurrency must be between 1 and 10000 (got {Concurrency}); set it with Concurrency(n) or --concurrency.");

@@ -30,6 +30,7 @@ public sealed class WorkerRuntime : IDisposable
     private readonly ILogger _logger;
     private readonly Func<long> _workingSet;
     private readonly OutcomePolicy _policy;
+    private readonly Func<double> _random;
     private readonly CircuitBreakers _circuits;
     private readonly ActivitySource _activities = new(Telemetry.ActivitySourceName);
     private readonly ConcurrentDictionary<LeaseToken, RunningJob> _running = new();
@@ -73,7 +74,8 @@ public sealed class WorkerRuntime : IDisposable
         _loggers = loggers;
         _logger = loggers.CreateLogger("Bulwark.Worker");
         _workingSet = workingSet ?? (() => Environment.WorkingSet);
-        _policy = new OutcomePolicy(options.RetrySystemErrors, random ?? Random.Shared.NextDouble);
+        _random = random ?? Random.Shared.NextDouble;
+        _policy = new OutcomePolicy(options.RetrySystemErrors, _random);
         _circuits = new CircuitBreakers(options.CircuitBreakerThreshold, options.CircuitBreakerResetTime, time, metrics);
         Completer = new OutcomeCompleter(store, options.CompleterBatchSize, metrics, _logger);
         Name = options.Name;
@@ -149,6 +151,7 @@ public sealed class WorkerRuntime : IDisposable
         }
 
         var leased = new List<(LeasedJob Job, bool Trial)>();
+        var queues = OrderQueues();
         try
         {
             var awaiting = _circuits.AwaitingTrial();
@@ -156,7 +159,7 @@ public sealed class WorkerRuntime : IDisposable
             {
                 // One job at a time while a half-open type waits for its trial, so at most one of its jobs runs.
                 var excludedForTrial = _circuits.Excluded().Except(awaiting, StringComparer.Ordinal).ToArray();
-                foreach (var job in await _store.LeaseAsync(new LeaseRequest(Id, _queues, 1, _options.LeaseDuration) { ExcludedTypes = excludedForTrial }, cancellationToken))
+                foreach (var job in await _store.LeaseAsync(new LeaseRequest(Id, queues, 1, _options.LeaseDuration) { ExcludedTypes = excludedForTrial }, cancellationToken))
                 {
                     leased.Add((job, _circuits.TryStartTrial(job.Type)));
                 }
@@ -166,7 +169,7 @@ public sealed class WorkerRuntime : IDisposable
 
             if (free > 0)
             {
-                var request = new LeaseRequest(Id, _queues, free, _options.LeaseDuration) { ExcludedTypes = _circuits.Excluded() };
+                var request = new LeaseRequest(Id, queues, free, _options.LeaseDuration) { ExcludedTypes = _circuits.Excluded() };
                 foreach (var job in await _store.LeaseAsync(request, cancellationToken))
                 {
                     leased.Add((job, false));
@@ -505,6 +508,21 @@ public sealed class WorkerRuntime : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>The queue preference for one pass: the configured order, or a weighted random order (Efraimidis–Spirakis keys).</summary>
+    private IReadOnlyList<string> OrderQueues()
+    {
+        if (_options.QueueWeights.Count == 0)
+        {
+            return _queues;
+        }
+
+        return _queues
+            .Select(q => (Queue: q, Key: Math.Pow(Math.Max(_random(), double.Epsilon), 1.0 / (_options.QueueWeights.TryGetValue(q, out var w) ? w : 1))))
+            .OrderByDescending(x => x.Key)
+            .Select(x => x.Queue)
+            .ToArray();
     }
 
     private bool MemoryAllowsLeasing(long memory)
