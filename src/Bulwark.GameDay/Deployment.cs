@@ -44,9 +44,12 @@ internal sealed class Deployment : IAsyncDisposable
 
     public string Scenario { get; }
 
+    /// <summary>Puts the store in another folder (such as a small disk the scenario fills); call before starting any process.</summary>
+    public void RelocateStore(string directory) => StorePath = Path.Combine(directory, "store.db");
+
     public string Directory { get; }
 
-    public string StorePath { get; }
+    public string StorePath { get; private set; }
 
     public string AppendPath { get; }
 

@@ -40,11 +40,17 @@ internal static class GameDayCommand
         IReadOnlyList<NotRun> notRun;
         if (name == "all")
         {
-            scenarios = ScenarioCatalog.Runnable;
-            notRun = ScenarioCatalog.Missing;
+            scenarios = [.. ScenarioCatalog.Runnable.Where(s => s.WhyCannotRun() is null)];
+            notRun = [.. ScenarioCatalog.Runnable.Where(s => s.WhyCannotRun() is not null).Select(s => new NotRun(s.Name, s.WhyCannotRun()!)), .. ScenarioCatalog.Missing];
         }
         else if (ScenarioCatalog.Runnable.FirstOrDefault(s => s.Name == name) is { } one)
         {
+            if (one.WhyCannotRun() is { } reason)
+            {
+                Console.Error.WriteLine($"bulwark: the game day cannot run '{name}' on this machine: {reason}");
+                return ExitCodes.Usage;
+            }
+
             scenarios = [one];
             notRun = [];
         }

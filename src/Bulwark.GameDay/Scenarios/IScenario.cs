@@ -9,4 +9,7 @@ internal interface IScenario
     string Injected { get; }
 
     Task<ScenarioResult> RunAsync(Deployment deployment, CancellationToken cancellationToken);
+
+    /// <summary>Why the scenario cannot run on this machine (for example it needs root to mount a small disk); null when it can.</summary>
+    string? WhyCannotRun() => null;
 }

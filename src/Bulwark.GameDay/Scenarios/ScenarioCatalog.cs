@@ -9,20 +9,20 @@ internal static class ScenarioCatalog
     [
         new WorkerCrashScenario(),
         new PowerLossScenario(),
+        new StorageFailureScenario(),
         new StuckJobScenario(),
         new OverloadScenario(),
         new GracefulRestartScenario(),
+        new ResourceExhaustionScenario(),
         new ExternalOutageScenario(),
         new MalformedPayloadScenario(),
         new HandlerPanicScenario(),
         new PoisonJobScenario(),
         new CascadingFailureScenario(),
-        new ResourceExhaustionScenario(),
     ];
 
     public static IReadOnlyList<NotRun> Missing { get; } =
     [
-        new("storage-failure", "'bulwark serve' has no hook yet to make its store fail writes on command (FaultInjectingJobStore exists in Bulwark.Testing but is not wired into a server process)."),
         new("dependency-deadlock", "flows (POST /flows) and cycle refusal are not in the API yet; the server's dependency resolution is not exercised by the game day."),
         new("clock-skew", "'bulwark worker' has no hidden --clock-offset flag to inject a skewed TimeProvider yet."),
     ];
