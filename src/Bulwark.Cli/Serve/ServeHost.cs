@@ -44,7 +44,8 @@ internal static class ServeHost
             b.UseSqlite(settings.StorePath).UseStorageCircuit();
             if (settings.Workers > 0)
             {
-                b.AddDemoHandlers().AddWorker(w => w.Queues([.. settings.Queues]).Concurrency(settings.Workers).Name($"serve-{Environment.MachineName.ToLowerInvariant()}"));
+                // The default worker name (host-pid) is unique per process: two servers on one host must not recover each other's jobs.
+                b.AddDemoHandlers().AddWorker(w => w.Queues([.. settings.Queues]).Concurrency(settings.Workers));
             }
             else
             {
