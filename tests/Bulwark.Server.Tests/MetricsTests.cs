@@ -49,6 +49,8 @@ public sealed partial class MetricsTests : IAsyncLifetime
             Assert.True(Regex.IsMatch(after, $"^{name}(_bucket|_count|_sum)?({{| )", RegexOptions.Multiline), $"{name} missing from the scrape:\n{after}");
         }
 
+        Assert.Contains($"bulwark_queue_warning_depth{{otel_scope_name=\"Bulwark\",queue=\"{Queue}\"}} 100000", after);
+        Assert.Contains($"bulwark_queue_hard_limit{{otel_scope_name=\"Bulwark\",queue=\"{Queue}\"}} 1000000", after);
         Assert.True(Sum(after, "bulwark_jobs_enqueued_total") >= Sum(before, "bulwark_jobs_enqueued_total") + 3);
         Assert.True(Sum(after, "bulwark_jobs_completed_total") >= Sum(before, "bulwark_jobs_completed_total") + 2);
         Assert.True(Sum(after, "bulwark_jobs_failed_total") >= Sum(before, "bulwark_jobs_failed_total") + 2);

@@ -26,6 +26,7 @@ internal sealed class QueueDepthSampler(
         {
             var depth = QueueView.DepthOf(queue);
             var warning = options.WarningDepthFor(queue.Queue);
+            metrics.SetQueueLimits(queue.Queue, warning, options.HardLimitFor(queue.Queue));
             // Warn once when a queue crosses its warning depth, not at every sample while it stays there.
             if (depth > warning && _deep.Add(queue.Queue))
             {

@@ -26,6 +26,7 @@ public sealed class BulwarkMetrics : IDisposable
     private readonly ConcurrentDictionary<(string Queue, string State), long> _depth = new();
     private readonly ConcurrentDictionary<string, WorkerGauge> _workers = new();
     private readonly ConcurrentDictionary<string, int> _circuits = new();
+    private readonly ConcurrentDictionary<string, (long Warning, long Hard)> _limits = new();
 
     /// <summary>Creates the meter (through <see cref="IMeterFactory"/> when one is given, as ASP.NET Core hosts do).</summary>
     public BulwarkMetrics(IMeterFactory? meterFactory = null)
@@ -48,6 +49,8 @@ public sealed class BulwarkMetrics : IDisposable
         _meter.CreateObservableGauge(Telemetry.WorkerUtilization, ObserveUtilization, description: "Busy slots / slots.");
         _meter.CreateObservableGauge(Telemetry.WorkerMemory, ObserveMemory, unit: "By", description: "Worker process working set.");
         _meter.CreateObservableGauge(Telemetry.CircuitBreakerState, ObserveCircuits, description: "0 closed, 1 half-open, 2 open; per job type, and 'storage'.");
+        _meter.CreateObservableGauge(Telemetry.QueueWarningDepth, () => _limits.Select(kv => new Measurement<long>(kv.Value.Warning, new KeyValuePair<string, object?>("queue", kv.Key))), description: "Depth (pending + scheduled + ready) above which a queue is alerted on.");
+        _meter.CreateObservableGauge(Telemetry.QueueHardLimit, () => _limits.Select(kv => new Measurement<long>(kv.Value.Hard, new KeyValuePair<string, object?>("queue", kv.Key))), description: "Depth at which enqueue is refused with 429.");
     }
 
     /// <summary>The meter, for hosts that register it with an exporter.</summary>
@@ -124,6 +127,9 @@ public sealed class BulwarkMetrics : IDisposable
             _depth.TryRemove(key, out _);
         }
     }
+
+    /// <summary>Sets a queue's warning depth and hard limit, so alerts can compare <c>bulwark_queue_depth</c> with them.</summary>
+    public void SetQueueLimits(string queue, long warningDepth, long hardLimit) => _limits[queue] = (warningDepth, hardLimit);
 
     /// <summary>Sets one worker runtime's gauges.</summary>
     public void SetWorker(string workerName, int busy, int slots, long memoryBytes) => _workers[workerName] = new WorkerGauge(busy, slots, memoryBytes);
