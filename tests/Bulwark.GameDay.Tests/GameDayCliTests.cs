@@ -17,7 +17,7 @@ public sealed class GameDayCliTests : IDisposable
     public GameDayCliTests() => Directory.CreateDirectory(_directory);
 
     public static TheoryData<string> Scenarios => new(
-        "worker-crash", "power-loss", "storage-failure", "stuck-job", "overload", "graceful-restart", "external-outage",
+        "worker-crash", "power-loss", "storage-failure", "stuck-job", "overload", "dependency-deadlock", "graceful-restart", "external-outage",
         "malformed-payload", "handler-panic", "poison-job", "cascading-failure", "resource-exhaustion");
 
     [Theory]
