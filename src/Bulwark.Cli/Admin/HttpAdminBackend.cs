@@ -198,7 +198,7 @@ internal sealed class HttpAdminBackend : IAdminBackend
         }
         catch (HttpRequestException ex)
         {
-            throw new CliException(ExitCodes.Failure, $"Cannot reach the server at {_http.BaseAddress}: {ex.Message}. Is 'bulwark serve' running there? Check --url / BULWARK_URL.");
+            throw new CliException(ExitCodes.Failure, $"Cannot reach the server at {_http.BaseAddress}: {ex.Message}. Is 'bulwark serve' running there? Check --url / BULWARK_URL, or work on the store file directly with --store PATH.");
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
