@@ -19,17 +19,14 @@ public sealed class WorkerRuntime : IDisposable
     private static readonly TimeSpan RecheckSlice = TimeSpan.FromMilliseconds(50);
 
     private readonly IJobStore _store;
-    private readonly IServiceScopeFactory _scopes;
-    private readonly HandlerRegistry _handlers;
     private readonly WorkerOptions _options;
     private readonly IReadOnlyList<string> _queues;
     private readonly TimeProvider _time;
     private readonly BulwarkMetrics _metrics;
-    private readonly JsonSerializerOptions _json;
-    private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly Func<long> _workingSet;
     private readonly OutcomePolicy _policy;
+    private readonly JobExecutor _executor;
     private readonly Func<double> _random;
     private readonly CircuitBreakers _circuits;
     private readonly ActivitySource _activities = new(Telemetry.ActivitySourceName);
@@ -64,14 +61,10 @@ public sealed class WorkerRuntime : IDisposable
         }
 
         _store = store;
-        _scopes = scopes;
-        _handlers = handlers;
         _options = options;
         _queues = options.EffectiveQueues;
         _time = time;
         _metrics = metrics;
-        _json = json;
-        _loggers = loggers;
         _logger = loggers.CreateLogger("Bulwark.Worker");
         _workingSet = workingSet ?? (() => Environment.WorkingSet);
         _random = random ?? Random.Shared.NextDouble;
@@ -80,6 +73,7 @@ public sealed class WorkerRuntime : IDisposable
         Completer = new OutcomeCompleter(store, options.CompleterBatchSize, metrics, _logger);
         Name = options.Name;
         Id = $"{options.Name}-{Guid.NewGuid():N}"[..(options.Name.Length + 9)];
+        _executor = new JobExecutor(Id, Name, handlers, scopes, store, json, loggers);
     }
 
     /// <summary>Unique per process start: the lease owner.</summary>
@@ -328,6 +322,7 @@ public sealed class WorkerRuntime : IDisposable
         run.Execution = Task.Run(() => ExecuteAsync(run));
     }
 
+    /// <summary>One job's pipeline: (leased) → resolve, read, perform (<see cref="JobExecutor"/>) → normalise → record.</summary>
     private async Task ExecuteAsync(RunningJob run)
     {
         var job = run.Job;
@@ -342,7 +337,7 @@ public sealed class WorkerRuntime : IDisposable
         Exception? failure = null;
         try
         {
-            result = await PerformAsync(run);
+            result = await _executor.PerformAsync(run);
         }
         catch (Exception ex)
         {
@@ -381,23 +376,6 @@ public sealed class WorkerRuntime : IDisposable
 
         activity?.SetTag("bulwark.job.outcome", outcome.Kind.ToString());
         await RecordAsync(run, outcome, duration, failure);
-    }
-
-    private async Task<string?> PerformAsync(RunningJob run)
-    {
-        var job = run.Job;
-        if (!_handlers.TryGet(job.Type, out var handler))
-        {
-            throw new PermanentJobException($"No handler is registered for job type '{job.Type}' on worker '{Name}'; register one with AddHandler(\"{job.Type}\", …) or stop sending it to queue '{job.Queue}'.");
-        }
-
-        var payload = handler.Deserialize(job.Payload, _json);
-        await using var scope = _scopes.CreateAsyncScope();
-        var logger = _loggers.CreateLogger("Bulwark.Job");
-        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id, ["JobType"] = job.Type, ["Attempt"] = job.Attempt });
-        var context = new JobContext(job, Id, _store, _json, logger, run.Token, () => run.Cancel(CancelReason.LeaseLost));
-        var result = await handler.InvokeAsync(scope.ServiceProvider, payload, context);
-        return result is null ? null : JsonSerializer.Serialize(result, result.GetType(), _json);
     }
 
     private async Task RecordAsync(RunningJob run, JobOutcome outcome, TimeSpan duration, Exception? failure = null)
