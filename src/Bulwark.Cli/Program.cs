@@ -16,6 +16,7 @@ var root = new RootCommand("Bulwark: durable background jobs. Exit codes: 0 succ
     WorkerCommand.Create(),
     ServeCommand.Create(),
     GameDayCommand.Create(),
+    BenchCommand.Create(),
 };
 
 return await CliApp.RunAsync(root, args);

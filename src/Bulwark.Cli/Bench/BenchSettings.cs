@@ -1,0 +1,19 @@
+namespace Bulwark.Cli.Bench;
+
+/// <summary>What <c>bulwark bench</c> was asked to run.</summary>
+internal sealed record BenchSettings
+{
+    /// <summary>Folder for the fresh store files each run creates (and deletes).</summary>
+    public required string Directory { get; init; }
+
+    public required bool Quick { get; init; }
+
+    public required int Runs { get; init; }
+
+    public string? JsonPath { get; init; }
+
+    /// <summary>The CLI itself, started as <c>dotnet Bulwark.Cli.dll worker …</c> by the recovery scenario.</summary>
+    public required string CliDll { get; init; }
+
+    public required TextWriter Progress { get; init; }
+}

@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Bulwark.Cli.Bench;
+
+/// <summary>
+/// A steady 1,000 single jobs/s (10 every 10 ms, each its own acknowledged enqueue) into a running in-process worker:
+/// p50/p95/p99 from the acknowledgement to the handler's start, and to the durable completion.
+/// </summary>
+internal sealed class LatencyScenario : IBenchScenario
+{
+    private const int Rate = 1_000;
+
+    public string Name => "latency";
+
+    public async Task<IReadOnlyList<BenchFigure>> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
+    {
+        var duration = settings.Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(20);
+        var start = new List<(double P50, double P95, double P99)>();
+        var finish = new List<(double P50, double P95, double P99)>();
+        for (var run = 0; run < settings.Runs; run++)
+        {
+            var (s, f) = await RunOnceAsync(settings, duration, cancellationToken);
+            start.Add(s);
+            finish.Add(f);
+        }
+
+        var figures = new List<BenchFigure>
+        {
+            Figure("ack → handler start p50", start.Select(x => x.P50)),
+            Figure("ack → handler start p95", start.Select(x => x.P95)),
+            Figure("ack → handler start p99", start.Select(x => x.P99)),
+            Figure("ack → completion p50", finish.Select(x => x.P50)),
+            Figure("ack → completion p95", finish.Select(x => x.P95)),
+            Figure("ack → completion p99", finish.Select(x => x.P99)),
+        };
+        settings.Progress.WriteLine($"  latency: handler start p99 {figures[2].Median:N2} ms, completion p99 {figures[5].Median:N2} ms");
+        return figures;
+
+        BenchFigure Figure(string name, IEnumerable<double> values) =>
+            BenchFigure.From(Name, $"{name} at {Rate:N0} jobs/s", "ms", [.. values.Select(BenchRun.Of)]);
+    }
+
+    private static async Task<((double, double, double) Start, (double, double, double) Finish)> RunOnceAsync(BenchSettings settings, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        await using var host = BenchHost.Create(settings, "latency");
+        var acked = new ConcurrentDictionary<long, long>();
+        var started = new ConcurrentDictionary<long, long>();
+        var finished = new ConcurrentDictionary<long, long>();
+        host.HandlerStarted = id => started[id] = Stopwatch.GetTimestamp();
+        host.Store.Finished = outcomes =>
+        {
+            var now = Stopwatch.GetTimestamp();
+            foreach (var outcome in outcomes)
+            {
+                finished[outcome.Token.JobId] = now;
+            }
+        };
+        await host.StartWorkerAsync(cancellationToken);
+        var job = host.NoopBatch(1);
+        var sent = new List<Task>();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        var perTick = Rate / 100;
+        var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline && await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            for (var i = 0; i < perTick; i++)
+            {
+                sent.Add(Task.Run(async () =>
+                {
+                    var result = await host.Client.EnqueueManyAsync(job, cancellationToken);
+                    acked[result[0].Id] = Stopwatch.GetTimestamp();
+                }, cancellationToken));
+            }
+        }
+
+        await Task.WhenAll(sent);
+        await host.WaitForCompletedAsync(acked.Count, TimeSpan.FromSeconds(60), cancellationToken);
+        return (Summary(acked, started), Summary(acked, finished));
+    }
+
+    private static (double, double, double) Summary(ConcurrentDictionary<long, long> acked, ConcurrentDictionary<long, long> later)
+    {
+        // A handler can start before the producer's continuation records its acknowledgement: that counts as 0 ms.
+        double[] ms = [.. acked.Where(a => later.ContainsKey(a.Key))
+            .Select(a => Math.Max(0, (later[a.Key] - a.Value) * 1000.0 / Stopwatch.Frequency)).Order()];
+        return (Percentiles.Of(ms, 50), Percentiles.Of(ms, 95), Percentiles.Of(ms, 99));
+    }
+}

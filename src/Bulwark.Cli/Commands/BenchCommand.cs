@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Bulwark.Cli.Bench;
+
+namespace Bulwark.Cli.Commands;
+
+/// <summary>
+/// <c>bulwark bench &lt;enqueue|drain|e2e|latency|backlog|recovery|all&gt; [--store DIR] [--quick] [--runs N] [--json FILE]</c>:
+/// throughput, latency, backlog and recovery figures on the embedded store (fsync on), each the median of several runs.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var scenario = new Argument<string>("scenario") { Description = $"A scenario ({string.Join(", ", BenchRunner.Names)}) or 'all'." };
+        var store = new Option<string?>("--store") { Description = "Folder for the fresh SQLite files each run creates and deletes (default: a new temp folder).", HelpName = "DIR" };
+        var quick = new Option<bool>("--quick") { Description = "Small sizes and short runs (about a minute for 'all'): a smoke test, not figures to quote." };
+        var runs = CliValues.Int("--runs", "Runs per figure; the table shows their median, min and max (3–50, default 3).", 3, 3, 50);
+        var json = new Option<string?>("--json") { Description = "Also write the figures and the header as JSON here.", HelpName = "FILE" };
+        var command = new Command("bench", "Measure enqueue, drain, end-to-end, latency, backlog and recovery on the embedded store.")
+        {
+            scenario, store, quick, runs, json,
+        };
+        command.SetAction((r, ct) => RunAsync(r.GetValue(scenario)!, r.GetValue(store), r.GetValue(quick), r.GetValue(runs), r.GetValue(json), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string scenario, string? store, bool quick, int runs, string? json, CancellationToken cancellationToken)
+    {
+        if (scenario != "all" && !BenchRunner.Names.Contains(scenario))
+        {
+            Console.Error.WriteLine($"bulwark: there is no bench scenario '{scenario}'; choose one of {string.Join(", ", BenchRunner.Names)}, or 'all'.");
+            return ExitCodes.Usage;
+        }
+
+        if (store is not null && (store.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || store.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)))
+        {
+            Console.Error.WriteLine("bulwark: bench on PostgreSQL is not wired into the CLI (it does not reference Bulwark.Postgres yet); omit --store or give a folder for SQLite files.");
+            return ExitCodes.Usage;
+        }
+
+        if (store is not null && File.Exists(store))
+        {
+            Console.Error.WriteLine($"bulwark: --store '{store}' is a file; give a folder where the bench can create and delete its own store files.");
+            return ExitCodes.Usage;
+        }
+
+        var directory = Path.GetFullPath(store ?? Path.Combine(Path.GetTempPath(), $"bulwark-bench-{Environment.ProcessId}-{Guid.NewGuid():N}"));
+        var created = !Directory.Exists(directory);
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var settings = new BenchSettings
+            {
+                Directory = directory,
+                Quick = quick,
+                Runs = runs,
+                JsonPath = json,
+                CliDll = typeof(BenchCommand).Assembly.Location,
+                Progress = Console.Error,
+            };
+            return await new BenchRunner(settings).RunAsync(scenario, Console.Out, cancellationToken);
+        }
+        finally
+        {
+            if (created)
+            {
+                try
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Leftover bench files in a temp folder are harmless.
+                }
+            }
+        }
+    }
+}
