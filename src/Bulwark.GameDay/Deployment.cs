@@ -129,9 +129,26 @@ internal sealed class Deployment : IAsyncDisposable
         Mark("full recovery", detail);
     }
 
+    /// <summary>
+    /// When service came back (workers reclaimed the jobs, the circuit closed, workers returned): it splits "during" from
+    /// "after" in the throughput. The first "automatic response" unless a scenario marks a later moment with <see cref="Restored"/>.
+    /// </summary>
+    public DateTimeOffset? RestoredAt { get; private set; }
+
+    public void Restored(string what, string detail)
+    {
+        Mark(what, detail);
+        RestoredAt = _timeline[^1].At;
+    }
+
     public void Mark(string what, string detail)
     {
         _timeline.Add((what, _time.GetUtcNow(), detail));
+        if (what == "automatic response" && RestoredAt is null)
+        {
+            RestoredAt = _timeline[^1].At;
+        }
+
         Progress($"{what}: {detail}");
     }
 
@@ -179,7 +196,7 @@ internal sealed class Deployment : IAsyncDisposable
         var latencies = completed.Where(j => j.FinishedAt is not null).Select(j => (j.FinishedAt!.Value - j.CreatedAt).TotalSeconds).Order().ToArray();
         var zero = InjectedAt ?? StartedAt;
         var end = completed.Select(j => j.FinishedAt ?? zero).DefaultIfEmpty(zero).Max();
-        var recovered = RecoveredAt ?? end;
+        var restored = RestoredAt ?? RecoveredAt ?? end;
         var firstAck = acks.Count > 0 ? acks.Min(a => a.At) : StartedAt;
         double Rate(DateTimeOffset from, DateTimeOffset to)
         {
@@ -199,8 +216,8 @@ internal sealed class Deployment : IAsyncDisposable
             PeakLatencySeconds = latencies.Length == 0 ? 0 : Math.Round(latencies[^1], 3),
             P95LatencySeconds = latencies.Length == 0 ? 0 : Math.Round(latencies[(int)Math.Ceiling(latencies.Length * 0.95) - 1], 3),
             ThroughputBefore = Rate(firstAck < zero ? firstAck : zero, zero),
-            ThroughputDuring = Rate(zero, recovered),
-            ThroughputAfter = Rate(recovered, end.AddMilliseconds(1)),
+            ThroughputDuring = Rate(zero, restored),
+            ThroughputAfter = Rate(restored, end.AddMilliseconds(1)),
         };
         return new Measurement(tally, jobs, impact);
     }

@@ -47,7 +47,9 @@ internal static class MarkdownReport
             md.AppendLine();
             md.AppendLine("### Impact");
             md.AppendLine();
-            md.AppendLine("| enqueued | acknowledged | completed | lost | executed twice | failed | dead-lettered | peak latency | p95 latency | throughput before / during / after |");
+            md.AppendLine("Latency is enqueue to completion (store clock); throughput counts completions per second before T+0, from T+0 until service returned, and after.");
+            md.AppendLine();
+            md.AppendLine("| enqueued | acknowledged | completed | lost | executed twice | failed | dead-lettered | peak latency | p95 latency | throughput before / during / after service returned |");
             md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
             md.AppendLine(Inv($"| {i.Enqueued} | {i.Acknowledged} | {i.Completed} | {i.Lost} | {i.ExecutedTwice} | {i.Failed} | {i.DeadLettered} | {i.PeakLatencySeconds:0.00} s | {i.P95LatencySeconds:0.00} s | {i.ThroughputBefore:0.0} / {i.ThroughputDuring:0.0} / {i.ThroughputAfter:0.0} jobs/s |"));
             md.AppendLine();

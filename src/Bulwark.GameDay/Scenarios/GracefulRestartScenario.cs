@@ -53,18 +53,13 @@ internal sealed class GracefulRestartScenario : IScenario
 
         var restarted = d.StartWorker("w1", 6, "--shutdown-timeout", "2s");
         await d.WaitForWorkerAsync(restarted, cancellationToken);
-        d.Mark("worker restarted", $"w1 started again (pid {restarted.ProcessId})");
+        d.Restored("worker restarted", $"w1 started again (pid {restarted.ProcessId})");
 
         // More one-second jobs than w2 has slots: the restarted w1 must take some if it carries on.
         var probes = await FleetWatch.EnqueueSleepersAsync(d.Api, 12, 1000, cancellationToken);
-        var carriedOn = false;
+        var carriedOn = await d.WaitUntilAsync(async ct => (await FleetWatch.RunningUnderAsync(d.Api, "w1", ct)).Count > 0, TimeSpan.FromSeconds(15), cancellationToken);
         await loading;
-        var settled = await d.WaitUntilAsync(async ct =>
-        {
-            carriedOn |= (await FleetWatch.RunningUnderAsync(d.Api, "w1", ct)).Count > 0;
-            var counts = await d.Api.QueueCountsAsync(Deployment.Queue, ct);
-            return new[] { "pending", "scheduled", "ready", "running" }.All(s => counts.GetValueOrDefault(s) == 0);
-        }, TimeSpan.FromSeconds(d.Quick ? 60 : 180), cancellationToken);
+        var settled = await d.WaitForSettledAsync(TimeSpan.FromSeconds(d.Quick ? 60 : 180), cancellationToken);
         if (settled)
         {
             d.Recovered("every job of the queue reached an end state");

@@ -77,7 +77,7 @@ internal sealed class StorageFailureScenario : IScenario
         var resumed = await d.WaitUntilAsync(_ => Task.FromResult(load.Acks.Any(a => a.At > cleared)), TimeSpan.FromSeconds(30), cancellationToken);
         if (ready && resumed)
         {
-            d.Mark("circuit closed", "/health/ready 200 and enqueue acknowledged again, without any operator action on Bulwark");
+            d.Restored("circuit closed", "/health/ready 200 and enqueue acknowledged again, without any operator action on Bulwark");
         }
 
         await loading;
