@@ -40,10 +40,15 @@ have_chromium() { # the dashboard tests drive /usr/bin/chromium headless
   [ -x /usr/bin/chromium ]
 }
 
+have_promtool() { # the packaging tests check deploy/prometheus/bulwark-alerts.yml with promtool (Debian package: prometheus)
+  command -v promtool >/dev/null 2>&1
+}
+
 install_test_dependencies() {
   local missing=()
   if [ -d tests/Bulwark.Postgres.Tests ] && ! have_postgres_server; then missing+=(postgresql); fi
   if [ -d tests/Bulwark.Dashboard.Tests ] && ! have_chromium; then missing+=(chromium); fi
+  if [ -d tests/Bulwark.Packaging.Tests ] && ! have_promtool; then missing+=(prometheus); fi
   [ "${#missing[@]}" -eq 0 ] && return 0
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: the tests need these packages and apt-get is not available: ${missing[*]}" >&2
