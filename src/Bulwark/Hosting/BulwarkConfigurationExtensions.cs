@@ -63,6 +63,7 @@ public static class BulwarkConfigurationExtensions
             })
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WorkerOptions>>(new SectionOptionsValidator<WorkerOptions>(section.Path, errors, o => o.Validate()));
+        AddStartupGate(builder.Services);
         return builder;
     }
 
@@ -90,6 +91,7 @@ public static class BulwarkConfigurationExtensions
         builder.AddMaintenance(o => Apply(o, errors));
         builder.Services.AddOptions<MaintenanceOptions>().Configure(o => Apply(o, null)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<MaintenanceOptions>>(new SectionOptionsValidator<MaintenanceOptions>(section.Path, errors, o => o.Validate()));
+        AddStartupGate(builder.Services);
         return builder;
     }
 
@@ -109,6 +111,15 @@ public static class BulwarkConfigurationExtensions
 
             configure?.Invoke(o);
         });
+    }
+
+    // The host resolves every hosted service before it runs ValidateOnStart; the gate, first in the list, runs it then.
+    private static void AddStartupGate(IServiceCollection services)
+    {
+        if (!services.Any(d => d.ImplementationType == typeof(OptionsStartupGate)))
+        {
+            services.Insert(0, ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, OptionsStartupGate>());
+        }
     }
 
     private static RetentionPolicy ReadRetention(IConfigurationSection section, RetentionPolicy current, List<string>? errors)
