@@ -14,7 +14,7 @@ internal sealed class ConnectionOptions
 
     public Option<string?> Store { get; } = new("--store")
     {
-        Description = "The SQLite store file to work on (default ./bulwark.db, or $BULWARK_STORE).",
+        Description = "The SQLite store file to work on (default ./bulwark.db, or $BULWARK_STORE), or a postgres:// URL or Npgsql connection string.",
         HelpName = "PATH",
     };
 

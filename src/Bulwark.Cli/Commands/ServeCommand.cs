@@ -22,7 +22,7 @@ internal static class ServeCommand
     public static Command Create()
     {
         var urls = new Option<string?>("--urls") { Description = $"Where to listen, ';'-separated (default {DefaultUrl}). Beyond loopback only with API keys configured.", HelpName = "URLS" };
-        var store = new Option<string?>("--store") { Description = "The SQLite store file (default ./bulwark.db, or $BULWARK_STORE).", HelpName = "PATH" };
+        var store = new Option<string?>("--store") { Description = "The SQLite store file (default ./bulwark.db, or $BULWARK_STORE), or a postgres:// URL or Npgsql connection string.", HelpName = "PATH" };
         var workers = CliValues.Int("--workers", "In-process demo worker slots (default 4; 0 runs no workers).", 4, 0, 10_000);
         var queues = new Option<string[]>("--queues")
         {
@@ -66,15 +66,9 @@ internal static class ServeCommand
                 JobValidator.ValidateQueue(queue);
             }
 
-            var storePath = Path.GetFullPath(settings.StorePath);
-            var directory = Path.GetDirectoryName(storePath);
-            if (directory is not null && !Directory.Exists(directory))
-            {
-                Console.Error.WriteLine($"bulwark: the folder of the store {storePath} does not exist; create it or pass another --store path.");
-                return ExitCodes.Usage;
-            }
-
-            using var app = ServeHost.Build(settings with { StorePath = storePath });
+            StoreSelection.Validate(settings.StorePath);
+            var storePath = StoreSelection.Describe(settings.StorePath);
+            using var app = ServeHost.Build(StoreSelection.IsPostgres(settings.StorePath) ? settings : settings with { StorePath = Path.GetFullPath(settings.StorePath) });
             var keys = app.Services.GetRequiredService<ApiKeySet>();
             app.StartAsync().GetAwaiter().GetResult();
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [.. settings.Urls];

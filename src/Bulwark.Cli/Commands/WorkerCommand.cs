@@ -16,7 +16,7 @@ internal static class WorkerCommand
 {
     public static Command Create()
     {
-        var store = new Option<string?>("--store") { Description = "The SQLite store file (default ./bulwark.db, or $BULWARK_STORE).", HelpName = "PATH" };
+        var store = new Option<string?>("--store") { Description = "The SQLite store file (default ./bulwark.db, or $BULWARK_STORE), or a postgres:// URL or Npgsql connection string.", HelpName = "PATH" };
         var queues = new Option<string[]>("--queues")
         {
             Description = "Queues to serve, comma-separated, in order of preference (default 'default').",
@@ -54,11 +54,12 @@ internal static class WorkerCommand
         var deadAfter = CliValues.Duration("--dead-after", "Declare workers silent this long dead and reclaim their jobs (default: the lease).");
         var grace = CliValues.Duration("--abandon-grace", "How long a handler may ignore its cancelled token before it is abandoned (default 5s).");
         var healthUrls = new Option<string?>("--health-urls") { Description = "Serve /health/live, /health/ready and /metrics here, ';'-separated (e.g. http://0.0.0.0:9100).", HelpName = "URLS" };
+        var clockOffset = ClockOffsetOption.Create();
         var memory = new Option<long?>("--memory-limit-mb") { Description = "Soft memory limit; above it the worker stops leasing until back under.", HelpName = "MB" };
 
         var command = new Command("worker", "Run a worker with the demo handlers (demo.noop, demo.sleep, demo.fail, demo.append, …) until SIGTERM/SIGINT, then drain.")
         {
-            store, queues, weights, concurrency, name, lease, heartbeat, shutdown, poll, deadAfter, grace, memory, healthUrls,
+            store, queues, weights, concurrency, name, lease, heartbeat, shutdown, poll, deadAfter, grace, memory, healthUrls, clockOffset,
         };
 
         // Synchronous on purpose: System.CommandLine's async actions force exit 143 two seconds after SIGTERM, which
@@ -77,6 +78,7 @@ internal static class WorkerCommand
             DeadAfter = r.GetValue(deadAfter),
             AbandonGrace = r.GetValue(grace),
             MemoryLimitMegabytes = r.GetValue(memory),
+            ClockOffset = r.GetValue(clockOffset),
             HealthUrls = r.GetValue(healthUrls)?.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [],
         }));
         return command;
@@ -86,12 +88,18 @@ internal static class WorkerCommand
     {
         try
         {
+            StoreSelection.Validate(settings.StorePath);
             using var host = WorkerHost.Build(settings);
             var runtime = host.Services.GetRequiredService<WorkerRuntime>();
-            Console.WriteLine($"bulwark worker {runtime.Name} ({runtime.Id}): store {Path.GetFullPath(settings.StorePath)}, queues {string.Join(',', settings.Queues)}, concurrency {settings.Concurrency}. SIGTERM or Ctrl+C drains and exits.");
+            Console.WriteLine($"bulwark worker {runtime.Name} ({runtime.Id}): store {StoreSelection.Describe(settings.StorePath)}, queues {string.Join(',', settings.Queues)}, concurrency {settings.Concurrency}. SIGTERM or Ctrl+C drains and exits.");
             host.RunAsync().GetAwaiter().GetResult();
             Console.WriteLine($"bulwark worker {runtime.Name}: drained and stopped.");
             return ExitCodes.Success;
+        }
+        catch (CliException ex)
+        {
+            Console.Error.WriteLine($"bulwark: {ex.Message}");
+            return ex.ExitCode;
         }
         catch (WorkerOptionsException ex)
         {

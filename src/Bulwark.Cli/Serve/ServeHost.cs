@@ -2,7 +2,6 @@ using Bulwark.Cli.Commands;
 using Bulwark.Hosting;
 using Bulwark.Server.Auth;
 using Bulwark.Server;
-using Bulwark.Sqlite;
 using Bulwark.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -13,7 +12,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Cli.Serve;
 
-/// <summary>Builds the ASP.NET Core app of <c>bulwark serve</c>: API, health, metrics, maintenance and in-process demo workers on a SQLite store.</summary>
+/// <summary>Builds the ASP.NET Core app of <c>bulwark serve</c>: API, health, metrics, maintenance and in-process demo workers on a SQLite or PostgreSQL store.</summary>
 internal static class ServeHost
 {
     public static WebApplication Build(ServeSettings settings)
@@ -41,7 +40,7 @@ internal static class ServeHost
 
         builder.Services.AddBulwark(b =>
         {
-            b.UseSqlite(settings.StorePath).UseStorageCircuit();
+            StoreSelection.Use(b, settings.StorePath).UseStorageCircuit();
             if (settings.Workers > 0)
             {
                 // The default worker name (host-pid) is unique per process: two servers on one host must not recover each other's jobs.

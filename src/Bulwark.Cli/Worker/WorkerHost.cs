@@ -1,5 +1,4 @@
 using Bulwark.Hosting;
-using Bulwark.Sqlite;
 using Bulwark.Workers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -7,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Cli.Worker;
 
-/// <summary>Builds the generic host of <c>bulwark worker</c>: the SQLite store, the demo handlers, a worker and maintenance.</summary>
+/// <summary>Builds the generic host of <c>bulwark worker</c>: the store (SQLite or PostgreSQL), the demo handlers, a worker and maintenance.</summary>
 internal static class WorkerHost
 {
     public static IHost Build(WorkerHostSettings settings)
@@ -23,8 +22,14 @@ internal static class WorkerHost
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
 
+        if (settings.ClockOffset is { } offset)
+        {
+            // Before AddBulwark, which only adds the system clock when none is registered.
+            builder.Services.AddSingleton<TimeProvider>(new OffsetTimeProvider(TimeProvider.System, offset));
+        }
+
         WorkerOptions? worker = null;
-        builder.Services.AddBulwark(o => o.UseSqlite(settings.StorePath))
+        builder.Services.AddBulwark(o => StoreSelection.Use(o, settings.StorePath))
             .AddDemoHandlers()
             .AddWorker(w =>
             {

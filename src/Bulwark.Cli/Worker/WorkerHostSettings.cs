@@ -16,6 +16,9 @@ internal sealed record WorkerHostSettings
     public TimeSpan? AbandonGrace { get; init; }
     public long? MemoryLimitMegabytes { get; init; }
 
+    /// <summary>Test seam (hidden <c>--clock-offset</c>): shifts this process's wall clock, as on a machine whose clock is wrong.</summary>
+    public TimeSpan? ClockOffset { get; init; }
+
     /// <summary>Where to serve /health/live, /health/ready and /metrics (none when empty).</summary>
     public IReadOnlyList<string> HealthUrls { get; init; } = [];
 }
