@@ -2,6 +2,7 @@ using Bulwark.Client;
 using Bulwark.Diagnostics;
 using Bulwark.Jobs;
 using Bulwark.Maintenance;
+using Bulwark.Scheduling;
 using Bulwark.Storage;
 using Bulwark.Workers;
 using Microsoft.Extensions.DependencyInjection;
@@ -102,9 +103,28 @@ public static class BulwarkWorkerExtensions
             options,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<BulwarkMetrics>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger<MaintenanceService>() ?? NullLogger<MaintenanceService>.Instance));
+            sp.GetService<ILoggerFactory>()?.CreateLogger<MaintenanceService>() ?? NullLogger<MaintenanceService>.Instance,
+            RecurringSchedulerFor(sp)));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<MaintenanceService>());
         return builder;
+    }
+
+    /// <summary>
+    /// The scheduler maintenance runs each pass, so that cron definitions stored through the API fire under <c>bulwark serve</c>.
+    /// None when <c>AddRecurring</c>/<c>AddRecurringScheduler</c> registered their own loop (one runner per process is enough;
+    /// a second would only lose the guarded claims), or when the store keeps no recurring jobs.
+    /// </summary>
+    private static RecurringScheduler? RecurringSchedulerFor(IServiceProvider sp)
+    {
+        if (sp.GetService<RecurringSchedulerOptions>() is not null)
+        {
+            return null;
+        }
+
+        // IJobStore may be wrapped (storage circuit); the registered IJobQuery is the concrete store.
+        return sp.GetService<IJobQuery>() is IRecurringJobStore store
+            ? new RecurringScheduler(store, sp.GetRequiredService<TimeProvider>(), logger: sp.GetService<ILoggerFactory>()?.CreateLogger<RecurringScheduler>())
+            : null;
     }
 
     private static void Register(BulwarkBuilder builder, string type, Type payloadType, Func<IServiceProvider, object, JobContext, Task<object?>> invoke)

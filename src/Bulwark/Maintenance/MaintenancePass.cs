@@ -8,4 +8,8 @@ namespace Bulwark.Maintenance;
 /// <param name="Expired">Jobs past their lifetime moved to dead letter.</param>
 /// <param name="Purged">Finished jobs deleted by retention (0 when no purge was due).</param>
 /// <param name="Errors">Steps that failed (each counted as a persistence error and logged).</param>
-public sealed record MaintenancePass(int Promoted, ReclaimResult Reclaim, int Expired, int Purged, int Errors);
+public sealed record MaintenancePass(int Promoted, ReclaimResult Reclaim, int Expired, int Purged, int Errors)
+{
+    /// <summary>Jobs enqueued for due recurring ticks by this pass (0 when maintenance does not run the scheduler).</summary>
+    public int RecurringEnqueued { get; init; }
+}

@@ -1,4 +1,5 @@
 using Bulwark.Diagnostics;
+using Bulwark.Scheduling;
 using Bulwark.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,8 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Maintenance;
 
 /// <summary>
-/// Promotes due jobs, reclaims stalled ones (expired leases, dead workers), expires lifetimes and purges by retention.
-/// Every step is one idempotent store statement, so any number of processes may run it at once.
+/// Promotes due jobs, reclaims stalled ones (expired leases, dead workers), expires lifetimes, purges by retention and,
+/// given a <see cref="RecurringScheduler"/>, enqueues due recurring ticks. Every step is one idempotent (or guarded) store
+/// statement, so any number of processes may run it at once.
 /// </summary>
 public sealed class MaintenanceService : BackgroundService
 {
@@ -16,10 +18,20 @@ public sealed class MaintenanceService : BackgroundService
     private readonly TimeProvider _time;
     private readonly BulwarkMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly RecurringScheduler? _recurring;
     private long? _lastPurge;
 
     /// <summary>Creates the service; throws when the options are unusable, saying what to change.</summary>
     public MaintenanceService(IJobStore store, MaintenanceOptions options, TimeProvider time, BulwarkMetrics metrics, ILogger<MaintenanceService> logger)
+        : this(store, options, time, metrics, logger, recurring: null)
+    {
+    }
+
+    /// <summary>
+    /// Creates the service that also runs <paramref name="recurring"/> once per pass (cron definitions stored through the API
+    /// or the store). Pass null when another loop runs the scheduler (<c>AddRecurring</c>'s hosted service).
+    /// </summary>
+    public MaintenanceService(IJobStore store, MaintenanceOptions options, TimeProvider time, BulwarkMetrics metrics, ILogger<MaintenanceService> logger, RecurringScheduler? recurring)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = options.Validate();
@@ -33,6 +45,7 @@ public sealed class MaintenanceService : BackgroundService
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _recurring = recurring;
     }
 
     /// <summary>One pass. A failing step is counted and logged; the others still run.</summary>
@@ -75,7 +88,10 @@ public sealed class MaintenanceService : BackgroundService
             }
         }
 
-        return new MaintenancePass(promoted, reclaim, expired, purged, errors);
+        // The scheduler logs each tick it claims; a lost claim (another process won the tick) is not an error.
+        var recurring = _recurring is null ? 0 : await StepAsync("recurring", () => _recurring.RunOnceAsync(cancellationToken), 0);
+
+        return new MaintenancePass(promoted, reclaim, expired, purged, errors) { RecurringEnqueued = recurring };
 
         async Task<T> StepAsync<T>(string step, Func<Task<T>> run, T fallback)
         {
