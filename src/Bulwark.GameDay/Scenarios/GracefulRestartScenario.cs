@@ -11,24 +11,30 @@ internal sealed class GracefulRestartScenario : IScenario
 
     public string Name => "graceful-restart";
 
-    public string Injected => "SIGTERM to a worker running long and short jobs (shutdown timeout 2 s), then the same worker started again";
+    public string Injected => "SIGTERM to a worker running 10 s jobs and short ones (shutdown timeout 2 s), then the same worker started again";
 
     public async Task<ScenarioResult> RunAsync(Deployment d, CancellationToken cancellationToken)
     {
         var jobs = d.Quick ? 300 : 3000;
         await d.StartServerAsync(cancellationToken);
         var w1 = d.StartWorker("w1", 6, "--shutdown-timeout", "2s", "--abandon-grace", "1s");
-        var w2 = d.StartWorker("w2", 6);
         await d.WaitForWorkerAsync(w1, cancellationToken);
-        await d.WaitForWorkerAsync(w2, cancellationToken);
 
-        // Sleepers longer than the shutdown timeout: the drain must release them, not finish them.
-        var sleepers = await FleetWatch.EnqueueSleepersAsync(d.Api, 6, 6000, cancellationToken);
-        var load = d.NewLoad();
-        d.Mark("steady load", $"{jobs} demo.append jobs at 60/s and 6 demo.sleep(6000ms) jobs over 2 workers × 6 slots");
-        var loading = load.RunAsync(jobs, 60, cancellationToken);
+        // Sleepers longer than the shutdown timeout, taken by w1 before w2 exists: the drain must release them, not finish them.
+        var sleepers = await FleetWatch.EnqueueSleepersAsync(d.Api, 4, 10_000, cancellationToken);
         IReadOnlyList<JobRow> inFlight = [];
-        await d.WaitUntilAsync(async ct => (inFlight = await FleetWatch.RunningUnderAsync(d.Api, "w1", ct)).Any(j => sleepers.Contains(j.Id)) && load.Acks.Count > jobs / 4, TimeSpan.FromSeconds(30), cancellationToken);
+        if (!await d.WaitUntilAsync(async ct => (inFlight = await FleetWatch.RunningUnderAsync(d.Api, "w1", ct)).Count(j => sleepers.Contains(j.Id)) == sleepers.Count, TimeSpan.FromSeconds(30), cancellationToken))
+        {
+            throw new InvalidOperationException($"set-up: w1 did not start the {sleepers.Count} long jobs within 30 s");
+        }
+
+        var w2 = d.StartWorker("w2", 6);
+        await d.WaitForWorkerAsync(w2, cancellationToken);
+        var load = d.NewLoad();
+        d.Mark("steady load", $"{jobs} demo.append jobs at 60/s over 2 workers × 6 slots; w1 also runs 4 demo.sleep(10000ms) jobs");
+        var loading = load.RunAsync(jobs, 60, cancellationToken);
+        await d.WaitUntilAsync(_ => Task.FromResult(load.Acks.Count > jobs / 4), TimeSpan.FromSeconds(30), cancellationToken);
+        inFlight = await FleetWatch.RunningUnderAsync(d.Api, "w1", cancellationToken);
 
         w1.Signal(PosixSignals.SigTerm);
         d.Inject($"SIGTERM to w1 (pid {w1.ProcessId}) with {inFlight.Count} job(s) running (ids {Promises.Ids([.. inFlight.Select(j => j.Id)])})");
