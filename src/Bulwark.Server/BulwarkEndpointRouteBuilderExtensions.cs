@@ -23,6 +23,9 @@ public static class BulwarkEndpointRouteBuilderExtensions
         JobEndpoints.Map(api);
         QueueEndpoints.Map(api);
         AdminEndpoints.Map(api);
+        FlowEndpoints.Map(api);
+        RecurringEndpoints.Map(api);
+        QueueLimitEndpoints.Map(api);
         var source = endpoints.ServiceProvider.GetRequiredService<EndpointDataSource>();
         api.MapGet("/openapi.json", () => Results.Json(OpenApiDocument.Build(source, prefix))).WithSummary("This document.");
         api.Map("/{**path}", (HttpContext http) => ApiProblems.Create(http, StatusCodes.Status404NotFound, "Not found",

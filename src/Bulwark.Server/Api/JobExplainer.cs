@@ -1,4 +1,5 @@
 using Bulwark.Jobs;
+using Bulwark.Scheduling;
 using Bulwark.Storage;
 using Bulwark.Workers;
 
@@ -63,6 +64,23 @@ internal static class JobExplainer
             if (queue?.Paused == true)
             {
                 reasons.Add(new Reason("queue_paused", $"Queue '{job.Queue}' is paused; POST /queues/{job.Queue}/resume lets workers take its jobs again."));
+            }
+
+            if (job.State is JobState.Ready or JobState.Scheduled && job.RunAt <= now && query is IQueueLimitStore limitStore
+                && (await limitStore.GetQueueLimitsAsync(cancellationToken)).GetValueOrDefault(job.Queue) is { } limits)
+            {
+                var running = queue?[JobState.Running] ?? 0;
+                if (limits.MaxRunning is { } max && running >= max)
+                {
+                    reasons.Add(new Reason("concurrency_limit_reached", $"Queue '{job.Queue}' has {running} running job(s), its concurrency limit of {max} across all workers: it starts when one of them finishes. PUT /queues/{job.Queue}/limits changes the limit."));
+                }
+
+                // The store's token bucket is not readable here: the limit binds when more jobs are ready than it lets start in a second.
+                var ready = queue?[JobState.Ready] ?? 0;
+                if (limits.RatePerSecond is { } rate && ready > rate)
+                {
+                    reasons.Add(new Reason("rate_limit_reached", $"Queue '{job.Queue}' starts at most {rate.ToString(System.Globalization.CultureInfo.InvariantCulture)} job(s) per second across all workers and {ready} are ready: it waits its turn (higher priority and older jobs first). PUT /queues/{job.Queue}/limits changes the limit."));
+                }
             }
 
             if (services.GetService(typeof(ICircuitBreakers)) is ICircuitBreakers breakers && breakers.GetState(job.Type) != CircuitState.Closed)

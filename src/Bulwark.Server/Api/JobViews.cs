@@ -31,15 +31,17 @@ internal sealed record ErrorView(int Attempt, string? WorkerId, DateTimeOffset? 
         new(e.Attempt, e.WorkerId, e.StartedAt, e.EndedAt, e.Category.ToString().ToLowerInvariant(), e.Message, e.StackTrace, e.ExceptionType);
 }
 
-/// <summary>A queue's counts and limits.</summary>
-internal sealed record QueueView(string Name, bool Paused, IReadOnlyDictionary<string, long> Counts, long Depth, long HardLimit, long WarningDepth, DateTimeOffset? OldestReadyAt)
+/// <summary>A queue's counts and limits (rate and concurrency limits are left out when unset).</summary>
+internal sealed record QueueView(
+    string Name, bool Paused, IReadOnlyDictionary<string, long> Counts, long Depth, long HardLimit, long WarningDepth, DateTimeOffset? OldestReadyAt,
+    double? RateLimit = null, int? ConcurrencyLimit = null)
 {
     /// <summary>Jobs waiting to run (pending, scheduled, ready): what the hard limit counts.</summary>
     public static long DepthOf(QueueStats q) => q[JobState.Pending] + q[JobState.Scheduled] + q[JobState.Ready];
 
-    public static QueueView From(QueueStats q, BulwarkServerOptions options) => new(
+    public static QueueView From(QueueStats q, BulwarkServerOptions options, Scheduling.QueueLimits? limits = null) => new(
         q.Queue, q.Paused, JobStates.All.ToDictionary(s => s.ToName(), s => q[s]), DepthOf(q),
-        options.HardLimitFor(q.Queue), options.WarningDepthFor(q.Queue), q.OldestReadyAt);
+        options.HardLimitFor(q.Queue), options.WarningDepthFor(q.Queue), q.OldestReadyAt, limits?.RatePerSecond, limits?.MaxRunning);
 }
 
 /// <summary>A worker as the API shows it.</summary>

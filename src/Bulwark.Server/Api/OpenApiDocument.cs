@@ -43,7 +43,7 @@ internal static class OpenApiDocument
                     ["security"] = new JsonArray(new JsonObject { ["apiKey"] = new JsonArray() }),
                     ["responses"] = new JsonObject
                     {
-                        [method == "POST" && route.EndsWith("/jobs", StringComparison.Ordinal) ? "201" : "200"] = new JsonObject { ["description"] = "OK (application/json, snake_case)" },
+                        [method == "POST" && (route.EndsWith("/jobs", StringComparison.Ordinal) || route.EndsWith("/flows", StringComparison.Ordinal)) ? "201" : "200"] = new JsonObject { ["description"] = "OK (application/json, snake_case)" },
                         ["4XX"] = Problem("Bad input, missing key (401), read key on a change (403), unknown id (404), queue full (429, Retry-After), payload too large (413)"),
                         ["503"] = Problem("Store unavailable: storage circuit open (Retry-After)"),
                     },

@@ -1,4 +1,5 @@
 using Bulwark.Jobs;
+using Bulwark.Scheduling;
 using Bulwark.Storage;
 using Microsoft.AspNetCore.Mvc;
 
@@ -20,15 +21,19 @@ internal static class QueueEndpoints
     private static async Task<IResult> ListAsync([FromServices] IJobQuery query, [FromServices] BulwarkServerOptions options, CancellationToken cancellationToken)
     {
         var queues = await query.GetQueuesAsync(cancellationToken);
-        return Results.Json(new { queues = queues.Select(q => QueueView.From(q, options)).ToArray() }, ApiJson.Options);
+        var limits = query is IQueueLimitStore limitStore ? await limitStore.GetQueueLimitsAsync(cancellationToken) : null;
+        return Results.Json(new { queues = queues.Select(q => QueueView.From(q, options, limits?.GetValueOrDefault(q.Queue))).ToArray() }, ApiJson.Options);
     }
 
     private static async Task<IResult> GetAsync(string queue, [FromServices] IJobQuery query, [FromServices] BulwarkServerOptions options, CancellationToken cancellationToken)
     {
         ApiInput.Queue(queue);
+        var limits = query is IQueueLimitStore limitStore ? (await limitStore.GetQueueLimitsAsync(cancellationToken)).GetValueOrDefault(queue) : null;
         var stats = (await query.GetQueuesAsync(cancellationToken)).FirstOrDefault(q => q.Queue == queue)
-            ?? throw ApiProblemException.NotFound($"Queue '{queue}' has no jobs and was never paused, so it is not known. GET /queues lists the known queues.");
-        return Results.Json(QueueView.From(stats, options), ApiJson.Options);
+            // A queue with limits but no jobs yet is known: show its limits with zero counts.
+            ?? (limits is null ? null : new QueueStats { Queue = queue, Counts = JobStates.All.ToDictionary(s => s, _ => 0L) })
+            ?? throw ApiProblemException.NotFound($"Queue '{queue}' has no jobs, no limits and was never paused, so it is not known. GET /queues lists the known queues.");
+        return Results.Json(QueueView.From(stats, options, limits), ApiJson.Options);
     }
 
     private static async Task<IResult> SetPausedAsync(string queue, bool paused, IJobStore store, CancellationToken cancellationToken)
