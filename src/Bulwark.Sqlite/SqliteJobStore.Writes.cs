@@ -184,20 +184,66 @@ public sealed partial class SqliteJobStore
                 .OrderByDescending(j => j.Priority).ThenBy(j => j.RunAt).ThenBy(j => j.Id)
                 .Take(remaining);
             var before = leased.Count;
-            foreach (var candidate in chosen.ToList())
+            var ids = chosen.Select(j => j.Id).ToList();
+            if (ids.Count > 0)
             {
-                var command = Bind(c, SqliteSql.LeaseOne, ("@owner", request.WorkerId), ("@expires", expires), ("@now", c.Now), ("@id", candidate.Id));
-                using var reader = command.ExecuteReader();
-                if (reader.Read())
+                // One guarded UPDATE for all chosen jobs instead of one per job: the B-tree work is the same, but the
+                // statement overhead (bind, step, RETURNING setup) is paid once per lease call. Measured in bench/store-ops.
+                var command = c.PreparedCommand(SqliteSql.LeaseMany);
+                var p = command.Parameters;
+                if (p.Count == 0)
                 {
-                    leased.Add(JobRow.ReadLeased(reader));
+                    p.Add(new SqliteParameter { ParameterName = "@owner" });
+                    p.Add(new SqliteParameter { ParameterName = "@expires" });
+                    p.Add(new SqliteParameter { ParameterName = "@now" });
+                    p.Add(new SqliteParameter { ParameterName = "@ids" });
                 }
+
+                p[0].Value = request.WorkerId;
+                p[1].Value = expires;
+                p[2].Value = c.Now;
+                p[3].Value = JsonIds(ids);
+                var rows = new List<LeasedJob>(ids.Count);
+                using (var reader = command.ExecuteReader())
+                {
+                    while (reader.Read())
+                    {
+                        rows.Add(JobRow.ReadLeased(reader));
+                    }
+                }
+
+                // RETURNING gives no order; hand the jobs out in lease order, as the per-job statements did.
+                var position = new Dictionary<long, int>(ids.Count);
+                for (var i = 0; i < ids.Count; i++)
+                {
+                    position[ids[i]] = i;
+                }
+
+                rows.Sort((a, b) => position[a.Token.JobId].CompareTo(position[b.Token.JobId]));
+                leased.AddRange(rows);
             }
 
             control.Charge(c, queue, leased.Count - before);
         }
 
         return leased;
+    }
+
+    /// <summary>Ids as a JSON array, read back in SQL with <c>json_each</c>: one prepared statement serves any count.</summary>
+    private static string JsonIds(List<long> ids)
+    {
+        var text = new System.Text.StringBuilder(ids.Count * 8).Append('[');
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (i > 0)
+            {
+                text.Append(',');
+            }
+
+            text.Append(ids[i].ToString(CultureInfo.InvariantCulture));
+        }
+
+        return text.Append(']').ToString();
     }
 
     /// <inheritdoc />
@@ -301,7 +347,83 @@ public sealed partial class SqliteJobStore
             }
         }
 
-        return WriteAsync<IReadOnlyList<FenceResult>>(c => list.Select(o => Finish(c, o)).ToArray(), cancellationToken);
+        return WriteAsync<IReadOnlyList<FenceResult>>(c => FinishBatch(c, list), cancellationToken);
+    }
+
+    /// <summary>
+    /// Plain completions (no result) of jobs that appear once in the batch are fenced and written with a few statements
+    /// for the whole batch; every other outcome takes the one-statement-per-outcome path. Inside the writer's
+    /// transaction nothing else writes, so reading the epochs and then updating is as atomic as one guarded UPDATE.
+    /// </summary>
+    private static FenceResult[] FinishBatch(WriteContext c, JobOutcome[] outcomes)
+    {
+        var results = new FenceResult[outcomes.Length];
+        var perJob = new Dictionary<long, int>(outcomes.Length);
+        foreach (var outcome in outcomes)
+        {
+            perJob[outcome.Token.JobId] = perJob.GetValueOrDefault(outcome.Token.JobId) + 1;
+        }
+
+        var plain = new List<int>(outcomes.Length);
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            if (outcomes[i] is { Kind: OutcomeKind.Complete, Result: null } && perJob[outcomes[i].Token.JobId] == 1)
+            {
+                plain.Add(i);
+            }
+        }
+
+        if (plain.Count > 1)
+        {
+            CompleteMany(c, outcomes, plain, results);
+        }
+        else
+        {
+            plain.Clear();
+        }
+
+        var done = plain.ToHashSet();
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            if (!done.Contains(i))
+            {
+                results[i] = Finish(c, outcomes[i]);
+            }
+        }
+
+        return results;
+    }
+
+    private static void CompleteMany(WriteContext c, JobOutcome[] outcomes, List<int> plain, FenceResult[] results)
+    {
+        var ids = plain.Select(i => outcomes[i].Token.JobId).ToList();
+        var rows = Query(c, SqliteSql.FenceMany, r => (Id: r.GetInt64(0), Running: r.GetString(1) == "running", Epoch: r.GetInt64(2)), ("@ids", JsonIds(ids)))
+            .ToDictionary(r => r.Id);
+        var fenced = new List<long>(ids.Count);
+        foreach (var i in plain)
+        {
+            var token = outcomes[i].Token;
+            results[i] = !rows.TryGetValue(token.JobId, out var row) ? FenceResult.NotFound
+                : !row.Running ? FenceResult.NotRunning
+                : row.Epoch != token.Epoch ? FenceResult.LeaseLost
+                : FenceResult.Ok;
+            if (results[i] == FenceResult.Ok)
+            {
+                fenced.Add(token.JobId);
+            }
+        }
+
+        if (fenced.Count == 0)
+        {
+            return;
+        }
+
+        var okIds = JsonIds(fenced);
+        Execute(c, SqliteSql.CompleteMany, ("@now", c.Now), ("@ids", okIds));
+        foreach (var parent in Query(c, SqliteSql.ParentsAmong, r => r.GetInt64(0), ("@ids", okIds)))
+        {
+            ResolveDependents(c, parent, JobState.Completed);
+        }
     }
 
     private static FenceResult Finish(WriteContext c, JobOutcome outcome)

@@ -16,11 +16,23 @@ internal static class SqliteSql
         "SELECT id, priority, run_at FROM jobs INDEXED BY jobs_scheduled WHERE state = 'scheduled' AND run_at <= @now AND queue = @queue " +
         "AND (expires_at IS NULL OR expires_at > @now) {0} ORDER BY priority DESC, run_at, id LIMIT @limit";
 
-    /// <summary>Leases one chosen job; a due scheduled job is promoted and leased in this one guarded statement.</summary>
-    internal const string LeaseOne =
-        "UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_epoch = lease_epoch + 1, lease_owner = @owner, " +
+    /// <summary>Leases the chosen jobs (a JSON array of ids) in one guarded statement; a due scheduled job is promoted and leased in the same statement.</summary>
+    /// <remarks>NOT INDEXED: otherwise the planner ORs two scans of <c>jobs_state</c> over every ready row instead of looking up the ids.</remarks>
+    internal const string LeaseMany =
+        "UPDATE jobs NOT INDEXED SET state = 'running', attempt = attempt + 1, lease_epoch = lease_epoch + 1, lease_owner = @owner, " +
         "lease_expires_at = @expires, started_at = @now, updated_at = @now " +
-        "WHERE id = @id AND (state = 'ready' OR (state = 'scheduled' AND run_at <= @now)) RETURNING " + JobRow.Columns;
+        "WHERE id IN (SELECT value FROM json_each(@ids)) AND (state = 'ready' OR (state = 'scheduled' AND run_at <= @now)) RETURNING " + JobRow.Columns;
+
+    /// <summary>State and epoch of the given jobs (a JSON array of ids), to fence a batch of completions.</summary>
+    internal const string FenceMany = "SELECT id, state, lease_epoch FROM jobs NOT INDEXED WHERE id IN (SELECT value FROM json_each(@ids))";
+
+    /// <summary>Completes the given fenced jobs (no result) in one statement.</summary>
+    internal const string CompleteMany =
+        "UPDATE jobs NOT INDEXED SET state = 'completed', result = NULL, finished_at = @now, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now " +
+        "WHERE id IN (SELECT value FROM json_each(@ids)) AND state = 'running'";
+
+    /// <summary>Which of the given jobs have dependents: only those need their dependents resolved.</summary>
+    internal const string ParentsAmong = "SELECT DISTINCT parent_id FROM job_dependencies WHERE parent_id IN (SELECT value FROM json_each(@ids))";
 
     internal const string PromoteDue = "UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = @now WHERE state = 'scheduled' AND run_at <= @now";
 

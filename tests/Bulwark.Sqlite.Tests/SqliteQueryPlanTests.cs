@@ -59,6 +59,10 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime, IDisposable
     [InlineData(nameof(SqliteSql.RunningOfOwner), "jobs_owner")]
     [InlineData(nameof(SqliteSql.PurgeCandidates), "jobs_finished")]
     [InlineData(nameof(SqliteSql.Expiring), "jobs_expires")]
+    [InlineData(nameof(SqliteSql.LeaseMany), "INTEGER PRIMARY KEY")]
+    [InlineData(nameof(SqliteSql.FenceMany), "INTEGER PRIMARY KEY")]
+    [InlineData(nameof(SqliteSql.CompleteMany), "INTEGER PRIMARY KEY")]
+    [InlineData(nameof(SqliteSql.ParentsAmong), "job_dependencies_parent")]
     public void A_store_statement_uses_its_index(string statement, string index)
     {
         var sql = (string)typeof(SqliteSql).GetField(statement, System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!.GetValue(null)!;

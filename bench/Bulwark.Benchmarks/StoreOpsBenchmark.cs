@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Bulwark.Jobs;
+using Bulwark.Sqlite;
+using Bulwark.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Bulwark.Benchmarks;
+
+/// <summary>
+/// The store half of a drain without the worker runtime: lease 50, complete those 50, repeat, one call at a time (so
+/// each call is its own commit). Prints microseconds per job for enqueue (batches of 1,000), lease and finish, and
+/// the allocations per job of each, median of 5 rounds.
+/// </summary>
+internal static class StoreOpsBenchmark
+{
+    public static async Task<int> RunAsync()
+    {
+        var directory = Directory.CreateTempSubdirectory("bulwark-store-ops-").FullName;
+        var path = Path.Combine(directory, "ops.db");
+        var batch = Enumerable.Range(0, 1000).Select(i => JobValidator.Validate(new NewJob { Queue = "bench", Type = "demo.noop", Payload = $$"""{"n":{{i}}}""" })).ToArray();
+        var enqueue = new List<(double Us, double Bytes)>();
+        var lease = new List<(double Us, double Bytes)>();
+        var finish = new List<(double Us, double Bytes)>();
+        await using (var store = await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = path }))
+        {
+            // Experiments only: BULWARK_BENCH_DROP_INDEXES=a,b drops those indexes first, to price each one.
+            foreach (var index in (Environment.GetEnvironmentVariable("BULWARK_BENCH_DROP_INDEXES") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                using var connection = new SqliteConnection($"Data Source={path}");
+                connection.Open();
+                using var drop = connection.CreateCommand();
+                drop.CommandText = $"DROP INDEX {index}";
+                drop.ExecuteNonQuery();
+            }
+
+            await store.RegisterWorkerAsync(new WorkerRegistration { Id = "w1", Name = "w1", Host = "h", ProcessId = 1, Queues = ["bench"], Concurrency = 50, StartedAt = DateTimeOffset.UtcNow, State = WorkerState.Active });
+            await store.EnqueueAsync(batch);
+            for (var round = 0; round < 5; round++)
+            {
+                enqueue.Add(await MeasureAsync(20_000, async () =>
+                {
+                    for (var i = 0; i < 20; i++)
+                    {
+                        await store.EnqueueAsync(batch);
+                    }
+                }));
+
+                var leased = new List<LeasedJob>();
+                lease.Add(await MeasureAsync(20_000, async () =>
+                {
+                    for (var i = 0; i < 400; i++)
+                    {
+                        leased.AddRange(await store.LeaseAsync(new LeaseRequest("w1", ["bench"], 50, TimeSpan.FromMinutes(5))));
+                    }
+                }));
+
+                finish.Add(await MeasureAsync(leased.Count, async () =>
+                {
+                    for (var i = 0; i < leased.Count; i += 50)
+                    {
+                        await store.FinishAsync([.. leased.Skip(i).Take(50).Select(j => JobOutcome.Complete(j.Token))]);
+                    }
+                }));
+            }
+        }
+
+        Console.WriteLine($"enqueue (batches of 1,000) {Median(enqueue)}");
+        Console.WriteLine($"lease (50 per call)        {Median(lease)}");
+        Console.WriteLine($"finish (50 per call)       {Median(finish)}");
+        Console.WriteLine($"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
+        return 0;
+    }
+
+    /// <summary>CPU time (user + system) per job, which the machine's other load disturbs far less than wall time.</summary>
+    private static async Task<(double Us, double Bytes)> MeasureAsync(int jobs, Func<Task> work)
+    {
+        var bytes = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        await work();
+        var us = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / jobs;
+        return (us, (GC.GetTotalAllocatedBytes(precise: true) - bytes) / (double)jobs);
+    }
+
+    private static string Median(List<(double Us, double Bytes)> samples)
+    {
+        var us = samples.Select(s => s.Us).Order().ToArray();
+        var bytes = samples.Select(s => s.Bytes).Order().ToArray();
+        return $"{us[us.Length / 2],7:N2} CPU µs/job (min {us[0]:N2}, max {us[^1]:N2}), {bytes[bytes.Length / 2],7:N0} B allocated/job";
+    }
+}
