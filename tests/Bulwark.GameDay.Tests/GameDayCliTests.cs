@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
+using Bulwark.GameDay.Scenarios;
 
 namespace Bulwark.GameDay.Tests;
 
@@ -26,6 +27,14 @@ public sealed class GameDayCliTests : IDisposable
     {
         var json = Path.Combine(_directory, scenario + ".json");
         var markdown = Path.Combine(_directory, scenario + ".md");
+        if (ScenarioCatalog.Runnable.Single(s => s.Name == scenario).WhyCannotRun() is { } reason)
+        {
+            // storage-failure mounts a tmpfs: without root it must refuse clearly rather than pretend.
+            var (refusedExit, refusal) = await RunAsync(TimeSpan.FromMinutes(1), "gameday", scenario, "--quick");
+            Assert.Equal(2, refusedExit);
+            Assert.Contains(reason, refusal, StringComparison.Ordinal);
+            return;
+        }
 
         var (exit, output) = await RunAsync(TimeSpan.FromMinutes(4), "gameday", scenario, "--quick", "--json", json, "--report", markdown, "--work-dir", Path.Combine(_directory, "work"));
 
