@@ -79,6 +79,7 @@ internal static class ServeCommand
             Console.WriteLine($$$"""
                 Bulwark server listening on {{{string.Join(", ", bound)}}}
                   store:   {{{storePath}}}
+                  dashboard: {{{url0}}}/dashboard/   API: {{{url0}}}/api/v1   probes: {{{url0}}}/health/ready   metrics: {{{url0}}}/metrics
                   workers: {{{(settings.Workers > 0 ? $"{settings.Workers} in-process demo worker slot(s) on queue(s) {string.Join(',', settings.Queues)} (--workers 0 turns them off)" : "none in this process (start some with 'bulwark worker')")}}}
                   auth:    {{{authLine}}}
                 Try next:
