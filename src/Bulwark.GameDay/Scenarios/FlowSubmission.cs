@@ -1,29 +1,14 @@
-using Bulwark.Client;
-using Bulwark.Flows;
-using Bulwark.Jobs;
-using Bulwark.Sqlite;
+using Bulwark.GameDay.Api;
 
 namespace Bulwark.GameDay.Scenarios;
 
-/// <summary>
-/// Submits a flow the way an application embedding Bulwark does (<c>EnqueueFlowAsync</c> on its own connection to the
-/// shared store): flows have no HTTP endpoint yet, so this is the only submission path to put a cycle through.
-/// </summary>
+/// <summary>Submits a flow through <c>POST /api/v1/flows</c>, as a producer would.</summary>
 internal static class FlowSubmission
 {
-    /// <summary>Enqueues the flow; the refusal message when it is refused, null when it was stored.</summary>
-    public static async Task<string?> SubmitAsync(string storePath, FlowBuilder flow, CancellationToken cancellationToken)
-    {
-        await using var store = await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = storePath }, cancellationToken);
-        var client = new JobClient(store, store);
-        try
+    /// <summary>The server's answer to a flow of <paramref name="nodes"/> (name, parents), each a <c>demo.noop</c> job.</summary>
+    public static Task<ApiAnswer> SubmitAsync(BulwarkApi api, IReadOnlyList<(string Name, string[] DependsOn)> nodes, CancellationToken cancellationToken) =>
+        api.PostJsonAsync("api/v1/flows", System.Text.Json.JsonSerializer.Serialize(new
         {
-            await client.EnqueueFlowAsync(flow, cancellationToken);
-            return null;
-        }
-        catch (JobValidationException ex)
-        {
-            return ex.Reason;
-        }
-    }
+            nodes = nodes.Select(n => new { name = n.Name, queue = Deployment.Queue, type = "demo.noop", payload = new { }, depends_on = n.DependsOn }).ToArray(),
+        }), cancellationToken);
 }
