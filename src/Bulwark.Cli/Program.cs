@@ -11,6 +11,8 @@ var root = new RootCommand("Bulwark: durable background jobs. Exit codes: 0 succ
     PauseCommand.Create(),
     PauseCommand.CreateResume(),
     CleanCommand.Create(),
+    FlowCommand.Create(),
+    RecurringCommand.Create(),
     WorkersCommand.Create(),
     StalledCommand.Create(),
     WorkerCommand.Create(),

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bulwark.Cli.Commands;
 using Bulwark.Jobs;
+using Bulwark.Scheduling;
 using Bulwark.Storage;
 
 namespace Bulwark.Cli.Admin;
@@ -178,6 +179,70 @@ internal sealed class HttpAdminBackend : IAdminBackend
         return (await ReadAsync(response, cancellationToken)).GetProperty("jobs").EnumerateArray().Select(ToJob).ToArray();
     }
 
+    public async Task<IReadOnlyList<KeyValuePair<string, long>>> SubmitFlowAsync(JsonElement flow, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, "flows", JsonNode.Parse(flow.GetRawText()), cancellationToken);
+        var body = await ReadAsync(response, cancellationToken);
+        return body.GetProperty("ids").EnumerateObject().Select(p => KeyValuePair.Create(p.Name, p.Value.GetInt64())).ToArray();
+    }
+
+    public async Task<IReadOnlyList<RecurringJob>> ListRecurringAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "recurring", null, cancellationToken);
+        return (await ReadAsync(response, cancellationToken)).GetProperty("recurring").EnumerateArray().Select(ToRecurring).ToArray();
+    }
+
+    public async Task<RecurringJob> SetRecurringAsync(RecurringJob job, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["cron"] = job.Cron,
+            ["time_zone"] = job.TimeZone,
+            ["queue"] = job.Queue,
+            ["type"] = job.Type,
+            ["payload"] = JsonNode.Parse(job.Payload),
+            ["priority"] = job.Priority,
+            ["max_attempts"] = job.MaxAttempts,
+            ["timeout"] = DurationText.Format(job.Timeout),
+            ["backoff"] = job.Backoff.ToString(),
+            ["misfire"] = job.Misfire == MisfirePolicy.RunOnce ? "run_once" : "skip",
+        };
+        using var response = await SendAsync(HttpMethod.Put, $"recurring/{Uri.EscapeDataString(job.Name)}", body, cancellationToken);
+        return ToRecurring(await ReadAsync(response, cancellationToken));
+    }
+
+    public async Task<bool> RemoveRecurringAsync(string name, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, $"recurring/{Uri.EscapeDataString(name)}", null, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await ReadAsync(response, cancellationToken);
+        return true;
+    }
+
+    public async Task<QueueLimits> ChangeQueueLimitsAsync(string queue, QueueLimitChange change, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject();
+        if (change.Clear)
+        {
+            body["rate_limit"] = null;
+            body["concurrency_limit"] = null;
+        }
+
+        if (change.Rate is { } rate) { body["rate_limit"] = rate; }
+        if (change.Concurrency is { } concurrency) { body["concurrency_limit"] = concurrency; }
+        using var response = await SendAsync(HttpMethod.Put, $"queues/{Uri.EscapeDataString(queue)}/limits", body, cancellationToken);
+        var limits = await ReadAsync(response, cancellationToken);
+        return new QueueLimits
+        {
+            RatePerSecond = limits.TryGetProperty("rate_limit", out var r) && r.ValueKind == JsonValueKind.Number ? r.GetDouble() : null,
+            MaxRunning = limits.TryGetProperty("concurrency_limit", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : null,
+        };
+    }
+
     public ValueTask DisposeAsync()
     {
         _http.Dispose();
@@ -268,6 +333,24 @@ internal sealed class HttpAdminBackend : IAdminBackend
         StartedAt = Time(j, "started_at"),
         FinishedAt = Time(j, "finished_at"),
         LostLeases = j.GetProperty("lost_leases").GetInt32(),
+    };
+
+    private static RecurringJob ToRecurring(JsonElement r) => new()
+    {
+        Name = r.GetProperty("name").GetString()!,
+        Cron = r.GetProperty("cron").GetString()!,
+        TimeZone = r.GetProperty("time_zone").GetString()!,
+        Queue = r.GetProperty("queue").GetString()!,
+        Type = r.GetProperty("type").GetString()!,
+        Payload = r.TryGetProperty("payload", out var p) ? p.GetRawText() : "null",
+        Priority = r.GetProperty("priority").GetInt32(),
+        MaxAttempts = r.GetProperty("max_attempts").GetInt32(),
+        Timeout = DurationText.Parse(r.GetProperty("timeout").GetString()!),
+        Backoff = BackoffPolicy.Parse(r.GetProperty("backoff").GetString()!),
+        Misfire = r.GetProperty("misfire").GetString() == "run_once" ? MisfirePolicy.RunOnce : MisfirePolicy.Skip,
+        NextTick = r.GetProperty("next_tick").GetDateTimeOffset(),
+        LastTick = Time(r, "last_tick"),
+        LastJobId = r.TryGetProperty("last_job_id", out var id) && id.ValueKind == JsonValueKind.Number ? id.GetInt64() : null,
     };
 
     private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Bulwark.Jobs;
+using Bulwark.Scheduling;
 using Bulwark.Storage;
 
 namespace Bulwark.Cli.Admin;
@@ -35,4 +37,18 @@ internal interface IAdminBackend : IAsyncDisposable
     Task<IReadOnlyList<WorkerInfo>> ListWorkersAsync(CancellationToken cancellationToken);
 
     Task<IReadOnlyList<JobSnapshot>> ListStalledAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Enqueues a flow (the JSON of <c>POST /flows</c>) atomically; each node's job id by name, parents first.</summary>
+    Task<IReadOnlyList<KeyValuePair<string, long>>> SubmitFlowAsync(JsonElement flow, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<RecurringJob>> ListRecurringAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates or replaces a recurring job; returns it as stored (with its next tick).</summary>
+    Task<RecurringJob> SetRecurringAsync(RecurringJob job, CancellationToken cancellationToken);
+
+    /// <summary>False when there was no such recurring job.</summary>
+    Task<bool> RemoveRecurringAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Applies the change to the queue's limits; returns the limits now in force.</summary>
+    Task<QueueLimits> ChangeQueueLimitsAsync(string queue, QueueLimitChange change, CancellationToken cancellationToken);
 }

@@ -1,5 +1,10 @@
+using System.Text.Json;
+using Bulwark.Cli.Commands;
 using Bulwark.Client;
+using Bulwark.Flows;
 using Bulwark.Jobs;
+using Bulwark.Scheduling;
+using Bulwark.Server.Api;
 using Bulwark.Storage;
 
 namespace Bulwark.Cli.Admin;
@@ -49,5 +54,40 @@ internal sealed class StoreAdminBackend : IAdminBackend
     public Task<IReadOnlyList<JobSnapshot>> ListStalledAsync(int limit, CancellationToken cancellationToken) =>
         _query.ListStalledAsync(limit, cancellationToken);
 
+    public async Task<IReadOnlyList<KeyValuePair<string, long>>> SubmitFlowAsync(JsonElement flow, CancellationToken cancellationToken)
+    {
+        var builder = FlowRequestReader.Read(flow);
+        var ids = await _client.EnqueueFlowAsync(builder, cancellationToken);
+        return builder.TopologicalOrder().Select(name => KeyValuePair.Create(name, ids[name])).ToArray();
+    }
+
+    public Task<IReadOnlyList<RecurringJob>> ListRecurringAsync(CancellationToken cancellationToken) => Recurring().ListRecurringAsync(cancellationToken);
+
+    public async Task<RecurringJob> SetRecurringAsync(RecurringJob job, CancellationToken cancellationToken)
+    {
+        var store = Recurring();
+        // DefineAsync computes the first tick from now; an unchanged schedule keeps its stored next tick.
+        await new RecurringScheduler(store, _time).DefineAsync(job, cancellationToken);
+        return (await store.ListRecurringAsync(cancellationToken)).Single(r => r.Name == job.Name);
+    }
+
+    public Task<bool> RemoveRecurringAsync(string name, CancellationToken cancellationToken) => Recurring().RemoveRecurringAsync(name, cancellationToken);
+
+    public async Task<QueueLimits> ChangeQueueLimitsAsync(string queue, QueueLimitChange change, CancellationToken cancellationToken)
+    {
+        var store = _query as IQueueLimitStore
+            ?? throw new CliException(ExitCodes.Failure, $"The {Describe} does not keep queue limits; use the SQLite or PostgreSQL store.");
+        var current = (await store.GetQueueLimitsAsync(cancellationToken)).GetValueOrDefault(queue) ?? QueueLimits.None;
+        var limits = change.Clear
+            ? QueueLimits.None
+            : current with { RatePerSecond = change.Rate ?? current.RatePerSecond, MaxRunning = change.Concurrency ?? current.MaxRunning };
+        await store.SetQueueLimitsAsync(queue, limits.Validate(), cancellationToken);
+        return limits;
+    }
+
     public ValueTask DisposeAsync() => _store.DisposeAsync();
+
+    // The query side is the concrete store; the scheduling interfaces live beside it.
+    private IRecurringJobStore Recurring() => _query as IRecurringJobStore
+        ?? throw new CliException(ExitCodes.Failure, $"The {Describe} does not keep recurring jobs; use the SQLite or PostgreSQL store.");
 }
