@@ -21,6 +21,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly int _maxBatch;
     private readonly TimeSpan _busyTimeout;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
     private readonly Task _loop;
     private long _commits;
     private long _operations;
@@ -62,6 +63,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
 
         _commands.Clear();
+        foreach (var statement in _raw.Values)
+        {
+            statement.Dispose();
+        }
+
+        _raw.Clear();
     }
 
     private async Task RunAsync()
@@ -226,6 +233,18 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         var command = PreparedCommand(sql);
         command.Parameters.Clear();
         return command;
+    }
+
+    /// <summary>A statement prepared once and driven through the SQLite API (see <see cref="RawStatement"/>).</summary>
+    internal RawStatement Raw(string sql)
+    {
+        if (!_raw.TryGetValue(sql, out var statement))
+        {
+            statement = new RawStatement(_connection, sql);
+            _raw.Add(sql, statement);
+        }
+
+        return statement;
     }
 
     /// <summary>A prepared command whose parameter objects are kept, for hot statements that only set values.</summary>

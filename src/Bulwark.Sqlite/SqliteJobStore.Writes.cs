@@ -11,13 +11,10 @@ public sealed partial class SqliteJobStore
     private const string ClearLease = "lease_owner = NULL, lease_expires_at = NULL";
     private const string AppendError = "errors = json_insert(errors, '$[#]', json(@error))";
 
+    // Positional parameters: the insert is driven through RawStatement, bound by position (?7 is now, used twice).
     private const string InsertJob =
         "INSERT INTO jobs (queue, type, payload, priority, state, run_at, created_at, updated_at, max_attempts, timeout_ms, backoff, key, " +
-        "expires_at, trace_parent, reason, finished_at) VALUES (@queue, @type, @payload, @priority, @state, @run_at, @now, @now, " +
-        "@max_attempts, @timeout_ms, @backoff, @key, @expires_at, @trace_parent, @reason, @finished_at) RETURNING id";
-
-    private static readonly string[] InsertParameters =
-        ["@queue", "@type", "@payload", "@priority", "@state", "@run_at", "@now", "@max_attempts", "@timeout_ms", "@backoff", "@key", "@expires_at", "@trace_parent", "@reason", "@finished_at"];
+        "expires_at, trace_parent, reason, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
     private static readonly string DefaultBackoffText = BackoffPolicy.Default.ToString();
 
@@ -67,33 +64,23 @@ public sealed partial class SqliteJobStore
                 : runAt > c.Now ? JobState.Scheduled
                 : JobState.Ready;
 
-            var command = c.PreparedCommand(InsertJob);
-            var p = command.Parameters;
-            if (p.Count == 0)
-            {
-                foreach (var name in InsertParameters)
-                {
-                    p.Add(new SqliteParameter { ParameterName = name });
-                }
-            }
-
-            // Positions follow InsertParameters; reusing the parameter objects keeps the hot insert allocation-light.
-            p[0].Value = job.Queue;
-            p[1].Value = job.Type;
-            p[2].Value = job.Payload ?? "null";
-            p[3].Value = job.Priority;
-            p[4].Value = initial.ToName();
-            p[5].Value = runAt;
-            p[6].Value = c.Now;
-            p[7].Value = job.MaxAttempts;
-            p[8].Value = (long)job.Timeout.TotalMilliseconds;
-            p[9].Value = ReferenceEquals(job.Backoff, BackoffPolicy.Default) ? DefaultBackoffText : job.Backoff.ToString();
-            p[10].Value = (object?)job.Key ?? DBNull.Value;
-            p[11].Value = job.ExpiresAt is { } e ? JobRow.ToMs(e) : DBNull.Value;
-            p[12].Value = (object?)job.TraceParent ?? DBNull.Value;
-            p[13].Value = (object?)deadReason ?? DBNull.Value;
-            p[14].Value = deadReason is null ? DBNull.Value : c.Now;
-            var id = (long)command.ExecuteScalar()!;
+            var insert = c.Raw(InsertJob);
+            insert.Bind(1, job.Queue);
+            insert.Bind(2, job.Type);
+            insert.Bind(3, job.Payload ?? "null");
+            insert.Bind(4, job.Priority);
+            insert.Bind(5, initial.ToName());
+            insert.Bind(6, runAt);
+            insert.Bind(7, c.Now);
+            insert.Bind(8, job.MaxAttempts);
+            insert.Bind(9, (long)job.Timeout.TotalMilliseconds);
+            insert.Bind(10, ReferenceEquals(job.Backoff, BackoffPolicy.Default) ? DefaultBackoffText : job.Backoff.ToString());
+            insert.Bind(11, job.Key);
+            insert.Bind(12, job.ExpiresAt is { } e ? JobRow.ToMs(e) : null);
+            insert.Bind(13, job.TraceParent);
+            insert.Bind(14, deadReason);
+            insert.Bind(15, deadReason is null ? null : c.Now);
+            var id = insert.Insert();
             foreach (var parentId in parents.Distinct())
             {
                 Execute(c, "INSERT INTO job_dependencies (job_id, parent_id) VALUES (@id, @parent)", ("@id", id), ("@parent", parentId));

@@ -15,4 +15,7 @@ internal sealed class WriteContext(SqliteConnection connection, long now, GroupC
 
     /// <summary>A cached prepared command keeping its parameter objects (set values by name).</summary>
     internal SqliteCommand PreparedCommand(string sql) => writer.PreparedCommand(sql);
+
+    /// <summary>A statement prepared once, bound by position through the SQLite API.</summary>
+    internal RawStatement Raw(string sql) => writer.Raw(sql);
 }
