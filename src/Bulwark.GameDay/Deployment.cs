@@ -32,9 +32,12 @@ internal sealed class Deployment : IAsyncDisposable
         Directory = Path.Combine(options.WorkDirectory, scenario);
         System.IO.Directory.CreateDirectory(Directory);
         StorePath = options.StorePrefix is { } prefix ? $"{prefix}.{scenario}.db" : Path.Combine(Directory, "store.db");
-        foreach (var file in new[] { StorePath, StorePath + "-wal", StorePath + "-shm" })
+        if (options.Postgres is null)
         {
-            File.Delete(file);
+            foreach (var file in new[] { StorePath, StorePath + "-wal", StorePath + "-shm" })
+            {
+                File.Delete(file);
+            }
         }
 
         AppendPath = Path.Combine(Directory, "executions.log");
@@ -54,6 +57,19 @@ internal sealed class Deployment : IAsyncDisposable
     public string AppendPath { get; }
 
     public bool Quick => _options.Quick;
+
+    /// <summary>The fresh PostgreSQL database of this scenario, when the game day runs on PostgreSQL.</summary>
+    public Storage.PostgresDatabase? Postgres { get; private set; }
+
+    /// <summary>On PostgreSQL, creates this scenario's database and points the store at it; on SQLite, nothing to do.</summary>
+    public async Task PrepareStoreAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Postgres is { } server)
+        {
+            Postgres = await Storage.PostgresDatabase.CreateAsync(server, Scenario, cancellationToken);
+            StorePath = Postgres.ConnectionString;
+        }
+    }
 
     public DateTimeOffset StartedAt { get; }
 
@@ -240,7 +256,7 @@ internal sealed class Deployment : IAsyncDisposable
         return process;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         foreach (var process in _processes)
         {
@@ -248,7 +264,10 @@ internal sealed class Deployment : IAsyncDisposable
         }
 
         Api?.Dispose();
-        return ValueTask.CompletedTask;
+        if (Postgres is not null)
+        {
+            await Postgres.DisposeAsync();
+        }
     }
 
     private static int FreePort()

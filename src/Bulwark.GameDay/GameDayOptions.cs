@@ -12,6 +12,9 @@ internal sealed record GameDayOptions
     /// <summary>A SQLite path prefix: scenario S uses <c>PATH.S.db</c>; null: a fresh file in the work directory.</summary>
     public string? StorePrefix { get; init; }
 
+    /// <summary>A PostgreSQL server (postgres:// URL or Npgsql connection string): each scenario runs on a fresh database there.</summary>
+    public string? Postgres { get; init; }
+
     /// <summary>Where each scenario keeps its store, append file and process logs.</summary>
     public required string WorkDirectory { get; init; }
 

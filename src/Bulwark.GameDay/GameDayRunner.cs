@@ -17,7 +17,8 @@ internal sealed class GameDayRunner(GameDayOptions options, TimeProvider time)
 
         return new GameDayReport
         {
-            Store = options.StorePrefix is null ? "SQLite (a fresh file per scenario)" : $"SQLite {options.StorePrefix}.<scenario>.db",
+            Store = options.Postgres is not null ? "PostgreSQL (a fresh database per scenario)"
+                : options.StorePrefix is null ? "SQLite (a fresh file per scenario)" : $"SQLite {options.StorePrefix}.<scenario>.db",
             Quick = options.Quick,
             StartedAt = started,
             DurationSeconds = Math.Round((time.GetUtcNow() - started).TotalSeconds, 1),
@@ -35,6 +36,7 @@ internal sealed class GameDayRunner(GameDayOptions options, TimeProvider time)
             ScenarioResult result;
             try
             {
+                await deployment.PrepareStoreAsync(cancellationToken);
                 result = await scenario.RunAsync(deployment, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

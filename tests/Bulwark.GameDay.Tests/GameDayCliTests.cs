@@ -73,12 +73,12 @@ public sealed class GameDayCliTests : IDisposable
     }
 
     [Fact]
-    public async Task A_postgres_store_is_refused_with_what_to_do()
+    public async Task On_postgres_a_scenario_of_the_embedded_store_only_is_refused_with_the_reason()
     {
-        var (exit, output) = await RunAsync(TimeSpan.FromMinutes(1), "gameday", "worker-crash", "--quick", "--store", "postgres://localhost/bulwark");
+        var (exit, output) = await RunAsync(TimeSpan.FromMinutes(1), "gameday", "stuck-job", "--quick", "--store", "postgres://localhost/bulwark");
 
         Assert.Equal(2, exit);
-        Assert.Contains("run it on SQLite", output, StringComparison.Ordinal);
+        Assert.Contains("runs on the embedded store only", output, StringComparison.Ordinal);
     }
 
     public void Dispose()

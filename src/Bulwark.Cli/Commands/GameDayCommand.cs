@@ -16,7 +16,7 @@ internal static class GameDayCommand
     {
         var name = new Argument<string>("scenario") { Description = $"A scenario ({string.Join(", ", ScenarioCatalog.Names)}) or 'all'." };
         var quick = new Option<bool>("--quick") { Description = "Short, CI-sized runs (a few hundred jobs, 3 s leases)." };
-        var store = new Option<string?>("--store") { Description = "SQLite path prefix: scenario S uses PATH.S.db (default: a fresh file per scenario under --work-dir).", HelpName = "PATH" };
+        var store = new Option<string?>("--store") { Description = "SQLite path prefix: scenario S uses PATH.S.db (default: a fresh file per scenario under --work-dir); or a PostgreSQL server (postgres:// URL or connection string): each scenario gets a fresh database there, and only 1, 2, 5, 7 and 13 run.", HelpName = "PATH|URL" };
         var report = new Option<string?>("--report") { Description = "Write the Markdown report here.", HelpName = "FILE" };
         var json = new Option<string?>("--json") { Description = "Write the JSON report here.", HelpName = "FILE" };
         var work = new Option<string?>("--work-dir") { Description = "Where stores, append files and process logs are kept (default: a new temp folder).", HelpName = "DIR" };
@@ -30,22 +30,19 @@ internal static class GameDayCommand
 
     private static async Task<int> RunAsync(string name, bool quick, string? store, string? reportPath, string? jsonPath, string? workDir, CancellationToken cancellationToken)
     {
-        if (store is not null && (store.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || store.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)))
-        {
-            Console.Error.WriteLine("bulwark: gameday on PostgreSQL needs 'bulwark serve' and 'bulwark worker' to accept postgres:// stores, which they do not yet; run it on SQLite (omit --store or give a file path).");
-            return ExitCodes.Usage;
-        }
-
+        var postgres = store is not null && StoreSelection.IsPostgres(store) ? store : null;
         IReadOnlyList<IScenario> scenarios;
         IReadOnlyList<NotRun> notRun;
+        string? Blocked(IScenario s) => s.WhyCannotRun()
+            ?? (postgres is not null && !s.RunsOnPostgres ? "it runs on the embedded store only (SCENARIOS.md: 1, 2, 5, 7 and 13 also run on PostgreSQL)." : null);
         if (name == "all")
         {
-            scenarios = [.. ScenarioCatalog.Runnable.Where(s => s.WhyCannotRun() is null)];
-            notRun = [.. ScenarioCatalog.Runnable.Where(s => s.WhyCannotRun() is not null).Select(s => new NotRun(s.Name, s.WhyCannotRun()!)), .. ScenarioCatalog.Missing];
+            scenarios = [.. ScenarioCatalog.Runnable.Where(s => Blocked(s) is null)];
+            notRun = [.. ScenarioCatalog.Runnable.Where(s => Blocked(s) is not null).Select(s => new NotRun(s.Name, Blocked(s)!)), .. ScenarioCatalog.Missing];
         }
         else if (ScenarioCatalog.Runnable.FirstOrDefault(s => s.Name == name) is { } one)
         {
-            if (one.WhyCannotRun() is { } reason)
+            if (Blocked(one) is { } reason)
             {
                 Console.Error.WriteLine($"bulwark: the game day cannot run '{name}' on this machine: {reason}");
                 return ExitCodes.Usage;
@@ -71,7 +68,8 @@ internal static class GameDayCommand
         {
             CliDll = typeof(GameDayCommand).Assembly.Location,
             Quick = quick,
-            StorePrefix = store is null ? null : Path.GetFullPath(store),
+            StorePrefix = store is null || postgres is not null ? null : Path.GetFullPath(store),
+            Postgres = postgres,
             WorkDirectory = directory,
             Progress = Console.Error,
         };

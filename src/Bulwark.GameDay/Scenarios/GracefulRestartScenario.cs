@@ -11,6 +11,8 @@ internal sealed class GracefulRestartScenario : IScenario
 
     public string Name => "graceful-restart";
 
+    public bool RunsOnPostgres => true;
+
     public string Injected => "SIGTERM to a worker running 10 s jobs and short ones (shutdown timeout 2 s), then the same worker started again";
 
     public async Task<ScenarioResult> RunAsync(Deployment d, CancellationToken cancellationToken)

@@ -10,6 +10,8 @@ internal sealed class OverloadScenario : IScenario
 {
     public string Name => "overload";
 
+    public bool RunsOnPostgres => true;
+
     public string Injected => "enqueue with no worker running until the queue's hard limit (set to a small number) answers 429; then one worker drains the backlog";
 
     public async Task<ScenarioResult> RunAsync(Deployment d, CancellationToken cancellationToken)

@@ -10,6 +10,8 @@ internal sealed class PoisonJobScenario : IScenario
 
     public string Name => "poison-job";
 
+    public bool RunsOnPostgres => true;
+
     public string Injected => $"a demo.crash job (max_attempts {MaxAttempts}) that terminates every worker process running it, among steady load; crashed workers are restarted as an orchestrator would";
 
     public async Task<ScenarioResult> RunAsync(Deployment d, CancellationToken cancellationToken)

@@ -8,6 +8,8 @@ internal sealed class WorkerCrashScenario : IScenario
 {
     public string Name => "worker-crash";
 
+    public bool RunsOnPostgres => true;
+
     public string Injected => "SIGKILL (kill -9) of one of three worker processes while it runs jobs, under steady load";
 
     public async Task<ScenarioResult> RunAsync(Deployment d, CancellationToken cancellationToken)
