@@ -21,12 +21,23 @@ public sealed class GameDayCliTests : IDisposable
         "worker-crash", "power-loss", "storage-failure", "stuck-job", "overload", "dependency-deadlock", "graceful-restart", "external-outage",
         "malformed-payload", "handler-panic", "poison-job", "cascading-failure", "resource-exhaustion");
 
+    public static TheoryData<string> PostgresScenarios => new("worker-crash", "power-loss", "overload", "graceful-restart", "poison-job");
+
+    [Theory]
+    [MemberData(nameof(PostgresScenarios))]
+    public async Task On_postgres_a_quick_scenario_passes_every_line_and_exits_zero(string scenario)
+    {
+        var server = Environment.GetEnvironmentVariable("BULWARK_TEST_POSTGRES");
+        Assert.False(string.IsNullOrWhiteSpace(server),
+            "BULWARK_TEST_POSTGRES is not set: the PostgreSQL game day needs a server. Run ./test.sh, or scripts/postgres.sh start && eval \"$(scripts/postgres.sh env)\" before dotnet test.");
+
+        await RunScenarioAsync(scenario, "pg-" + scenario, "--store", server!);
+    }
+
     [Theory]
     [MemberData(nameof(Scenarios))]
     public async Task A_quick_scenario_passes_every_line_and_exits_zero(string scenario)
     {
-        var json = Path.Combine(_directory, scenario + ".json");
-        var markdown = Path.Combine(_directory, scenario + ".md");
         if (ScenarioCatalog.Runnable.Single(s => s.Name == scenario).WhyCannotRun() is { } reason)
         {
             // storage-failure mounts a tmpfs: without root it must refuse clearly rather than pretend.
@@ -36,7 +47,14 @@ public sealed class GameDayCliTests : IDisposable
             return;
         }
 
-        var (exit, output) = await RunAsync(TimeSpan.FromMinutes(4), "gameday", scenario, "--quick", "--json", json, "--report", markdown, "--work-dir", Path.Combine(_directory, "work"));
+        await RunScenarioAsync(scenario, scenario);
+    }
+
+    private async Task RunScenarioAsync(string scenario, string label, params string[] extra)
+    {
+        var json = Path.Combine(_directory, label + ".json");
+        var markdown = Path.Combine(_directory, label + ".md");
+        var (exit, output) = await RunAsync(TimeSpan.FromMinutes(4), ["gameday", scenario, "--quick", "--json", json, "--report", markdown, "--work-dir", Path.Combine(_directory, "work"), .. extra]);
 
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var failed = report.RootElement.GetProperty("scenarios").EnumerateArray()
