@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Sqlite;
 
@@ -20,14 +21,25 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly int _maxBatch;
     private readonly TimeSpan _busyTimeout;
+    private readonly int _commandTimeoutSeconds;
+    private readonly string _path;
+    private readonly ILogger _logger;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
     private readonly Task _loop;
     private long _commits;
     private long _operations;
 
-    internal GroupCommitWriter(SqliteConnection connection, TimeProvider clock, int maxBatch, TimeSpan busyTimeout)
+    // When another process began holding the write lock past the busy timeout (Stopwatch timestamp), or 0.
+    private long _lockedSince;
+
+    internal GroupCommitWriter(SqliteConnection connection, TimeProvider clock, int maxBatch, TimeSpan busyTimeout, string path, ILogger logger)
     {
+        _path = path;
+        _logger = logger;
+        // Microsoft.Data.Sqlite retries SQLITE_BUSY itself until CommandTimeout; 0 would mean forever, which let a
+        // stopped process holding the lock stall this writer silently. SQLite's busy_timeout does the waiting.
+        _commandTimeoutSeconds = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds));
         _connection = connection;
         _clock = clock;
         _maxBatch = maxBatch;
@@ -197,12 +209,36 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             try
             {
                 Execute("BEGIN IMMEDIATE");
+                if (_lockedSince != 0)
+                {
+                    SqliteLog.DatabaseUnlocked(_logger, _path, (long)Stopwatch.GetElapsedTime(_lockedSince).TotalSeconds);
+                    _lockedSince = 0;
+                }
+
                 return;
             }
-            catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteBusy or SqliteLocked && Stopwatch.GetElapsedTime(started) < _busyTimeout)
+            catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteBusy or SqliteLocked)
             {
-                await Task.Delay(delay).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(100).Ticks));
+                if (Stopwatch.GetElapsedTime(started) < _busyTimeout)
+                {
+                    await Task.Delay(delay).ConfigureAwait(false);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(100).Ticks));
+                    continue;
+                }
+
+                // Surface it: each caller fails (counted by the storage circuit), and the log names the situation.
+                if (_lockedSince == 0)
+                {
+                    _lockedSince = started;
+                }
+
+                var seconds = (long)Math.Round(Stopwatch.GetElapsedTime(_lockedSince).TotalSeconds);
+                SqliteLog.DatabaseLocked(_logger, _path, seconds);
+                throw new SqliteException(
+                    $"The database {_path} is locked by another process for {seconds}s: a process holding its write lock is stopped or hung "
+                    + "(SIGSTOP, a paused debugger or container). Resume or kill it; see docs/sqlite.md.",
+                    ex.SqliteErrorCode,
+                    ex.SqliteExtendedErrorCode);
             }
         }
     }
@@ -254,7 +290,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         {
             command = _connection.CreateCommand();
             command.CommandText = sql;
-            command.CommandTimeout = 0;
+            command.CommandTimeout = _commandTimeoutSeconds;
             _commands.Add(sql, command);
         }
 

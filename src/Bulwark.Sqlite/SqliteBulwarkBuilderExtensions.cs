@@ -1,5 +1,6 @@
 using Bulwark.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Sqlite;
 
@@ -15,7 +16,12 @@ public static class SqliteBulwarkBuilderExtensions
         probe.Validate();
         return builder.UseStore(sp =>
         {
-            var options = new SqliteStoreOptions { Path = path, Time = sp.GetService<TimeProvider>() ?? TimeProvider.System };
+            var options = new SqliteStoreOptions
+            {
+                Path = path,
+                Time = sp.GetService<TimeProvider>() ?? TimeProvider.System,
+                LoggerFactory = sp.GetService<ILoggerFactory>(),
+            };
             configure?.Invoke(options);
             return SqliteJobStore.Open(options);
         });

@@ -1,5 +1,7 @@
 using Bulwark.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bulwark.Sqlite;
 
@@ -21,7 +23,13 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
         _options = options;
         _writerConnection = writerConnection;
         _readConnectionString = readConnectionString;
-        _writer = new GroupCommitWriter(writerConnection, options.Time, options.MaxBatchSize, options.BusyTimeout);
+        _writer = new GroupCommitWriter(
+            writerConnection,
+            options.Time,
+            options.MaxBatchSize,
+            options.BusyTimeout,
+            options.Path,
+            options.LoggerFactory?.CreateLogger<SqliteJobStore>() ?? (ILogger)NullLogger.Instance);
     }
 
     /// <summary>The database file.</summary>
@@ -92,6 +100,7 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
             BusyTimeout = options.BusyTimeout,
             MaxBatchSize = options.MaxBatchSize,
             QuickCheckOnOpen = options.QuickCheckOnOpen,
+            LoggerFactory = options.LoggerFactory,
         };
         return new SqliteJobStore(resolved, connection, builder.ToString());
     }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Bulwark.Sqlite;
 
 /// <summary>Options of the embedded SQLite store.</summary>
@@ -17,6 +19,9 @@ public sealed class SqliteStoreOptions
 
     /// <summary>Run <c>PRAGMA quick_check</c> when opening, refusing a damaged file. Default true.</summary>
     public bool QuickCheckOnOpen { get; set; } = true;
+
+    /// <summary>Logs storage trouble, such as the file being locked by a stopped process for longer than <see cref="BusyTimeout"/>.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the option to change.</summary>
     public void Validate()
