@@ -31,8 +31,12 @@ internal static partial class StoreSelection
     public static string Redact(string text) =>
         KeywordPassword().Replace(UrlPassword().Replace(text.Trim(), "${user}:***@"), "${key}=***");
 
-    /// <summary>Refuses a store that cannot work, with the reason (a malformed connection string, a missing folder).</summary>
-    public static void Validate(string store)
+    /// <summary>
+    /// Refuses a store that cannot work, with the reason: a malformed connection string, or (with
+    /// <paramref name="folderMustExist"/>, as <c>serve</c> asks) a SQLite path in a missing folder. Otherwise the SQLite
+    /// store creates the folder, as <c>bulwark worker</c> always has.
+    /// </summary>
+    public static void Validate(string store, bool folderMustExist = false)
     {
         if (IsPostgres(store))
         {
@@ -52,7 +56,7 @@ internal static partial class StoreSelection
         }
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(store));
-        if (directory is not null && !Directory.Exists(directory))
+        if (folderMustExist && directory is not null && !Directory.Exists(directory))
         {
             throw new CliException(ExitCodes.Usage, $"the folder of the store {Path.GetFullPath(store)} does not exist; create it or pass another --store path (or a postgres:// URL).");
         }

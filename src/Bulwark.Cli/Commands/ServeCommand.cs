@@ -66,7 +66,7 @@ internal static class ServeCommand
                 JobValidator.ValidateQueue(queue);
             }
 
-            StoreSelection.Validate(settings.StorePath);
+            StoreSelection.Validate(settings.StorePath, folderMustExist: true);
             var storePath = StoreSelection.Describe(settings.StorePath);
             using var app = ServeHost.Build(StoreSelection.IsPostgres(settings.StorePath) ? settings : settings with { StorePath = Path.GetFullPath(settings.StorePath) });
             var keys = app.Services.GetRequiredService<ApiKeySet>();
