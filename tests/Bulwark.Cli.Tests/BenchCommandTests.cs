@@ -19,7 +19,7 @@ public sealed class BenchCommandTests : IDisposable
     public async Task Quick_bench_of_all_scenarios_prints_the_table_and_writes_every_scenario_to_json()
     {
         var json = Path.Combine(_cli.Directory, "bench.json");
-        var stores = Path.Combine(_cli.Directory, "stores");
+        var stores = Directory.CreateDirectory(Path.Combine(_cli.Directory, "stores")).FullName;
 
         var result = await RunAsync("bench", "all", "--quick", "--json", json, "--store", stores);
 
@@ -46,7 +46,9 @@ public sealed class BenchCommandTests : IDisposable
             }
         }
 
-        Assert.Empty(Directory.EnumerateFiles(stores, "*.db"));
+        // A folder the user gave is kept, without the store files the runs created.
+        Assert.True(Directory.Exists(stores));
+        Assert.Empty(Directory.EnumerateFiles(stores, "*.db*"));
     }
 
     [Fact]

@@ -79,6 +79,7 @@ internal sealed class BenchRunner(BenchSettings settings)
         ["store"] = new Dictionary<string, object?>
         {
             ["kind"] = "sqlite",
+            ["sqlite_version"] = SqliteVersion(),
             ["journal_mode"] = "wal",
             ["synchronous"] = "full",
             ["group_commit_max_batch"] = new SqliteStoreOptions().MaxBatchSize,
@@ -94,7 +95,7 @@ internal sealed class BenchRunner(BenchSettings settings)
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Bulwark bench — commit {header["commit"]}, {machine["cores"]} cores, {machine["memory_gib"]} GiB, {machine["os"]}, {machine["runtime"]}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Store: SQLite, WAL, synchronous=FULL, group commit; {header["runs"]} runs per figure{((bool)header["quick"]! ? " (--quick)" : "")}; load average {header["load_average_start"]:N1} → {header["load_average_end"]:N1}"));
+            $"Store: SQLite {((Dictionary<string, object?>)header["store"]!)["sqlite_version"]}, WAL, synchronous=FULL, group commit; {header["runs"]} runs per figure{((bool)header["quick"]! ? " (--quick)" : "")}; load average {header["load_average_start"]:N1} → {header["load_average_end"]:N1}"));
         output.WriteLine();
         output.WriteLine("| scenario | figure | median | min | max | unit | load |");
         output.WriteLine("|---|---|---:|---:|---:|---|---:|");
@@ -104,6 +105,15 @@ internal sealed class BenchRunner(BenchSettings settings)
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {f.Scenario} | {f.Name} | {f.Median.ToString(format, CultureInfo.InvariantCulture)} | {f.Min.ToString(format, CultureInfo.InvariantCulture)} | {f.Max.ToString(format, CultureInfo.InvariantCulture)} | {f.Unit} | {f.LoadAverage:N1} |"));
         }
+    }
+
+    private static string SqliteVersion()
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sqlite_version()";
+        return (string)command.ExecuteScalar()!;
     }
 
     private static string Commit()
