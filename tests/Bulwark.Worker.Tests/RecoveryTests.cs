@@ -102,7 +102,10 @@ public sealed class RecoveryTests
         await h.Runtime.RunOnceAsync();
         h.Time.Advance(TimeSpan.FromSeconds(11));
         Assert.Equal([poison], (await h.Maintenance.RunOnceAsync()).Reclaim.Reclaimed);
-        await h.Runtime.RunOnceAsync();
+
+        // The first worker is gone for the store; a second one takes the job (alone: it is a suspect now) and dies too.
+        await using var second = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("crash", async (_, _) => await release.Task), o => o.Name = "second", sharing: h);
+        Assert.Equal(1, await second.Runtime.RunOnceAsync());
         h.Time.Advance(TimeSpan.FromSeconds(11));
         Assert.Equal([poison], (await h.Maintenance.RunOnceAsync()).Reclaim.Poisoned);
 
@@ -112,6 +115,7 @@ public sealed class RecoveryTests
 
         release.SetResult();
         await h.SettleAsync();
+        await second.SettleAsync();
         var other = await h.EnqueueAsync("noop");
         Assert.Equal(1, await h.Runtime.RunOnceAsync());
         await h.WaitForStateAsync(other, JobState.Completed);

@@ -45,7 +45,12 @@ internal sealed class WorkerHarness : IAsyncDisposable
             new JobClientOptions().SerializerOptions,
             NullLoggerFactory.Instance,
             () => WorkingSet,
-            () => 0.5);
+            () => 0.5,
+            collectMemory: () =>
+            {
+                Collections++;
+                WorkingSet = WorkingSetAfterCollection ?? WorkingSet;
+            });
         Maintenance = new MaintenanceService(Faults, maintenance ?? new MaintenanceOptions(), Time, Metrics, NullLogger<MaintenanceService>.Instance);
 
         _listener.InstrumentPublished = (instrument, listener) =>
@@ -82,6 +87,12 @@ internal sealed class WorkerHarness : IAsyncDisposable
 
     /// <summary>What the memory guard reads as the working set.</summary>
     public long WorkingSet { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>What the working set becomes when the worker forces a full collection (null: unchanged).</summary>
+    public long? WorkingSetAfterCollection { get; set; }
+
+    /// <summary>Full collections the memory guard forced.</summary>
+    public int Collections { get; private set; }
 
     /// <summary>Starts a worker; with <paramref name="sharing"/>, a second worker on that harness's store and clock.</summary>
     public static async Task<WorkerHarness> StartAsync(Action<BulwarkBuilder> handlers, Action<WorkerOptions>? configure = null, MaintenanceOptions? maintenance = null, WorkerHarness? sharing = null)

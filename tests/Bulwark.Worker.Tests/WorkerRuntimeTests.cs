@@ -230,6 +230,43 @@ public sealed class WorkerRuntimeTests
     }
 
     [Fact]
+    public async Task Over_the_memory_limit_a_full_collection_runs_first_and_leasing_continues_when_it_freed_enough()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("noop", (_, _) => Task.CompletedTask), o => o.MemoryLimitBytes = 100L * 1024 * 1024);
+        var id = await h.EnqueueAsync("noop");
+        h.WorkingSet = 150L * 1024 * 1024;
+        h.WorkingSetAfterCollection = 60L * 1024 * 1024;
+
+        Assert.Equal(1, await h.Runtime.RunOnceAsync());
+        Assert.Equal(1, h.Collections);
+        Assert.False(h.Runtime.IsOverMemoryLimit);
+        await h.WaitForStateAsync(id, JobState.Completed);
+    }
+
+    [Fact]
+    public async Task A_worker_paused_for_memory_collects_at_most_once_per_interval_and_resumes_once_a_collection_frees_enough()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("noop", (_, _) => Task.CompletedTask), o => o.MemoryLimitBytes = 100L * 1024 * 1024);
+        var id = await h.EnqueueAsync("noop");
+        h.WorkingSet = 150L * 1024 * 1024;
+
+        Assert.Equal(0, await h.Runtime.RunOnceAsync());
+        Assert.Equal(0, await h.Runtime.RunOnceAsync());
+        h.Time.Advance(TimeSpan.FromSeconds(9));
+        Assert.Equal(0, await h.Runtime.RunOnceAsync());
+        Assert.Equal(1, h.Collections);
+        Assert.True(h.Runtime.IsOverMemoryLimit);
+
+        // The large job's memory is garbage now, but only a collection gives it back: the next one resumes leasing.
+        h.WorkingSetAfterCollection = 70L * 1024 * 1024;
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await h.Runtime.RunOnceAsync());
+        Assert.Equal(2, h.Collections);
+        Assert.False(h.Runtime.IsOverMemoryLimit);
+        await h.WaitForStateAsync(id, JobState.Completed);
+    }
+
+    [Fact]
     public async Task Leasing_takes_no_more_than_the_free_slots()
     {
         var gate = new TaskCompletionSource();

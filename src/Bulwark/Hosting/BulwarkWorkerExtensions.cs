@@ -74,7 +74,8 @@ public static class BulwarkWorkerExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<BulwarkMetrics>(),
             sp.GetService<IOptions<JobClientOptions>>()?.Value.SerializerOptions ?? new JobClientOptions().SerializerOptions,
-            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
+            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
+            query: sp.GetService<IJobQuery>()));
         services.AddSingleton<ICircuitBreakers>(sp => sp.GetRequiredService<WorkerRuntime>().Circuits);
         services.AddSingleton<IHostedService>(sp => new WorkerService(
             sp.GetRequiredService<WorkerRuntime>(),

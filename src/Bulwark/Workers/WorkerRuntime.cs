@@ -18,7 +18,12 @@ public sealed class WorkerRuntime : IDisposable
 {
     private static readonly TimeSpan RecheckSlice = TimeSpan.FromMilliseconds(50);
 
+    // A full compacting collection is costly (it blocks every thread): at most one per interval while over the limit.
+    private static readonly TimeSpan MemoryCollectInterval = TimeSpan.FromSeconds(10);
+
     private readonly IJobStore _store;
+    private readonly IJobQuery? _query;
+    private readonly Action _collectMemory;
     private readonly WorkerOptions _options;
     private readonly IReadOnlyList<string> _queues;
     private readonly TimeProvider _time;
@@ -39,6 +44,9 @@ public sealed class WorkerRuntime : IDisposable
     private volatile bool _storeReachable = true;
     private volatile bool _registered;
     private volatile bool _jammed;
+    private volatile bool _isolating;
+    private LeaseToken? _suspect;
+    private long? _lastCollectTimestamp;
     private long _heartbeats;
     private DateTimeOffset _startedAt;
 
@@ -52,7 +60,9 @@ public sealed class WorkerRuntime : IDisposable
         JsonSerializerOptions json,
         ILoggerFactory loggers,
         Func<long>? workingSet = null,
-        Func<double>? random = null)
+        Func<double>? random = null,
+        IJobQuery? query = null,
+        Action? collectMemory = null)
     {
         var problems = options.Validate();
         if (problems.Count > 0)
@@ -61,6 +71,9 @@ public sealed class WorkerRuntime : IDisposable
         }
 
         _store = store;
+        // The job store may be wrapped (storage circuit); without a query the previous attempt cannot be looked up.
+        _query = query ?? store as IJobQuery;
+        _collectMemory = collectMemory ?? (() => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true));
         _options = options;
         _queues = options.EffectiveQueues;
         _time = time;
@@ -133,12 +146,29 @@ public sealed class WorkerRuntime : IDisposable
         Supervise();
         var memory = _workingSet();
         _metrics.SetWorker(Name, _running.Count, _options.Concurrency, memory);
-        if (_draining || _hardStop.IsCancellationRequested || !MemoryAllowsLeasing(memory) || Jammed())
+        if (_draining || _hardStop.IsCancellationRequested || !MemoryAllowsLeasing(ref memory) || Jammed())
         {
             return 0;
         }
 
-        var free = FreeSlots;
+        if (_suspect is { } suspect)
+        {
+            if (_running.ContainsKey(suspect))
+            {
+                // A suspect runs alone: if it takes the process down, it takes nothing else with it.
+                return 0;
+            }
+
+            _suspect = null;
+        }
+
+        if (_isolating && !_running.IsEmpty)
+        {
+            // A suspect was given back: let the running jobs finish, then take one job at a time.
+            return 0;
+        }
+
+        var free = _isolating ? Math.Min(1, FreeSlots) : FreeSlots;
         if (free <= 0)
         {
             return 0;
@@ -179,6 +209,7 @@ public sealed class WorkerRuntime : IDisposable
             WorkerLog.LeaseFailed(_logger, ex);
         }
 
+        leased = await IsolateSuspectsAsync(leased, cancellationToken);
         foreach (var (job, trial) in leased)
         {
             Dispatch(job, trial);
@@ -503,11 +534,116 @@ public sealed class WorkerRuntime : IDisposable
             .ToArray();
     }
 
-    private bool MemoryAllowsLeasing(long memory)
+    /// <summary>
+    /// Suspects (jobs whose previous attempt ended in Crash: they may have killed their worker) run alone. A suspect
+    /// leased with others, or while others run, is given back unstarted and uncharged; the worker then lets its running
+    /// jobs finish and leases one job at a time until it gets the suspect (or nothing suspect is left), which it runs
+    /// with no other job, leasing nothing until it ends. Returns the jobs to start now.
+    /// </summary>
+    private async Task<List<(LeasedJob Job, bool Trial)>> IsolateSuspectsAsync(List<(LeasedJob Job, bool Trial)> leased, CancellationToken cancellationToken)
+    {
+        var wasIsolating = _isolating;
+        if (leased.Count == 0)
+        {
+            _isolating = false;
+            return leased;
+        }
+
+        var suspects = new List<(LeasedJob Job, bool Trial)>();
+        foreach (var entry in leased)
+        {
+            if (await IsSuspectAsync(entry.Job, cancellationToken))
+            {
+                suspects.Add(entry);
+            }
+        }
+
+        if (suspects.Count == 0)
+        {
+            _isolating = false;
+            return leased;
+        }
+
+        if (leased.Count == 1 && _running.IsEmpty)
+        {
+            _isolating = false;
+            _suspect = leased[0].Job.Token;
+            WorkerLog.SuspectRunsAlone(_logger, leased[0].Job.Id, leased[0].Job.Type, leased[0].Job.Attempt);
+            return leased;
+        }
+
+        var now = _time.GetUtcNow();
+        var outcomes = suspects.Select(s => JobOutcome.Release(s.Job.Token, new JobError(
+            s.Job.Attempt, Id, null, now, FailureCategory.Shutdown,
+            "Given back unstarted: its previous attempt crashed its worker, so it runs alone once a worker is idle."))).ToArray();
+        try
+        {
+            await _store.FinishAsync(outcomes, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The leases expire and maintenance reclaims them; no handler ran, so nothing is lost.
+            _metrics.PersistenceError("finish");
+            WorkerLog.FinishFailed(_logger, ex, outcomes.Length);
+        }
+
+        foreach (var (job, trial) in suspects)
+        {
+            if (trial)
+            {
+                _circuits.RecordNeutral(job.Type);
+            }
+        }
+
+        _isolating = true;
+        if (!wasIsolating)
+        {
+            WorkerLog.SuspectsGivenBack(_logger, suspects.Count, string.Join(',', suspects.Select(s => s.Job.Id)));
+        }
+
+        return leased.Except(suspects).ToList();
+    }
+
+    /// <summary>True when the job's previous attempt ended in Crash. Only a retried job is looked up.</summary>
+    private async Task<bool> IsSuspectAsync(LeasedJob job, CancellationToken cancellationToken)
+    {
+        if (job.Attempt <= 1 || _query is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            var snapshot = await _query.GetJobAsync(job.Id, cancellationToken);
+            var previous = snapshot?.Errors.LastOrDefault(e => e.Attempt == job.Attempt - 1);
+            return previous?.Category == FailureCategory.Crash;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not knowing is no reason to hold the job back: it runs as it did before isolation existed.
+            WorkerLog.SuspectLookupFailed(_logger, ex, job.Id);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Judges the memory reading against the soft limit. Over it, a full compacting collection (at most one per
+    /// <see cref="MemoryCollectInterval"/>) runs before judging again: memory a finished job left to the collector
+    /// must not keep the worker paused for good.
+    /// </summary>
+    private bool MemoryAllowsLeasing(ref long memory)
     {
         if (_options.MemoryLimitBytes is not { } limit)
         {
             return true;
+        }
+
+        if (memory > limit && (_lastCollectTimestamp is not { } last || _time.GetElapsedTime(last) >= MemoryCollectInterval))
+        {
+            _lastCollectTimestamp = _time.GetTimestamp();
+            _collectMemory();
+            memory = _workingSet();
+            WorkerLog.MemoryCollected(_logger, memory, limit);
         }
 
         if (memory > limit)
