@@ -155,6 +155,40 @@ public sealed class WorkerProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_poison_job_leased_beside_other_jobs_takes_them_down_at_most_once()
+    {
+        var poison = (await EnqueueAsync("demo.crash", "{}", 1, maxAttempts: 3))[0];
+        var (appends, expectedLines) = await EnqueueAppendsAsync(12);
+        var restarts = 0;
+        var worker = Start("crowd", ["--concurrency", "4", .. Fast]);
+        await Poll.UntilAsync(
+            async () =>
+            {
+                if (worker.HasExited)
+                {
+                    restarts++;
+                    worker = Start("crowd", ["--concurrency", "4", .. Fast]);
+                }
+
+                return (await _store.GetJobAsync(poison))!.State == JobState.DeadLetter && await AllInStateAsync(appends, JobState.Completed);
+            },
+            TimeSpan.FromSeconds(90),
+            () => worker.Output);
+
+        // Three crashes, each its own: after the first, the suspect runs alone.
+        Assert.Equal(3, restarts);
+        var job = (await _store.GetJobAsync(poison))!;
+        Assert.Equal(3, job.Errors.Count(e => e.Category == FailureCategory.Crash));
+        Assert.Contains("poison", job.Reason, StringComparison.OrdinalIgnoreCase);
+        foreach (var id in appends)
+        {
+            Assert.True((await _store.GetJobAsync(id))!.Errors.Count(e => e.Category == FailureCategory.Crash) <= 1, $"job {id} crashed more than once");
+        }
+
+        Assert.Equal(expectedLines.Order(), (await File.ReadAllLinesAsync(AppendPath)).Distinct().Order());
+    }
+
+    [Fact]
     public async Task A_hung_handler_times_out_is_retried_then_dead_lettered_and_its_slot_keeps_serving()
     {
         var hung = (await EnqueueAsync("demo.hang", "{}", 1, maxAttempts: 2, timeout: TimeSpan.FromSeconds(1)))[0];
