@@ -33,6 +33,8 @@ internal static class FlowEndpoints
             throw;
         }
 
+        limiter.Committed(jobs);
+
         // Node names are the caller's keys: built by hand so that the snake_case policy does not rename them.
         var ids = new JsonObject();
         var deduplicated = new JsonArray();

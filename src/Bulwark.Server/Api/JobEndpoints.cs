@@ -40,6 +40,8 @@ internal static class JobEndpoints
             throw;
         }
 
+        limiter.Committed(jobs);
+
         var status = results.Any(r => !r.Deduplicated) ? StatusCodes.Status201Created : StatusCodes.Status200OK;
         var views = results.Select(r => new { id = r.Id, deduplicated = r.Deduplicated }).ToArray();
         if (!batch)

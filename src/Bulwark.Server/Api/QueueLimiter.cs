@@ -6,16 +6,19 @@ namespace Bulwark.Server.Api;
 
 /// <summary>
 /// Per-queue hard limits (DESIGN.md §3). Keeps the store's queue depths from at most a second ago plus what this server
-/// accepted since, so that checking a limit does not cost a store query per enqueue and a burst cannot overshoot it.
+/// reserved since, so that checking a limit does not cost a store query per enqueue and a burst cannot overshoot it.
+/// A depth sample only replaces reservations whose enqueue committed before the sample's read began: one still in
+/// flight, or committed while the read ran, may be missing from the sample and keeps counting until the next one.
 /// </summary>
 internal sealed class QueueLimiter(IJobQuery query, BulwarkServerOptions options, TimeProvider time, ILogger<QueueLimiter> logger)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly Lock _gate = new();
+    private readonly Dictionary<IReadOnlyList<NewJob>, Reservation> _reservations = new(ReferenceEqualityComparer.Instance);
     private Dictionary<string, long> _depth = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _accepted = new(StringComparer.Ordinal);
     private DateTimeOffset _takenAt = DateTimeOffset.MinValue;
+    private long _commits;
 
     /// <summary>Reserves room for <paramref name="jobs"/> or throws a 429 naming the full queue. Nothing is reserved on refusal.</summary>
     public async Task ReserveAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
@@ -30,7 +33,7 @@ internal sealed class QueueLimiter(IJobQuery query, BulwarkServerOptions options
         {
             foreach (var (queue, count) in incoming)
             {
-                var depth = _depth.GetValueOrDefault(queue) + _accepted.GetValueOrDefault(queue);
+                var depth = _depth.GetValueOrDefault(queue) + Reserved(queue);
                 var limit = options.HardLimitFor(queue);
                 if (depth + count > limit)
                 {
@@ -41,9 +44,18 @@ internal sealed class QueueLimiter(IJobQuery query, BulwarkServerOptions options
                 }
             }
 
-            foreach (var (queue, count) in incoming)
+            _reservations[jobs] = new Reservation(incoming);
+        }
+    }
+
+    /// <summary>Marks a reservation's enqueue as committed: the first sample whose read begins after this includes it.</summary>
+    public void Committed(IReadOnlyList<NewJob> jobs)
+    {
+        lock (_gate)
+        {
+            if (_reservations.TryGetValue(jobs, out var reservation))
             {
-                _accepted[queue] = _accepted.GetValueOrDefault(queue) + count;
+                reservation.CommittedAt = ++_commits;
             }
         }
     }
@@ -53,23 +65,56 @@ internal sealed class QueueLimiter(IJobQuery query, BulwarkServerOptions options
     {
         lock (_gate)
         {
-            foreach (var group in jobs.GroupBy(j => j.Queue, StringComparer.Ordinal))
-            {
-                _accepted[group.Key] = Math.Max(0, _accepted.GetValueOrDefault(group.Key) - group.Count());
-            }
+            _reservations.Remove(jobs);
         }
     }
 
-    /// <summary>Takes a fresh snapshot of queue depths (also called by the depth sampler).</summary>
-    public void Update(IReadOnlyList<QueueStats> queues, DateTimeOffset takenAt)
+    /// <summary>Call just before reading queue depths; pass the result to <see cref="Update"/>.</summary>
+    public long BeginSample()
+    {
+        lock (_gate)
+        {
+            return _commits;
+        }
+    }
+
+    /// <summary>
+    /// Takes a fresh snapshot of queue depths (also called by the depth sampler). <paramref name="readBegan"/> is what
+    /// <see cref="BeginSample"/> returned before the read: only reservations committed by then are in the snapshot.
+    /// </summary>
+    public void Update(IReadOnlyList<QueueStats> queues, DateTimeOffset takenAt, long readBegan)
     {
         var depth = queues.ToDictionary(q => q.Queue, QueueView.DepthOf, StringComparer.Ordinal);
         lock (_gate)
         {
             _depth = depth;
-            _accepted.Clear();
+            foreach (var (jobs, reservation) in _reservations.ToArray())
+            {
+                if (reservation.CommittedAt is { } committed && committed <= readBegan)
+                {
+                    _reservations.Remove(jobs);
+                }
+            }
+
             _takenAt = takenAt;
         }
+    }
+
+    private long Reserved(string queue)
+    {
+        var total = 0L;
+        foreach (var reservation in _reservations.Values)
+        {
+            foreach (var (q, count) in reservation.Counts)
+            {
+                if (string.Equals(q, queue, StringComparison.Ordinal))
+                {
+                    total += count;
+                }
+            }
+        }
+
+        return total;
     }
 
     private async Task RefreshAsync(CancellationToken cancellationToken)
@@ -80,12 +125,20 @@ internal sealed class QueueLimiter(IJobQuery query, BulwarkServerOptions options
             if (time.GetUtcNow() - _takenAt > MaxAge)
             {
                 var takenAt = time.GetUtcNow();
-                Update(await query.GetQueuesAsync(cancellationToken), takenAt);
+                var readBegan = BeginSample();
+                Update(await query.GetQueuesAsync(cancellationToken), takenAt, readBegan);
             }
         }
         finally
         {
             _refresh.Release();
         }
+    }
+
+    private sealed class Reservation((string Queue, long Count)[] counts)
+    {
+        public (string Queue, long Count)[] Counts { get; } = counts;
+
+        public long? CommittedAt { get; set; }
     }
 }

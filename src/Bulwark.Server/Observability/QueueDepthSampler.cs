@@ -19,9 +19,10 @@ internal sealed class QueueDepthSampler(
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var takenAt = time.GetUtcNow();
+        var readBegan = limiter.BeginSample();
         var queues = await query.GetQueuesAsync(cancellationToken);
         metrics.SetQueueDepth(queues.SelectMany(q => q.Counts.Select(c => (q.Queue, c.Key, c.Value))));
-        limiter.Update(queues, takenAt);
+        limiter.Update(queues, takenAt, readBegan);
         foreach (var queue in queues)
         {
             var depth = QueueView.DepthOf(queue);
