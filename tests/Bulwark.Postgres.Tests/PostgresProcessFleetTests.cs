@@ -36,7 +36,7 @@ public sealed class PostgresProcessFleetTests
                 long id;
                 if (n % 10 == 9)
                 {
-                    id = await fleet.EnqueueAsync(new { queue = "default", type = "demo.sleep", payload = new { ms = 1500 } });
+                    id = await fleet.EnqueueAsync(new { queue = "default", type = "demo.sleep", payload = new { ms = 3000 } });
                 }
                 else
                 {
@@ -68,7 +68,11 @@ public sealed class PostgresProcessFleetTests
         async Task<List<JobSnapshot>> RunningOnVictimAsync() =>
             [.. (await fleet.Inspect.ListJobsAsync(new JobListQuery(State: JobState.Running, Limit: JobListQuery.MaxLimit))).Items.Where(j => j.LeaseOwner == victimId)];
 
-        await Poll.UntilAsync(async () => Acked() >= 100 && (await RunningOnVictimAsync()).Count > 0, TimeSpan.FromSeconds(60), () => $"{Acked()} jobs acknowledged; the victim never held a job.\n{fleet.Outputs()}");
+        // Killed while it holds a sleeping job (3 s long), so that it surely dies with work in flight.
+        await Poll.UntilAsync(
+            async () => Acked() >= 100 && (await RunningOnVictimAsync()).Any(j => j.Type == "demo.sleep"),
+            TimeSpan.FromSeconds(60),
+            () => $"{Acked()} jobs acknowledged; the victim never held a sleeping job.\n{fleet.Outputs()}");
         victim.KillHard();
         var killedAt = Stopwatch.StartNew();
         var ackedAtKill = Acked();
@@ -88,7 +92,7 @@ public sealed class PostgresProcessFleetTests
         var jobs = (await fleet.AllJobsAsync()).ToDictionary(j => j.Id);
         Assert.Equal(acknowledged.Order(), jobs.Keys.Order());
         var fromVictim = jobs.Values.Where(j => j.Errors.Any(e => e.Category == FailureCategory.Crash && e.WorkerId == victimId)).Select(j => j.Id).ToHashSet();
-        Assert.NotEmpty(fromVictim);
+        Assert.True(fromVictim.Count > 0, $"no job was reclaimed from the killed worker {victimId}.\n{fleet.Outputs()}");
         Assert.All(jobs.Values.Where(j => !fromVictim.Contains(j.Id)), j => Assert.Equal(0, j.LostLeases));
 
         var lines = ProcessFleet.CountLines(file);
