@@ -62,9 +62,12 @@ internal static partial class StoreSelection
         }
     }
 
-    /// <summary>Configures <paramref name="builder"/> with the selected store.</summary>
-    public static BulwarkBuilder Use(BulwarkBuilder builder, string store) =>
-        IsPostgres(store) ? builder.UsePostgres(store) : builder.UseSqlite(Path.GetFullPath(store));
+    /// <summary>
+    /// Configures <paramref name="builder"/> with the selected store. <paramref name="sqliteClock"/>, when given, is the
+    /// clock the SQLite store judges leases by instead of the host's (PostgreSQL judges them by the database's clock).
+    /// </summary>
+    public static BulwarkBuilder Use(BulwarkBuilder builder, string store, TimeProvider? sqliteClock = null) =>
+        IsPostgres(store) ? builder.UsePostgres(store) : builder.UseSqlite(Path.GetFullPath(store), sqliteClock is null ? null : o => o.Time = sqliteClock);
 
     /// <summary>
     /// Opens the selected store for a short admin command. Read-only commands pass <paramref name="createStore"/> false so a

@@ -19,7 +19,7 @@ public sealed class GameDayCliTests : IDisposable
 
     public static TheoryData<string> Scenarios => new(
         "worker-crash", "power-loss", "storage-failure", "stuck-job", "overload", "dependency-deadlock", "graceful-restart", "external-outage",
-        "malformed-payload", "handler-panic", "poison-job", "cascading-failure", "resource-exhaustion");
+        "malformed-payload", "handler-panic", "clock-skew", "poison-job", "cascading-failure", "resource-exhaustion");
 
     public static TheoryData<string> PostgresScenarios => new("worker-crash", "power-loss", "overload", "graceful-restart", "poison-job");
 
@@ -79,15 +79,6 @@ public sealed class GameDayCliTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains("there is no scenario 'meteor-strike'", output, StringComparison.Ordinal);
         Assert.Contains("worker-crash", output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task A_scenario_the_game_day_cannot_run_yet_says_why()
-    {
-        var (exit, output) = await RunAsync(TimeSpan.FromMinutes(1), "gameday", "clock-skew", "--quick");
-
-        Assert.Equal(2, exit);
-        Assert.Contains("cannot run 'clock-skew' yet", output, StringComparison.Ordinal);
     }
 
     [Fact]

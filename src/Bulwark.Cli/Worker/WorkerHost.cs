@@ -29,7 +29,9 @@ internal static class WorkerHost
         }
 
         WorkerOptions? worker = null;
-        builder.Services.AddBulwark(o => StoreSelection.Use(o, settings.StorePath))
+        // A skewed worker on SQLite still shares the machine's clock with every other process on that file: the store judges
+        // leases by the true clock, as PostgreSQL judges them by the database's. Only the worker's own clock is shifted.
+        builder.Services.AddBulwark(o => StoreSelection.Use(o, settings.StorePath, settings.ClockOffset is null ? null : TimeProvider.System))
             .AddDemoHandlers()
             .AddWorker(w =>
             {
