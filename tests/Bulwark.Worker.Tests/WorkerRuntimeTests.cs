@@ -267,6 +267,24 @@ public sealed class WorkerRuntimeTests
     }
 
     [Fact]
+    public async Task A_heartbeat_racing_a_finished_handlers_outcome_does_not_count_a_lost_lease()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("noop", (_, _) => Task.CompletedTask));
+        var id = await h.EnqueueAsync("noop");
+        Assert.Equal(1, await h.Runtime.RunOnceAsync());
+        await Poll.UntilAsync(() => Task.FromResult(h.Runtime.Completer.PendingCount > 0), TimeSpan.FromSeconds(15), () => "the outcome was never queued");
+
+        // The handler has ended and its outcome is queued; the store closes the lease before the beat reaches it.
+        var job = await h.GetAsync(id);
+        await h.Store.FinishAsync([Bulwark.Storage.JobOutcome.Complete(new Bulwark.Storage.LeaseToken(id, job.LeaseEpoch))]);
+        var beat = await h.Runtime.HeartbeatOnceAsync();
+
+        Assert.Contains(new Bulwark.Storage.LeaseToken(id, job.LeaseEpoch), beat!.Lost);
+        Assert.Equal(0, h.Counter("bulwark.lease.lost"));
+        await h.SettleAsync();
+    }
+
+    [Fact]
     public async Task Leasing_takes_no_more_than_the_free_slots()
     {
         var gate = new TaskCompletionSource();

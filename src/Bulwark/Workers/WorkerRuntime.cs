@@ -246,7 +246,9 @@ public sealed class WorkerRuntime : IDisposable
         _metrics.SetWorker(Name, _running.Count, _options.Concurrency, memory);
         foreach (var token in result.Lost)
         {
-            if (_running.TryGetValue(token, out var run))
+            // A handler that already ended is writing its outcome: the store answered for a lease that outcome just
+            // closed (the beat raced the completion), so nothing was lost.
+            if (_running.TryGetValue(token, out var run) && !run.IsSettled)
             {
                 _metrics.LeaseLost();
                 WorkerLog.LeaseLost(_logger, token);
