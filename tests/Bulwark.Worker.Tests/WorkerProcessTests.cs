@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Bulwark.Jobs;
-using Bulwark.Sqlite;
 using Bulwark.Storage;
 using Xunit;
 
@@ -12,26 +11,13 @@ public sealed class WorkerProcessTests : IAsyncLifetime
     // Short settings keep these fast: a silent worker is dead after 3 s.
     private static readonly string[] Fast = ["--lease", "3s", "--heartbeat", "500ms", "--dead-after", "3s", "--poll", "100ms", "--abandon-grace", "1s"];
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("bulwark-worker-proc-").FullName;
-    private readonly List<WorkerProcess> _workers = [];
-    private SqliteJobStore _store = null!;
+    private WorkerFleet _fleet = null!;
 
-    private string StorePath => Path.Combine(_dir, "jobs.db");
+    private string AppendPath => Path.Combine(_fleet.Dir, "executions.txt");
 
-    private string AppendPath => Path.Combine(_dir, "executions.txt");
+    public async Task InitializeAsync() => _fleet = await WorkerFleet.OpenAsync("bulwark-worker-proc-");
 
-    public async Task InitializeAsync() => _store = await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = StorePath });
-
-    public async Task DisposeAsync()
-    {
-        foreach (var worker in _workers)
-        {
-            await worker.DisposeAsync();
-        }
-
-        await _store.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _fleet.DisposeAsync();
 
     [Fact]
     public async Task Killing_a_worker_mid_job_loses_nothing_and_its_jobs_are_reclaimed_within_15_seconds()
@@ -48,7 +34,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         await Poll.UntilAsync(async () => (await RunningOwnedByAsync("w1-")).Count == 0, TimeSpan.FromSeconds(15), () => "w1's jobs still leased to it\n" + w2.Output);
         Assert.True(DateTime.UtcNow - killedAt < TimeSpan.FromSeconds(15));
 
-        await Poll.UntilAsync(() => AllInStateAsync([.. sleeps, .. appends], JobState.Completed), TimeSpan.FromSeconds(60), () => w2.Output);
+        await Poll.UntilAsync(() => _fleet.AllInStateAsync([.. sleeps, .. appends], JobState.Completed), TimeSpan.FromSeconds(60), () => w2.Output);
         var lines = await File.ReadAllLinesAsync(AppendPath);
         Assert.Equal(expectedLines.Order(), lines.Distinct().Order());
         // Duplicates only among the killed worker's in-flight jobs.
@@ -67,16 +53,16 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         await worker.SignalAsync("TERM");
         Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("released 2 jobs", worker.Output);
-        Assert.True(await AllInStateAsync(shortJobs, JobState.Completed), worker.Output);
+        Assert.True(await _fleet.AllInStateAsync(shortJobs, JobState.Completed), worker.Output);
         foreach (var id in longJobs)
         {
-            var job = (await _store.GetJobAsync(id))!;
+            var job = (await _fleet.Store.GetJobAsync(id))!;
             Assert.Equal(JobState.Ready, job.State);
             Assert.Equal(0, job.Attempt);
             Assert.Equal(FailureCategory.Shutdown, Assert.Single(job.Errors).Category);
         }
 
-        Assert.Equal(WorkerState.Stopped, (await _store.ListWorkersAsync()).Single(w => w.Registration.Name == "drainer").State);
+        Assert.Equal(WorkerState.Stopped, (await _fleet.Store.ListWorkersAsync()).Single(w => w.Registration.Name == "drainer").State);
     }
 
     [Fact]
@@ -105,10 +91,10 @@ public sealed class WorkerProcessTests : IAsyncLifetime
             }
         }
 
-        await Poll.UntilAsync(() => AllInStateAsync(jobs, JobState.Completed), TimeSpan.FromSeconds(40), () => rescuer.Output);
+        await Poll.UntilAsync(() => _fleet.AllInStateAsync(jobs, JobState.Completed), TimeSpan.FromSeconds(40), () => rescuer.Output);
         foreach (var id in jobs)
         {
-            var job = (await _store.GetJobAsync(id))!;
+            var job = (await _fleet.Store.GetJobAsync(id))!;
             Assert.Contains(job.Errors, e => e.Category == FailureCategory.Crash);
             Assert.DoesNotContain("sleeper-", job.LeaseOwner ?? string.Empty, StringComparison.Ordinal);
         }
@@ -118,7 +104,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
             () => Task.FromResult(sleeper.Output.Contains("refused", StringComparison.Ordinal) || sleeper.Output.Contains("lost (reclaimed", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(20),
             () => sleeper.Output);
-        Assert.True(await AllInStateAsync(jobs, JobState.Completed));
+        Assert.True(await _fleet.AllInStateAsync(jobs, JobState.Completed));
         await sleeper.SignalAsync("TERM");
         Assert.Equal(0, await sleeper.WaitForExitAsync(TimeSpan.FromSeconds(30)));
     }
@@ -141,16 +127,16 @@ public sealed class WorkerProcessTests : IAsyncLifetime
                     worker = Start("victim", ["--concurrency", "1", .. Fast]);
                 }
 
-                return (await _store.GetJobAsync(poison))!.State == JobState.DeadLetter && await AllInStateAsync([panic, .. appends], JobState.Completed);
+                return (await _fleet.Store.GetJobAsync(poison))!.State == JobState.DeadLetter && await _fleet.AllInStateAsync([panic, .. appends], JobState.Completed);
             },
             TimeSpan.FromSeconds(90),
             () => worker.Output);
 
         Assert.Equal(2, restarts);
-        var job = (await _store.GetJobAsync(poison))!;
+        var job = (await _fleet.Store.GetJobAsync(poison))!;
         Assert.Equal(2, job.Errors.Count);
         Assert.All(job.Errors, e => Assert.Equal(FailureCategory.Crash, e.Category));
-        Assert.Equal(FailureCategory.System, Assert.Single((await _store.GetJobAsync(panic))!.Errors).Category);
+        Assert.Equal(FailureCategory.System, Assert.Single((await _fleet.Store.GetJobAsync(panic))!.Errors).Category);
         Assert.Equal(expectedLines.Order(), (await File.ReadAllLinesAsync(AppendPath)).Order());
     }
 
@@ -170,19 +156,19 @@ public sealed class WorkerProcessTests : IAsyncLifetime
                     worker = Start("crowd", ["--concurrency", "4", .. Fast]);
                 }
 
-                return (await _store.GetJobAsync(poison))!.State == JobState.DeadLetter && await AllInStateAsync(appends, JobState.Completed);
+                return (await _fleet.Store.GetJobAsync(poison))!.State == JobState.DeadLetter && await _fleet.AllInStateAsync(appends, JobState.Completed);
             },
             TimeSpan.FromSeconds(90),
             () => worker.Output);
 
         // Three crashes, each its own: after the first, the suspect runs alone.
         Assert.Equal(3, restarts);
-        var job = (await _store.GetJobAsync(poison))!;
+        var job = (await _fleet.Store.GetJobAsync(poison))!;
         Assert.Equal(3, job.Errors.Count(e => e.Category == FailureCategory.Crash));
         Assert.Contains("poison", job.Reason, StringComparison.OrdinalIgnoreCase);
         foreach (var id in appends)
         {
-            Assert.True((await _store.GetJobAsync(id))!.Errors.Count(e => e.Category == FailureCategory.Crash) <= 1, $"job {id} crashed more than once");
+            Assert.True((await _fleet.Store.GetJobAsync(id))!.Errors.Count(e => e.Category == FailureCategory.Crash) <= 1, $"job {id} crashed more than once");
         }
 
         Assert.Equal(expectedLines.Order(), (await File.ReadAllLinesAsync(AppendPath)).Distinct().Order());
@@ -195,8 +181,8 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         var (appends, expectedLines) = await EnqueueAppendsAsync(5);
         var worker = Start("single", ["--concurrency", "1", .. Fast]);
 
-        await Poll.UntilAsync(async () => (await _store.GetJobAsync(hung))!.State == JobState.DeadLetter && await AllInStateAsync(appends, JobState.Completed), TimeSpan.FromSeconds(60), () => worker.Output);
-        var job = (await _store.GetJobAsync(hung))!;
+        await Poll.UntilAsync(async () => (await _fleet.Store.GetJobAsync(hung))!.State == JobState.DeadLetter && await _fleet.AllInStateAsync(appends, JobState.Completed), TimeSpan.FromSeconds(60), () => worker.Output);
+        var job = (await _fleet.Store.GetJobAsync(hung))!;
         Assert.Equal(2, job.Errors.Count);
         Assert.All(job.Errors, e => Assert.Equal(FailureCategory.Timeout, e.Category));
         Assert.Contains("Attempts exhausted", job.Reason);
@@ -204,12 +190,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         Assert.False(worker.HasExited);
     }
 
-    private WorkerProcess Start(string name, string[] args)
-    {
-        var worker = WorkerProcess.Start(StorePath, name, args);
-        _workers.Add(worker);
-        return worker;
-    }
+    private BulwarkProcess Start(string name, string[] args) => _fleet.Start(name, args);
 
     private Task<IReadOnlyList<long>> EnqueueAsync(string type, string payload, int count, int maxAttempts = 3, TimeSpan? timeout = null) =>
         EnqueuePayloadsAsync(type, Enumerable.Repeat(payload, count), maxAttempts, timeout);
@@ -225,7 +206,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
             Timeout = timeout ?? JobDefaults.Timeout,
             Backoff = BackoffPolicy.Fixed(TimeSpan.FromMilliseconds(100)),
         })).ToArray();
-        return (await _store.EnqueueAsync(jobs)).Select(r => r.Id).ToArray();
+        return (await _fleet.Store.EnqueueAsync(jobs)).Select(r => r.Id).ToArray();
     }
 
     /// <summary>demo.append jobs whose lines name them, so the file says which jobs ran and how often.</summary>
@@ -238,20 +219,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
 
     private async Task<IReadOnlyList<JobSnapshot>> RunningOwnedByAsync(string ownerPrefix)
     {
-        var page = await _store.ListJobsAsync(new JobListQuery(State: JobState.Running, Limit: 1000));
+        var page = await _fleet.Store.ListJobsAsync(new JobListQuery(State: JobState.Running, Limit: 1000));
         return page.Items.Where(j => j.LeaseOwner?.StartsWith(ownerPrefix, StringComparison.Ordinal) == true).ToArray();
-    }
-
-    private async Task<bool> AllInStateAsync(IEnumerable<long> ids, JobState state)
-    {
-        foreach (var id in ids)
-        {
-            if ((await _store.GetJobAsync(id))?.State != state)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

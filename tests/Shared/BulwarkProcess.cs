@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Bulwark.Postgres.Tests;
+namespace Bulwark.TestProcesses;
 
 /// <summary>A real <c>bulwark</c> process (<c>dotnet Bulwark.Cli.dll …</c>) with its output captured.</summary>
 internal sealed class BulwarkProcess : IAsyncDisposable
@@ -14,6 +14,8 @@ internal sealed class BulwarkProcess : IAsyncDisposable
     public int Pid => _process.Id;
 
     public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
 
     public string Output
     {
@@ -73,6 +75,13 @@ internal sealed class BulwarkProcess : IAsyncDisposable
         return found ?? throw new InvalidOperationException($"process {Pid} exited before printing the line. Output:\n{Output}");
     }
 
+    /// <summary>Sends a signal by name (TERM, STOP, CONT) with the system's kill command.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>SIGKILL: no chance to clean up.</summary>
     public void KillHard() => _process.Kill(entireProcessTree: false);
 
@@ -117,7 +126,7 @@ internal sealed class BulwarkProcess : IAsyncDisposable
 
     private static string CliPath()
     {
-        // tests/Bulwark.Postgres.Tests/bin/<Configuration>/net10.0/ → src/Bulwark.Cli/bin/<Configuration>/net10.0/Bulwark.Cli.dll
+        // tests/<project>/bin/<Configuration>/net10.0/ → src/Bulwark.Cli/bin/<Configuration>/net10.0/Bulwark.Cli.dll
         var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = here.Parent!.Name;
         var root = here;

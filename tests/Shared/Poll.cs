@@ -1,6 +1,6 @@
-namespace Bulwark.Postgres.Tests;
+namespace Bulwark.TestProcesses;
 
-/// <summary>Polls a condition with a deadline: how the process tests wait, never with a fixed sleep.</summary>
+/// <summary>Polls a condition with a deadline: how real-process tests wait, never with a fixed sleep.</summary>
 internal static class Poll
 {
     public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
