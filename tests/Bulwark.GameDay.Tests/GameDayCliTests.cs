@@ -21,7 +21,7 @@ public sealed class GameDayCliTests : IDisposable
         "worker-crash", "power-loss", "storage-failure", "stuck-job", "overload", "dependency-deadlock", "graceful-restart", "external-outage",
         "malformed-payload", "handler-panic", "clock-skew", "poison-job", "cascading-failure", "resource-exhaustion");
 
-    public static TheoryData<string> PostgresScenarios => new("worker-crash", "power-loss", "overload", "graceful-restart", "poison-job");
+    public static TheoryData<string> PostgresScenarios => new("worker-crash", "power-loss", "overload", "graceful-restart", "clock-skew", "poison-job");
 
     [Theory]
     [MemberData(nameof(PostgresScenarios))]

@@ -16,7 +16,7 @@ internal static class GameDayCommand
     {
         var name = new Argument<string>("scenario") { Description = $"A scenario ({string.Join(", ", ScenarioCatalog.Names)}) or 'all'." };
         var quick = new Option<bool>("--quick") { Description = "Short, CI-sized runs (a few hundred jobs, 3 s leases)." };
-        var store = new Option<string?>("--store") { Description = "SQLite path prefix: scenario S uses PATH.S.db (default: a fresh file per scenario under --work-dir); or a PostgreSQL server (postgres:// URL or connection string): each scenario gets a fresh database there, and only 1, 2, 5, 7 and 13 run.", HelpName = "PATH|URL" };
+        var store = new Option<string?>("--store") { Description = "SQLite path prefix: scenario S uses PATH.S.db (default: a fresh file per scenario under --work-dir); or a PostgreSQL server (postgres:// URL or connection string): each scenario gets a fresh database there, and only 1, 2, 5, 7, 12 and 13 run.", HelpName = "PATH|URL" };
         var report = new Option<string?>("--report") { Description = "Write the Markdown report here.", HelpName = "FILE" };
         var json = new Option<string?>("--json") { Description = "Write the JSON report here.", HelpName = "FILE" };
         var work = new Option<string?>("--work-dir") { Description = "Where stores, append files and process logs are kept (default: a new temp folder).", HelpName = "DIR" };
@@ -34,7 +34,7 @@ internal static class GameDayCommand
         IReadOnlyList<IScenario> scenarios;
         IReadOnlyList<NotRun> notRun;
         string? Blocked(IScenario s) => s.WhyCannotRun()
-            ?? (postgres is not null && !s.RunsOnPostgres ? "it runs on the embedded store only (SCENARIOS.md: 1, 2, 5, 7 and 13 also run on PostgreSQL)." : null);
+            ?? (postgres is not null && !s.RunsOnPostgres ? "it runs on the embedded store only (SCENARIOS.md: 1, 2, 5, 7, 12 and 13 also run on PostgreSQL)." : null);
         if (name == "all")
         {
             scenarios = [.. ScenarioCatalog.Runnable.Where(s => Blocked(s) is null)];

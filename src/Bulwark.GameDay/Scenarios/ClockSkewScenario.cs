@@ -15,6 +15,9 @@ internal sealed class ClockSkewScenario : IScenario
 
     public string Name => "clock-skew";
 
+    // Across machines (PostgreSQL) a skewed worker is the real case: the database's clock judges every lease.
+    public bool RunsOnPostgres => true;
+
     public string Injected => "worker wall clocks shifted by -1 h and +1 h (hidden --clock-offset) beside a worker with a true clock, under steady load with jobs longer than a lease, timeouts and backoff retries";
 
     public async Task<ScenarioResult> RunAsync(Deployment d, CancellationToken cancellationToken)
