@@ -22,14 +22,9 @@ internal static class ServeCommand
     public static Command Create()
     {
         var urls = new Option<string?>("--urls") { Description = $"Where to listen, ';'-separated (default {DefaultUrl}). Beyond loopback only with API keys configured.", HelpName = "URLS" };
-        var store = new Option<string?>("--store") { Description = "The SQLite store file (default ./bulwark.db, or $BULWARK_STORE), or a postgres:// URL or Npgsql connection string.", HelpName = "PATH" };
+        var store = HostedCommand.StoreOption();
         var workers = CliValues.Int("--workers", "In-process demo worker slots (default 4; 0 runs no workers).", 4, 0, 10_000);
-        var queues = new Option<string[]>("--queues")
-        {
-            Description = "Queues the in-process workers serve, comma-separated (default 'default').",
-            HelpName = "A,B",
-            CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray(),
-        };
+        var queues = HostedCommand.QueuesOption("Queues the in-process workers serve, comma-separated (default 'default').");
 
         var command = new Command("serve", "Run the Bulwark server: REST API, health probes, /metrics, maintenance and demo workers.")
         {
@@ -40,16 +35,15 @@ internal static class ServeCommand
         command.SetAction(r => Run(new ServeSettings
         {
             Urls = (r.GetValue(urls) ?? DefaultUrl).Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
-            StorePath = r.GetValue(store) ?? NonEmpty(Environment.GetEnvironmentVariable("BULWARK_STORE")) ?? ConnectionOptions.DefaultStorePath,
+            StorePath = HostedCommand.StorePath(r.GetValue(store)),
             Workers = r.GetValue(workers),
-            Queues = r.GetValue(queues) is { Length: > 0 } q ? q : ["default"],
+            Queues = HostedCommand.Queues(r.GetValue(queues)),
         }));
         return command;
     }
 
-    private static int Run(ServeSettings settings)
-    {
-        try
+    private static int Run(ServeSettings settings) => HostedCommand.Run(
+        () =>
         {
             foreach (var url in settings.Urls)
             {
@@ -92,28 +86,6 @@ internal static class ServeCommand
             app.WaitForShutdownAsync().GetAwaiter().GetResult();
             Console.WriteLine("bulwark serve: stopped.");
             return ExitCodes.Success;
-        }
-        catch (CliException ex)
-        {
-            Console.Error.WriteLine($"bulwark: {ex.Message}");
-            return ex.ExitCode;
-        }
-        catch (JobValidationException ex)
-        {
-            Console.Error.WriteLine($"bulwark: {ex.Reason}");
-            return ExitCodes.Usage;
-        }
-        catch (StoreCorruptException ex)
-        {
-            Console.Error.WriteLine($"bulwark: The store is damaged: {ex.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException)
-        {
-            Console.Error.WriteLine($"bulwark: {ex.Message}");
-            return ExitCodes.Failure;
-        }
-    }
-
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+        },
+        ex => ex is IOException or InvalidOperationException ? (ExitCodes.Failure, ex.Message) : null);
 }

@@ -16,13 +16,8 @@ internal static class WorkerCommand
 {
     public static Command Create()
     {
-        var store = new Option<string?>("--store") { Description = "The SQLite store file (default ./bulwark.db, or $BULWARK_STORE), or a postgres:// URL or Npgsql connection string.", HelpName = "PATH" };
-        var queues = new Option<string[]>("--queues")
-        {
-            Description = "Queues to serve, comma-separated, in order of preference (default 'default').",
-            HelpName = "A,B",
-            CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray(),
-        };
+        var store = HostedCommand.StoreOption();
+        var queues = HostedCommand.QueuesOption("Queues to serve, comma-separated, in order of preference (default 'default').");
         var weights = new Option<Dictionary<string, int>>("--weights")
         {
             Description = "Serve queues by weighted random draw instead of list order, such as email=3,default=1.",
@@ -66,8 +61,8 @@ internal static class WorkerCommand
         // would cut the drain short. Here the generic host alone owns SIGTERM/SIGINT and waits for the drain.
         command.SetAction(r => Run(new WorkerHostSettings
         {
-            StorePath = r.GetValue(store) ?? NonEmpty(Environment.GetEnvironmentVariable("BULWARK_STORE")) ?? ConnectionOptions.DefaultStorePath,
-            Queues = r.GetValue(queues) is { Length: > 0 } q ? q : ["default"],
+            StorePath = HostedCommand.StorePath(r.GetValue(store)),
+            Queues = HostedCommand.Queues(r.GetValue(queues)),
             Concurrency = r.GetValue(concurrency),
             Weights = r.GetValue(weights) ?? [],
             Name = r.GetValue(name),
@@ -84,9 +79,8 @@ internal static class WorkerCommand
         return command;
     }
 
-    private static int Run(WorkerHostSettings settings)
-    {
-        try
+    private static int Run(WorkerHostSettings settings) => HostedCommand.Run(
+        () =>
         {
             StoreSelection.Validate(settings.StorePath);
             using var host = WorkerHost.Build(settings);
@@ -95,33 +89,6 @@ internal static class WorkerCommand
             host.RunAsync().GetAwaiter().GetResult();
             Console.WriteLine($"bulwark worker {runtime.Name}: drained and stopped.");
             return ExitCodes.Success;
-        }
-        catch (CliException ex)
-        {
-            Console.Error.WriteLine($"bulwark: {ex.Message}");
-            return ex.ExitCode;
-        }
-        catch (WorkerOptionsException ex)
-        {
-            Console.Error.WriteLine($"bulwark: {ex.Message}");
-            return ExitCodes.Usage;
-        }
-        catch (JobValidationException ex)
-        {
-            Console.Error.WriteLine($"bulwark: {ex.Reason}");
-            return ExitCodes.Usage;
-        }
-        catch (StoreCorruptException ex)
-        {
-            Console.Error.WriteLine($"bulwark: The store is damaged: {ex.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (Exception ex)
-        {
-            Console.Error.WriteLine($"bulwark: {ex.Message} ({ex.GetType().Name})");
-            return ExitCodes.Failure;
-        }
-    }
-
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+        },
+        ex => ex is WorkerOptionsException ? (ExitCodes.Usage, ex.Message) : (ExitCodes.Failure, $"{ex.Message} ({ex.GetType().Name})"));
 }

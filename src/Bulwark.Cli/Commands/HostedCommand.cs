@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Bulwark.Jobs;
+using Bulwark.Storage;
+
+namespace Bulwark.Cli.Commands;
+
+/// <summary>
+/// What <c>bulwark serve</c> and <c>bulwark worker</c> share: the store and queue options, and running a host body
+/// synchronously so that its failures become one stderr line and an exit code.
+/// </summary>
+internal static class HostedCommand
+{
+    public static Option<string?> StoreOption() => new("--store")
+    {
+        Description = "The SQLite store file (default ./bulwark.db, or $BULWARK_STORE), or a postgres:// URL or Npgsql connection string.",
+        HelpName = "PATH",
+    };
+
+    public static Option<string[]> QueuesOption(string description) => new("--queues")
+    {
+        Description = description,
+        HelpName = "A,B",
+        CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray(),
+    };
+
+    /// <summary>The store given, else <c>$BULWARK_STORE</c>, else <c>./bulwark.db</c>.</summary>
+    public static string StorePath(string? given) =>
+        given ?? NonEmpty(Environment.GetEnvironmentVariable("BULWARK_STORE")) ?? ConnectionOptions.DefaultStorePath;
+
+    public static string[] Queues(string[]? given) => given is { Length: > 0 } ? given : ["default"];
+
+    /// <summary>
+    /// Runs <paramref name="body"/>; bad input and a damaged store are reported the same way for both commands, and
+    /// <paramref name="otherwise"/> says how the command reports any other exception (null lets it propagate).
+    /// </summary>
+    public static int Run(Func<int> body, Func<Exception, (int ExitCode, string Message)?> otherwise)
+    {
+        try
+        {
+            return body();
+        }
+        catch (CliException ex)
+        {
+            return Fail(ex.ExitCode, ex.Message);
+        }
+        catch (JobValidationException ex)
+        {
+            return Fail(ExitCodes.Usage, ex.Reason);
+        }
+        catch (StoreCorruptException ex)
+        {
+            return Fail(ExitCodes.Failure, $"The store is damaged: {ex.Message}");
+        }
+        catch (Exception ex)
+        {
+            if (otherwise(ex) is not { } failure)
+            {
+                throw;
+            }
+
+            return Fail(failure.ExitCode, failure.Message);
+        }
+    }
+
+    private static int Fail(int exitCode, string message)
+    {
+        Console.Error.WriteLine($"bulwark: {message}");
+        return exitCode;
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}
