@@ -35,6 +35,14 @@ internal static class StoreOpsBenchmark
 
             await store.RegisterWorkerAsync(new WorkerRegistration { Id = "w1", Name = "w1", Host = "h", ProcessId = 1, Queues = ["bench"], Concurrency = 50, StartedAt = DateTimeOffset.UtcNow, State = WorkerState.Active });
             await store.EnqueueAsync(batch);
+
+            // BULWARK_BENCH_DEPTH=N: measure with N more jobs waiting behind the ones the rounds use (the backlog question).
+            var depth = long.Parse(Environment.GetEnvironmentVariable("BULWARK_BENCH_DEPTH") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            for (long seeded = 0; seeded < depth; seeded += batch.Length)
+            {
+                await store.EnqueueAsync(batch);
+            }
+
             for (var round = 0; round < 5; round++)
             {
                 enqueue.Add(await MeasureAsync(20_000, async () =>
