@@ -45,7 +45,7 @@ internal sealed class BacklogScenario : IBenchScenario
             }
             finally
             {
-                BenchHost.DeleteFiles(path);
+                BenchHost.DeleteFiles(settings, path);
             }
         }
 

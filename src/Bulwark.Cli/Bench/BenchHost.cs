@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Bulwark.Client;
 using Bulwark.Hosting;
+using Bulwark.Postgres;
 using Bulwark.Sqlite;
+using Bulwark.Workers;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -46,8 +48,15 @@ internal sealed class BenchHost : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder([]);
         builder.Logging.ClearProviders();
         BenchHost? self = null;
-        builder.Services.AddBulwark(o => o.UseStore(_ =>
+        builder.Services.AddBulwark(o => o.UseStore(sp =>
             {
+                if (settings.Postgres is { } connection)
+                {
+                    // The path names the run's own schema; the store's LISTEN wakes this host's worker.
+                    var postgres = PostgresJobStore.Create(new PostgresStoreOptions { ConnectionString = connection, Schema = path, Signal = sp.GetRequiredService<JobSignal>() });
+                    return new BenchStore(postgres, postgres);
+                }
+
                 var store = SqliteJobStore.Open(new SqliteStoreOptions { Path = path });
                 return new BenchStore(store, store);
             }))
@@ -62,7 +71,26 @@ internal sealed class BenchHost : IAsyncDisposable
         return self;
     }
 
-    public static string NewPath(BenchSettings settings, string scenario) => Path.Combine(settings.Directory, $"{scenario}-{Guid.NewGuid():N}.db");
+    /// <summary>A fresh SQLite file, or with PostgreSQL a fresh schema name.</summary>
+    public static string NewPath(BenchSettings settings, string scenario) => settings.Postgres is null
+        ? Path.Combine(settings.Directory, $"{scenario}-{Guid.NewGuid():N}.db")
+        : $"bench_{scenario}_{Guid.NewGuid():N}"[..30];
+
+    /// <summary>Deletes a run's SQLite files, or drops its PostgreSQL schema.</summary>
+    public static void DeleteFiles(BenchSettings settings, string path)
+    {
+        if (settings.Postgres is { } connection)
+        {
+            using var npgsql = new Npgsql.NpgsqlConnection(connection);
+            npgsql.Open();
+            using var drop = npgsql.CreateCommand();
+            drop.CommandText = $"DROP SCHEMA IF EXISTS \"{path}\" CASCADE";
+            drop.ExecuteNonQuery();
+            return;
+        }
+
+        DeleteFiles(path);
+    }
 
     public static void DeleteFiles(string path)
     {

@@ -78,11 +78,11 @@ internal sealed class BenchRunner(BenchSettings settings)
         },
         ["store"] = new Dictionary<string, object?>
         {
-            ["kind"] = "sqlite",
+            ["kind"] = settings.Postgres is null ? "sqlite" : "postgres",
             ["sqlite_version"] = SqliteVersion(),
-            ["journal_mode"] = "wal",
-            ["synchronous"] = "full",
-            ["group_commit_max_batch"] = new SqliteStoreOptions().MaxBatchSize,
+            ["journal_mode"] = settings.Postgres is null ? "wal" : null,
+            ["synchronous"] = settings.Postgres is null ? "full" : "synchronous_commit=on",
+            ["group_commit_max_batch"] = settings.Postgres is null ? new SqliteStoreOptions().MaxBatchSize : 256,
             ["directory"] = settings.Directory,
         },
         ["quick"] = settings.Quick,
@@ -95,7 +95,7 @@ internal sealed class BenchRunner(BenchSettings settings)
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Bulwark bench — commit {header["commit"]}, {machine["cores"]} cores, {machine["memory_gib"]} GiB, {machine["os"]}, {machine["runtime"]}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Store: SQLite {((Dictionary<string, object?>)header["store"]!)["sqlite_version"]}, WAL, synchronous=FULL, group commit; {header["runs"]} runs per figure{((bool)header["quick"]! ? " (--quick)" : "")}; load average {header["load_average_start"]:N1} → {header["load_average_end"]:N1}"));
+            $"Store: {(((Dictionary<string, object?>)header["store"]!)["kind"] is "sqlite" ? $"SQLite {((Dictionary<string, object?>)header["store"]!)["sqlite_version"]}, WAL, synchronous=FULL" : "PostgreSQL, synchronous_commit=on")}, group commit; {header["runs"]} runs per figure{((bool)header["quick"]! ? " (--quick)" : "")}; load average {header["load_average_start"]:N1} → {header["load_average_end"]:N1}"));
         output.WriteLine();
         output.WriteLine("| scenario | figure | median | min | max | unit | load |");
         output.WriteLine("|---|---|---:|---:|---:|---|---:|");

@@ -6,6 +6,9 @@ internal sealed record BenchSettings
     /// <summary>Folder for the fresh store files each run creates (and deletes).</summary>
     public required string Directory { get; init; }
 
+    /// <summary>A PostgreSQL connection string or URL: each run then uses a fresh schema of that database (dropped afterwards).</summary>
+    public string? Postgres { get; init; }
+
     public required bool Quick { get; init; }
 
     public required int Runs { get; init; }

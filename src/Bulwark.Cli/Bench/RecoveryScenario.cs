@@ -86,7 +86,7 @@ internal sealed class RecoveryScenario : IBenchScenario
                 }
             }
 
-            BenchHost.DeleteFiles(path);
+            BenchHost.DeleteFiles(settings, path);
         }
 
         async Task<List<JobSnapshot>> Running(BenchHost host) =>

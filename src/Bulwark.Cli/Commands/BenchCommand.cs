@@ -12,7 +12,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var scenario = new Argument<string>("scenario") { Description = $"A scenario ({string.Join(", ", BenchRunner.Names)}) or 'all'." };
-        var store = new Option<string?>("--store") { Description = "Folder for the fresh SQLite files each run creates and deletes (default: a new temp folder).", HelpName = "DIR" };
+        var store = new Option<string?>("--store") { Description = "Folder for the fresh SQLite files each run creates and deletes (default: a new temp folder), or a postgres:// URL: each run then uses a fresh schema.", HelpName = "DIR|URL" };
         var quick = new Option<bool>("--quick") { Description = "Small sizes and short runs (about a minute for 'all'): a smoke test, not figures to quote." };
         var runs = CliValues.Int("--runs", "Runs per figure; the table shows their median, min and max (3–50, default 3).", 3, 3, 50);
         var json = new Option<string?>("--json") { Description = "Also write the figures and the header as JSON here.", HelpName = "FILE" };
@@ -24,6 +24,30 @@ internal static class BenchCommand
         return command;
     }
 
+    /// <summary>A postgres:// URL as Npgsql keywords (a keyword string is passed through), for the store and for dropping schemas.</summary>
+    private static string NpgsqlKeywords(string store)
+    {
+        if (!store.StartsWith("postgres", StringComparison.OrdinalIgnoreCase) || !Uri.TryCreate(store, UriKind.Absolute, out var uri))
+        {
+            return store;
+        }
+
+        var user = uri.UserInfo.Split(':', 2);
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port,
+            Database = uri.AbsolutePath.Trim('/'),
+            Username = Uri.UnescapeDataString(user[0]),
+        };
+        if (user.Length > 1)
+        {
+            builder.Password = Uri.UnescapeDataString(user[1]);
+        }
+
+        return builder.ConnectionString;
+    }
+
     private static async Task<int> RunAsync(string scenario, string? store, bool quick, int runs, string? json, CancellationToken cancellationToken)
     {
         if (scenario != "all" && !BenchRunner.Names.Contains(scenario))
@@ -32,10 +56,11 @@ internal static class BenchCommand
             return ExitCodes.Usage;
         }
 
-        if (store is not null && (store.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || store.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)))
+        string? postgres = null;
+        if (store is not null && StoreSelection.IsPostgres(store))
         {
-            Console.Error.WriteLine("bulwark: bench on PostgreSQL is not wired into the CLI (it does not reference Bulwark.Postgres yet); omit --store or give a folder for SQLite files.");
-            return ExitCodes.Usage;
+            postgres = NpgsqlKeywords(store);
+            store = null;
         }
 
         if (store is not null && File.Exists(store))
@@ -52,6 +77,7 @@ internal static class BenchCommand
             var settings = new BenchSettings
             {
                 Directory = directory,
+                Postgres = postgres,
                 Quick = quick,
                 Runs = runs,
                 JsonPath = json,
