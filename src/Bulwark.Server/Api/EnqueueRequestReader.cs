@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Bulwark.Client;
 using Bulwark.Jobs;
@@ -63,7 +62,7 @@ internal static class EnqueueRequestReader
         {
             if (!Fields.Contains(property.Name, StringComparer.Ordinal))
             {
-                throw ApiProblemException.BadRequest($"{where}unknown field \"{Shorten(property.Name)}\"; the fields of a job are: {string.Join(", ", Fields)}.");
+                throw ApiProblemException.BadRequest($"{where}unknown field \"{JsonJobValues.Shorten(property.Name)}\"; the fields of a job are: {string.Join(", ", Fields)}.");
             }
         }
 
@@ -97,18 +96,11 @@ internal static class EnqueueRequestReader
             var dependsOn = Ids(job, "depends_on", where);
             var trace = String(job, "trace_parent", where) ?? traceParent;
 
+            var fields = new JobFieldOptions(priority, delay, runAt, maxAttempts, timeout, backoff, key, expiresAt, lifetime);
             var built = client.Build(queue, type, payload, o =>
             {
-                if (priority is { } pr) { o.Priority(pr); }
-                if (delay is { } d) { o.Delay(d); }
-                if (runAt is { } r) { o.RunAt(r); }
-                if (maxAttempts is { } m) { o.MaxAttempts(m); }
-                if (timeout is { } t) { o.Timeout(t); }
-                if (backoff is not null) { o.Backoff(backoff); }
-                if (key is not null) { o.Key(key); }
+                fields.ApplyTo(o);
                 if (dependsOn.Length > 0) { o.DependsOn(dependsOn); }
-                if (expiresAt is { } e) { o.ExpiresAt(e); }
-                if (lifetime is { } l) { o.Lifetime(l); }
             });
             return trace is null ? built : JobValidator.Validate(built with { TraceParent = trace });
         }
@@ -132,7 +124,7 @@ internal static class EnqueueRequestReader
 
     private static string? String(JsonElement job, string name, string where)
     {
-        if (!job.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!JsonJobValues.TryGet(job, name, out var value))
         {
             return null;
         }
@@ -144,7 +136,7 @@ internal static class EnqueueRequestReader
 
     private static int? Int(JsonElement job, string name, string where)
     {
-        if (!job.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!JsonJobValues.TryGet(job, name, out var value))
         {
             return null;
         }
@@ -156,43 +148,31 @@ internal static class EnqueueRequestReader
 
     private static TimeSpan? Duration(JsonElement job, string name, string where)
     {
-        if (!job.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!JsonJobValues.TryGet(job, name, out var value))
         {
             return null;
         }
 
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var seconds) && seconds >= 0 && seconds < TimeSpan.MaxValue.TotalSeconds)
-        {
-            return TimeSpan.FromSeconds(seconds);
-        }
-
-        if (value.ValueKind == JsonValueKind.String && DurationText.TryParse(value.GetString(), out var parsed))
-        {
-            return parsed;
-        }
-
-        throw ApiProblemException.BadRequest($"{where}\"{name}\" must be a duration such as \"250ms\", \"5s\", \"30m\", \"2h\" or \"1h30m\" (or a number of seconds), not {Show(value)}.");
+        return JsonJobValues.TryDuration(value, out var duration)
+            ? duration
+            : throw ApiProblemException.BadRequest($"{where}\"{name}\" must be a duration such as \"250ms\", \"5s\", \"30m\", \"2h\" or \"1h30m\" (or a number of seconds), not {Show(value)}.");
     }
 
     private static DateTimeOffset? Moment(JsonElement job, string name, string where)
     {
-        if (!job.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!JsonJobValues.TryGet(job, name, out var value))
         {
             return null;
         }
 
-        if (value.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment))
-        {
-            return moment;
-        }
-
-        throw ApiProblemException.BadRequest($"{where}\"{name}\" must be an ISO 8601 time such as \"2026-01-31T09:00:00Z\", not {Show(value)}.");
+        return JsonJobValues.TryMoment(value, out var moment)
+            ? moment
+            : throw ApiProblemException.BadRequest($"{where}\"{name}\" must be an ISO 8601 time such as \"2026-01-31T09:00:00Z\", not {Show(value)}.");
     }
 
     private static long[] Ids(JsonElement job, string name, string where)
     {
-        if (!job.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!JsonJobValues.TryGet(job, name, out var value))
         {
             return [];
         }
@@ -220,8 +200,6 @@ internal static class EnqueueRequestReader
     private static string Show(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Object or JsonValueKind.Array => Describe(value.ValueKind),
-        _ => Shorten(value.GetRawText()),
+        _ => JsonJobValues.Shorten(value.GetRawText()),
     };
-
-    private static string Shorten(string s) => s.Length <= 60 ? s : string.Concat(s.AsSpan(0, 57), "...");
 }

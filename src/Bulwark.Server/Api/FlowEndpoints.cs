@@ -21,19 +21,7 @@ internal static class FlowEndpoints
         var flow = FlowRequestReader.Read(body.RootElement);
         var (names, jobs) = JobClientFlowExtensions.ToBatch(client, flow);
 
-        await limiter.ReserveAsync(jobs, cancellationToken);
-        IReadOnlyList<EnqueueResult> results;
-        try
-        {
-            results = await client.EnqueueManyAsync(jobs, cancellationToken);
-        }
-        catch
-        {
-            limiter.Release(jobs);
-            throw;
-        }
-
-        limiter.Committed(jobs);
+        var results = await LimitedEnqueue.EnqueueAsync(client, limiter, jobs, cancellationToken);
 
         // Node names are the caller's keys: built by hand so that the snake_case policy does not rename them.
         var ids = new JsonObject();

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Bulwark.Flows;
 using Bulwark.Jobs;
@@ -63,7 +62,7 @@ internal static class FlowRequestReader
         {
             if (!Fields.Contains(property.Name, StringComparer.Ordinal))
             {
-                throw new JobValidationException(property.Name, $"{where}: unknown field \"{Shorten(property.Name)}\"; the fields of a flow node are: {string.Join(", ", Fields)}.");
+                throw new JobValidationException(property.Name, $"{where}: unknown field \"{JsonJobValues.Shorten(property.Name)}\"; the fields of a flow node are: {string.Join(", ", Fields)}.");
             }
         }
 
@@ -92,18 +91,7 @@ internal static class FlowRequestReader
             throw new JobValidationException("expires_at", $"{where}: give either \"expires_at\" or \"lifetime\", not both.");
         }
 
-        flow.AddJson(name, queue, type, payload, dependsOn, o =>
-        {
-            if (priority is { } pr) { o.Priority(pr); }
-            if (delay is { } d) { o.Delay(d); }
-            if (runAt is { } r) { o.RunAt(r); }
-            if (maxAttempts is { } m) { o.MaxAttempts(m); }
-            if (timeout is { } t) { o.Timeout(t); }
-            if (backoff is not null) { o.Backoff(backoff); }
-            if (key is not null) { o.Key(key); }
-            if (expiresAt is { } e) { o.ExpiresAt(e); }
-            if (lifetime is { } l) { o.Lifetime(l); }
-        });
+        flow.AddJson(name, queue, type, payload, dependsOn, new JobFieldOptions(priority, delay, runAt, maxAttempts, timeout, backoff, key, expiresAt, lifetime).ApplyTo);
     }
 
     private static BackoffPolicy Backoff(string text, string where)
@@ -120,7 +108,7 @@ internal static class FlowRequestReader
 
     private static string? String(JsonElement node, string name, string where)
     {
-        if (!node.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!JsonJobValues.TryGet(node, name, out var value))
         {
             return null;
         }
@@ -132,7 +120,7 @@ internal static class FlowRequestReader
 
     private static int? Int(JsonElement node, string name, string where)
     {
-        if (!node.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!JsonJobValues.TryGet(node, name, out var value))
         {
             return null;
         }
@@ -144,43 +132,31 @@ internal static class FlowRequestReader
 
     private static TimeSpan? Duration(JsonElement node, string name, string where)
     {
-        if (!node.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!JsonJobValues.TryGet(node, name, out var value))
         {
             return null;
         }
 
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var seconds) && seconds >= 0 && seconds < TimeSpan.MaxValue.TotalSeconds)
-        {
-            return TimeSpan.FromSeconds(seconds);
-        }
-
-        if (value.ValueKind == JsonValueKind.String && DurationText.TryParse(value.GetString(), out var parsed))
-        {
-            return parsed;
-        }
-
-        throw new JobValidationException(name, $"{where}: \"{name}\" must be a duration such as \"250ms\", \"5s\", \"30m\" or \"2h\" (or a number of seconds), not {Show(value)}.");
+        return JsonJobValues.TryDuration(value, out var duration)
+            ? duration
+            : throw new JobValidationException(name, $"{where}: \"{name}\" must be a duration such as \"250ms\", \"5s\", \"30m\" or \"2h\" (or a number of seconds), not {Show(value)}.");
     }
 
     private static DateTimeOffset? Moment(JsonElement node, string name, string where)
     {
-        if (!node.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!JsonJobValues.TryGet(node, name, out var value))
         {
             return null;
         }
 
-        if (value.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment))
-        {
-            return moment;
-        }
-
-        throw new JobValidationException(name, $"{where}: \"{name}\" must be an ISO 8601 time such as \"2026-01-31T09:00:00Z\", not {Show(value)}.");
+        return JsonJobValues.TryMoment(value, out var moment)
+            ? moment
+            : throw new JobValidationException(name, $"{where}: \"{name}\" must be an ISO 8601 time such as \"2026-01-31T09:00:00Z\", not {Show(value)}.");
     }
 
     private static string[] Names(JsonElement node, string name, string where)
     {
-        if (!node.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!JsonJobValues.TryGet(node, name, out var value))
         {
             return [];
         }
@@ -199,8 +175,6 @@ internal static class FlowRequestReader
     {
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",
-        _ => Shorten(value.GetRawText()),
+        _ => JsonJobValues.Shorten(value.GetRawText()),
     };
-
-    private static string Shorten(string s) => s.Length <= 60 ? s : string.Concat(s.AsSpan(0, 57), "...");
 }

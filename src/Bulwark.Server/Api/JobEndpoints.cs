@@ -28,19 +28,7 @@ internal static class JobEndpoints
         var jobs = EnqueueRequestReader.Read(body.RootElement, client, traceParent);
         JobValidator.ValidateBatch(jobs);
 
-        await limiter.ReserveAsync(jobs, cancellationToken);
-        IReadOnlyList<EnqueueResult> results;
-        try
-        {
-            results = await client.EnqueueManyAsync(jobs, cancellationToken);
-        }
-        catch
-        {
-            limiter.Release(jobs);
-            throw;
-        }
-
-        limiter.Committed(jobs);
+        var results = await LimitedEnqueue.EnqueueAsync(client, limiter, jobs, cancellationToken);
 
         var status = results.Any(r => !r.Deduplicated) ? StatusCodes.Status201Created : StatusCodes.Status200OK;
         var views = results.Select(r => new { id = r.Id, deduplicated = r.Deduplicated }).ToArray();
