@@ -38,13 +38,16 @@ public sealed partial class SqliteJobStore
         {
             (null, null) => SqliteSql.ListAll,
             (not null, null) => SqliteSql.ListByQueue,
-            (null, not null) => SqliteSql.ListByState,
+            (null, { } s) when SqliteSchema.IsCold(s) => SqliteSql.ListByColdState,
+            (null, not null) => null,
             _ => SqliteSql.ListByQueueAndState,
         };
         return ReadAsync(c =>
         {
-            var items = ReadJobs(c, sql,
-                ("@queue", query.Queue), ("@state", query.State?.ToName()), ("@before", query.BeforeId ?? long.MaxValue), ("@limit", query.Limit + 1));
+            var before = query.BeforeId ?? long.MaxValue;
+            var items = sql is null
+                ? ListHotState(c, query.State!.Value, before, query.Limit + 1)
+                : ReadJobs(c, sql, ("@queue", query.Queue), ("@state", query.State?.ToName()), ("@before", before), ("@limit", query.Limit + 1));
             var more = items.Count > query.Limit;
             if (more)
             {
@@ -53,6 +56,47 @@ public sealed partial class SqliteJobStore
 
             return new JobPage(items, more ? items[^1].Id : null);
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// A page of jobs in a hot state across all queues. <c>jobs_state</c> no longer indexes these states (migration 3),
+    /// so each queue's newest ids come from <c>jobs_queue_state</c>, merged here, and only the page's rows are read:
+    /// the cost grows with the number of queues times the page size, never with the number of jobs in the state.
+    /// </summary>
+    private static List<JobSnapshot> ListHotState(SqliteConnection c, JobState state, long before, int limit)
+    {
+        var queues = new List<string>();
+        using (var command = Command(c, SqliteSql.QueueNames))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                queues.Add(reader.GetString(0));
+            }
+        }
+
+        var ids = new List<long>();
+        using (var command = Command(c, SqliteSql.IdsByQueueAndState, ("@queue", ""), ("@state", state.ToName()), ("@before", before), ("@limit", limit)))
+        {
+            foreach (var queue in queues)
+            {
+                command.Parameters["@queue"].Value = queue;
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    ids.Add(reader.GetInt64(0));
+                }
+            }
+        }
+
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        ids.Sort((a, b) => b.CompareTo(a));
+        var page = ids.Take(limit).Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return ReadJobs(c, SqliteSql.JobsByIds, ("@ids", "[" + string.Join(",", page) + "]"));
     }
 
     /// <inheritdoc />

@@ -153,7 +153,7 @@ public sealed partial class SqliteJobStore : IRecurringJobStore, IQueueLimitStor
         {
             if (MaxRunning is { } maxRunning)
             {
-                var running = (long)Scalar(c, "SELECT count(*) FROM jobs WHERE queue = @queue AND state = 'running'", ("@queue", queue))!;
+                var running = (long)Scalar(c, SqliteSql.CountRunningOfQueue, ("@queue", queue))!;
                 wanted = (int)Math.Min(wanted, Math.Max(0, maxRunning - running));
             }
 

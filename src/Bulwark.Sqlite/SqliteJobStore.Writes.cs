@@ -250,9 +250,7 @@ public sealed partial class SqliteJobStore
                 result.DeadWorkers.Add(dead);
             }
 
-            var orphans = Query(c,
-                "SELECT id FROM jobs WHERE state = 'running' AND lease_owner IN (SELECT id FROM workers WHERE name = @name AND host = @host AND id <> @id)",
-                r => r.GetInt64(0), ("@name", worker.Name), ("@host", worker.Host), ("@id", worker.Id));
+            var orphans = Query(c, SqliteSql.RunningOfPredecessors, r => r.GetInt64(0), ("@name", worker.Name), ("@host", worker.Host), ("@id", worker.Id));
             foreach (var jobId in orphans)
             {
                 ReclaimJob(c, jobId, $"its worker was replaced by {worker.Id} (same name and host)", result);
@@ -591,7 +589,7 @@ public sealed partial class SqliteJobStore
         JobValidator.ValidateQueue(queue);
         return WriteAsync(c =>
         {
-            var ids = Query(c, "SELECT id FROM jobs WHERE queue = @queue AND state = 'dead_letter' ORDER BY id", r => r.GetInt64(0), ("@queue", queue));
+            var ids = Query(c, SqliteSql.DeadLettersOfQueue, r => r.GetInt64(0), ("@queue", queue));
             return ids.Count(id => RetryOne(c, id, "state = 'dead_letter'"));
         }, cancellationToken);
     }

@@ -1,3 +1,4 @@
+using Bulwark.Jobs;
 using Microsoft.Data.Sqlite;
 
 namespace Bulwark.Sqlite;
@@ -10,6 +11,12 @@ internal static class SqliteSchema
 {
     internal const string LiveStates = "('pending','scheduled','ready','running')";
     internal const string TerminalStates = "('completed','failed','dead_letter','cancelled')";
+
+    /// <summary>The states <c>jobs_state</c> indexes (migration 3): those off the happy path, which few jobs pass through.</summary>
+    internal const string ColdStates = "('pending','failed','dead_letter','cancelled')";
+
+    internal static bool IsCold(JobState state) =>
+        state is JobState.Pending or JobState.Failed or JobState.DeadLetter or JobState.Cancelled;
 
     /// <summary>Migration i brings the file to version i + 1. Append only; never edit a shipped one.</summary>
     internal static readonly string[] Migrations =
@@ -113,6 +120,17 @@ internal static class SqliteSchema
             last_job_id  INTEGER,
             updated_at   INTEGER NOT NULL
         );
+        """,
+        // 3: cheaper state transitions. Every lease and completion rewrote entries of jobs_state (state, id) and of both
+        // running indexes. jobs_state now covers only the states a job reaches off the happy path; listings of the hot
+        // states (ready, scheduled, running, completed) go through jobs_queue_state per queue (ListJobsAsync). One running
+        // index replaces two: running rows are bounded by the fleet's concurrency, so expiry scans all of it cheaply.
+        $"""
+        DROP INDEX jobs_state;
+        DROP INDEX jobs_lease;
+        DROP INDEX jobs_owner;
+        CREATE INDEX jobs_state   ON jobs (state, id) WHERE state IN {ColdStates};
+        CREATE INDEX jobs_running ON jobs (lease_owner, lease_expires_at) WHERE state = 'running';
         """,
     ];
 

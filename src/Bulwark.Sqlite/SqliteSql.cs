@@ -42,18 +42,46 @@ internal static class SqliteSql
 
     internal const string ListAll = "SELECT " + JobRow.Columns + " FROM jobs WHERE id < @before ORDER BY id DESC LIMIT @limit";
     internal const string ListByQueue = "SELECT " + JobRow.Columns + " FROM jobs WHERE queue = @queue AND id < @before ORDER BY id DESC LIMIT @limit";
-    internal const string ListByState = "SELECT " + JobRow.Columns + " FROM jobs WHERE state = @state AND id < @before ORDER BY id DESC LIMIT @limit";
+
+    /// <summary>A page of jobs in one of the cold states (<see cref="SqliteSchema.ColdStates"/>), from the partial <c>jobs_state</c>.</summary>
+    /// <remarks>The IN term repeats the index's predicate word for word: that is how SQLite sees the partial index applies.</remarks>
+    internal const string ListByColdState =
+        "SELECT " + JobRow.Columns + " FROM jobs INDEXED BY jobs_state WHERE state IN " + SqliteSchema.ColdStates +
+        " AND state = @state AND id < @before ORDER BY id DESC LIMIT @limit";
+
+    /// <summary>Every queue name that has jobs, by a loose index scan: one index seek per queue, not a read of every job.</summary>
+    internal const string QueueNames =
+        "WITH RECURSIVE q(name) AS (SELECT (SELECT min(queue) FROM jobs) UNION ALL " +
+        "SELECT (SELECT min(queue) FROM jobs WHERE queue > q.name) FROM q WHERE q.name IS NOT NULL) SELECT name FROM q WHERE name IS NOT NULL";
+
+    /// <summary>The newest ids of one queue in one state below the cursor, from the covering <c>jobs_queue_state</c>.</summary>
+    internal const string IdsByQueueAndState =
+        "SELECT id FROM jobs WHERE queue = @queue AND state = @state AND id < @before ORDER BY id DESC LIMIT @limit";
+
+    /// <summary>The rows of the given ids (a JSON array), newest first.</summary>
+    internal const string JobsByIds =
+        "SELECT " + JobRow.Columns + " FROM jobs NOT INDEXED WHERE id IN (SELECT value FROM json_each(@ids)) ORDER BY id DESC";
     internal const string ListByQueueAndState = "SELECT " + JobRow.Columns + " FROM jobs WHERE queue = @queue AND state = @state AND id < @before ORDER BY id DESC LIMIT @limit";
 
     internal const string CountByQueueAndState = "SELECT queue, state, count(*) FROM jobs GROUP BY queue, state";
 
     internal const string OldestReady = "SELECT min(run_at) FROM jobs WHERE state = 'ready' AND queue = @queue";
 
-    internal const string Stalled = "SELECT " + JobRow.Columns + " FROM jobs INDEXED BY jobs_lease WHERE state = 'running' AND lease_expires_at <= @now ORDER BY lease_expires_at LIMIT @limit";
+    internal const string Stalled = "SELECT " + JobRow.Columns + " FROM jobs INDEXED BY jobs_running WHERE state = 'running' AND lease_expires_at <= @now ORDER BY lease_expires_at LIMIT @limit";
 
-    internal const string ExpiredLeases = "SELECT id FROM jobs INDEXED BY jobs_lease WHERE state = 'running' AND lease_expires_at <= @now";
+    internal const string ExpiredLeases = "SELECT id FROM jobs INDEXED BY jobs_running WHERE state = 'running' AND lease_expires_at <= @now";
 
-    internal const string RunningOfOwner = "SELECT id FROM jobs INDEXED BY jobs_owner WHERE state = 'running' AND lease_owner = @owner";
+    internal const string RunningOfOwner = "SELECT id FROM jobs INDEXED BY jobs_running WHERE state = 'running' AND lease_owner = @owner";
+
+    /// <summary>Running jobs left by earlier registrations of a worker name on a host (a restart with the same name).</summary>
+    internal const string RunningOfPredecessors =
+        "SELECT id FROM jobs INDEXED BY jobs_running WHERE state = 'running' AND lease_owner IN " +
+        "(SELECT id FROM workers WHERE name = @name AND host = @host AND id <> @id)";
+
+    /// <summary>Running jobs of one queue, for its concurrency limit.</summary>
+    internal const string CountRunningOfQueue = "SELECT count(*) FROM jobs WHERE queue = @queue AND state = 'running'";
+
+    internal const string DeadLettersOfQueue = "SELECT id FROM jobs WHERE queue = @queue AND state = 'dead_letter' ORDER BY id";
 
     internal const string PurgeCandidates = "SELECT id FROM jobs WHERE state = @state AND finished_at < @cutoff LIMIT @limit";
 
