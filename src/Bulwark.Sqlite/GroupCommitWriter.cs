@@ -26,6 +26,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Bulwark.Jobs.BackoffPolicy> _backoffs = new(StringComparer.Ordinal);
     private readonly Task _loop;
     private long _commits;
     private long _operations;
@@ -281,6 +282,24 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
 
         return statement;
+    }
+
+    /// <summary>Parses a stored backoff text once per writer (policies are immutable records); only the writer's thread calls it.</summary>
+    internal Bulwark.Jobs.BackoffPolicy Backoff(string text)
+    {
+        if (!_backoffs.TryGetValue(text, out var policy))
+        {
+            if (_backoffs.Count >= 1024)
+            {
+                // Bounded: a store with endless distinct policies just parses more often.
+                _backoffs.Clear();
+            }
+
+            policy = Bulwark.Jobs.BackoffPolicy.Parse(text);
+            _backoffs.Add(text, policy);
+        }
+
+        return policy;
     }
 
     /// <summary>A prepared command whose parameter objects are kept, for hot statements that only set values.</summary>

@@ -48,24 +48,30 @@ internal static class JobRow
         LostLeases = r.GetInt32(27),
     };
 
-    internal static LeasedJob ReadLeased(SqliteDataReader r) => new()
+    /// <summary>What a lease hands the worker, in the order <see cref="ReadLeased"/> reads: not the whole row (errors, result, …).</summary>
+    internal const string LeasedColumns =
+        "id, lease_epoch, queue, type, payload, priority, attempt, max_attempts, timeout_ms, backoff, checkpoint, progress, trace_parent, " +
+        "created_at, run_at, lease_expires_at, expires_at";
+
+    /// <summary>Reads the current row of a statement returning <see cref="LeasedColumns"/>.</summary>
+    internal static LeasedJob ReadLeased(RawStatement r, Func<string, BackoffPolicy> backoff) => new()
     {
-        Token = new LeaseToken(r.GetInt64(0), r.GetInt64(15)),
-        Queue = r.GetString(1),
-        Type = r.GetString(2),
-        Payload = r.GetString(3),
-        Priority = r.GetInt32(4),
-        Attempt = r.GetInt32(14),
-        MaxAttempts = r.GetInt32(9),
-        Timeout = TimeSpan.FromMilliseconds(r.GetInt64(10)),
-        Backoff = BackoffPolicy.Parse(r.GetString(11)),
-        Checkpoint = r.IsDBNull(19) ? null : r.GetString(19),
-        Progress = r.GetInt32(18),
-        TraceParent = r.IsDBNull(22) ? null : r.GetString(22),
-        CreatedAt = ToTime(r.GetInt64(7)),
-        RunAt = ToTime(r.GetInt64(6)),
-        LeaseExpiresAt = ToTime(r.GetInt64(17)),
-        ExpiresAt = ToTime(r, 13),
+        Token = new LeaseToken(r.Int64(0), r.Int64(1)),
+        Queue = r.Text(2)!,
+        Type = r.Text(3)!,
+        Payload = r.Text(4)!,
+        Priority = (int)r.Int64(5),
+        Attempt = (int)r.Int64(6),
+        MaxAttempts = (int)r.Int64(7),
+        Timeout = TimeSpan.FromMilliseconds(r.Int64(8)),
+        Backoff = backoff(r.Text(9)!),
+        Checkpoint = r.Text(10),
+        Progress = (int)r.Int64(11),
+        TraceParent = r.Text(12),
+        CreatedAt = ToTime(r.Int64(13)),
+        RunAt = ToTime(r.Int64(14)),
+        LeaseExpiresAt = ToTime(r.Int64(15)),
+        ExpiresAt = r.NullableInt64(16) is { } expires ? ToTime(expires) : null,
     };
 
     internal static JobState ParseState(string name) =>

@@ -5,8 +5,9 @@ namespace Bulwark.Sqlite;
 
 /// <summary>
 /// A statement prepared once on the writer's connection and driven through the SQLite API directly: values bound by
-/// position, no reader or parameter objects per execution. For the per-row insert, where ADO.NET's per-execution
-/// work (statement lookup, binding by name, reader setup and disposal) cost about a third of the row's time.
+/// position (or a name looked up in the statement), rows read by column number, no reader or parameter objects per
+/// execution. For the per-row insert, where ADO.NET's per-execution work (statement lookup, binding by name, reader
+/// setup and disposal) cost about a third of the row's time, and for the lease, where it cost a fifth.
 /// </summary>
 internal sealed class RawStatement : IDisposable
 {
@@ -27,6 +28,42 @@ internal sealed class RawStatement : IDisposable
 
     internal void Bind(int position, long? value) =>
         Check(value is { } v ? raw.sqlite3_bind_int64(_statement, position, v) : raw.sqlite3_bind_null(_statement, position));
+
+    internal void Bind(string name, long value) => Bind(Index(name), value);
+
+    internal void Bind(string name, string? value) => Bind(Index(name), value);
+
+    /// <summary>Advances to the next row: true while there is one. Call <see cref="Reset"/> when done (in a finally).</summary>
+    internal bool Step()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        if (rc == raw.SQLITE_ROW)
+        {
+            return true;
+        }
+
+        if (rc != raw.SQLITE_DONE)
+        {
+            SqliteException.ThrowExceptionForRC(rc, _db);
+        }
+
+        return false;
+    }
+
+    /// <summary>Readies the statement for its next execution and drops the bound values.</summary>
+    internal void Reset()
+    {
+        raw.sqlite3_reset(_statement);
+        raw.sqlite3_clear_bindings(_statement);
+    }
+
+    internal long Int64(int column) => raw.sqlite3_column_int64(_statement, column);
+
+    internal long? NullableInt64(int column) =>
+        raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(_statement, column);
+
+    internal string? Text(int column) =>
+        raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(_statement, column).utf8_to_string();
 
     /// <summary>Runs the insert and returns the new row's id; a failure throws the same <see cref="SqliteException"/> ADO.NET would.</summary>
     internal long Insert()
@@ -49,6 +86,12 @@ internal sealed class RawStatement : IDisposable
     }
 
     public void Dispose() => _statement.Dispose();
+
+    private int Index(string name)
+    {
+        var index = raw.sqlite3_bind_parameter_index(_statement, name);
+        return index > 0 ? index : throw new ArgumentException($"The statement has no parameter {name}.", nameof(name));
+    }
 
     private void Check(int rc)
     {

@@ -16,12 +16,19 @@ internal static class SqliteSql
         "SELECT id, priority, run_at FROM jobs INDEXED BY jobs_scheduled WHERE state = 'scheduled' AND run_at <= @now AND queue = @queue " +
         "AND (expires_at IS NULL OR expires_at > @now) {0} ORDER BY priority DESC, run_at, id LIMIT @limit";
 
-    /// <summary>Leases the chosen jobs (a JSON array of ids) in one guarded statement; a due scheduled job is promoted and leased in the same statement.</summary>
-    /// <remarks>NOT INDEXED: otherwise the planner ORs two scans of <c>jobs_state</c> over every ready row instead of looking up the ids.</remarks>
-    internal const string LeaseMany =
+    /// <summary>
+    /// Leases up to @limit jobs of one queue in one statement: the ready and the due scheduled candidates (each read in
+    /// lease order from its partial index) are merged, and the chosen rows updated by primary key. A due scheduled job is
+    /// promoted and leased at once. Format with the type filter of <see cref="LeaseCandidates"/>. RETURNING has no
+    /// order: the caller sorts by (priority DESC, run_at, id). Returns the columns of <see cref="JobRow.ReadLeased"/>.
+    /// </summary>
+    /// <remarks>NOT INDEXED: otherwise the planner may OR scans of other indexes instead of looking up the chosen ids.</remarks>
+    internal const string LeaseQueue =
         "UPDATE jobs NOT INDEXED SET state = 'running', attempt = attempt + 1, lease_epoch = lease_epoch + 1, lease_owner = @owner, " +
         "lease_expires_at = @expires, started_at = @now, updated_at = @now " +
-        "WHERE id IN (SELECT value FROM json_each(@ids)) AND (state = 'ready' OR (state = 'scheduled' AND run_at <= @now)) RETURNING " + JobRow.Columns;
+        "WHERE id IN (SELECT id FROM (SELECT * FROM (" + LeaseCandidates + ") UNION ALL SELECT * FROM (" + LeaseDueCandidates + ")) " +
+        "ORDER BY priority DESC, run_at, id LIMIT @limit) " +
+        "AND (state = 'ready' OR (state = 'scheduled' AND run_at <= @now)) RETURNING " + JobRow.LeasedColumns;
 
     /// <summary>State and epoch of the given jobs (a JSON array of ids), to fence a batch of completions.</summary>
     internal const string FenceMany = "SELECT id, state, lease_epoch FROM jobs NOT INDEXED WHERE id IN (SELECT value FROM json_each(@ids))";

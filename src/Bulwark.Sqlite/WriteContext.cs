@@ -18,4 +18,7 @@ internal sealed class WriteContext(SqliteConnection connection, long now, GroupC
 
     /// <summary>A statement prepared once, bound by position through the SQLite API.</summary>
     internal RawStatement Raw(string sql) => writer.Raw(sql);
+
+    /// <summary>The parsed backoff policy of a stored text; a store holds few distinct ones, so each is parsed once.</summary>
+    internal Bulwark.Jobs.BackoffPolicy Backoff(string text) => writer.Backoff(text);
 }

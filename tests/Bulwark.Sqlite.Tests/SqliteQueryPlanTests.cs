@@ -68,7 +68,6 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime, IDisposable
         { nameof(SqliteSql.PurgeCandidates), "jobs_finished" },
         { nameof(SqliteSql.PurgeCandidatesOfQueue), "jobs_" },
         { nameof(SqliteSql.Expiring), "jobs_expires" },
-        { nameof(SqliteSql.LeaseMany), "INTEGER PRIMARY KEY" },
         { nameof(SqliteSql.FenceMany), "INTEGER PRIMARY KEY" },
         { nameof(SqliteSql.CompleteMany), "INTEGER PRIMARY KEY" },
         { nameof(SqliteSql.ParentsAmong), "job_dependencies_parent" },
@@ -82,7 +81,7 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime, IDisposable
             .Where(f => f.IsLiteral && f.FieldType == typeof(string))
             .Select(f => f.Name)
             // The two lease candidate templates take a type filter and have theories of their own below.
-            .Except([nameof(SqliteSql.LeaseCandidates), nameof(SqliteSql.LeaseDueCandidates)]);
+            .Except([nameof(SqliteSql.LeaseCandidates), nameof(SqliteSql.LeaseDueCandidates), nameof(SqliteSql.LeaseQueue)]);
 
         var missing = all.Where(name => !checkedNames.Contains(name)).ToList();
         Assert.True(missing.Count == 0, $"Add these statements to Statements with the index that serves them: {string.Join(", ", missing)}");
@@ -103,6 +102,18 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime, IDisposable
     public void Leasing_reads_due_scheduled_jobs_from_the_scheduled_index(string typeFilter)
     {
         AssertUses(Plan(string.Format(CultureInfo.InvariantCulture, SqliteSql.LeaseDueCandidates, typeFilter)), "jobs_scheduled");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("AND type NOT IN (@t0, @t1)")]
+    public void The_lease_statement_reads_both_partial_indexes_and_updates_by_primary_key(string typeFilter)
+    {
+        var plan = Plan(string.Format(CultureInfo.InvariantCulture, SqliteSql.LeaseQueue, typeFilter));
+
+        AssertUses(plan, "jobs_ready");
+        AssertUses(plan, "jobs_scheduled");
+        AssertUses(plan, "INTEGER PRIMARY KEY");
     }
 
     private static void AssertUses(List<string> plan, string index)
