@@ -46,6 +46,11 @@ public sealed class BenchCommandTests : IDisposable
             }
         }
 
+        // Both drain figures: the in-process worker and two real bulwark worker processes.
+        var drains = scenarios.GetProperty("drain").EnumerateArray().Select(f => f.GetProperty("name").GetString()).ToArray();
+        Assert.Contains(drains, n => n!.Contains("1 process", StringComparison.Ordinal));
+        Assert.Contains(drains, n => n!.Contains("2 processes", StringComparison.Ordinal));
+
         // A folder the user gave is kept, without the store files the runs created.
         Assert.True(Directory.Exists(stores));
         Assert.Empty(Directory.EnumerateFiles(stores, "*.db*"));

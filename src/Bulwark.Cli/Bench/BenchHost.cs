@@ -109,13 +109,19 @@ internal sealed class BenchHost : IAsyncDisposable
     }
 
     /// <summary>The no-op jobs of one batch, validated once: producers measure the store, not payload building.</summary>
-    public IReadOnlyList<Bulwark.Jobs.NewJob> NoopBatch(int size, int offset = 0) =>
-        [.. Enumerable.Range(offset, size).Select(i => Client.Build(Queue, NoopType, $$"""{"n":{{i}}}"""))];
+    public IReadOnlyList<Bulwark.Jobs.NewJob> NoopBatch(int size, int offset = 0, string type = NoopType) =>
+        [.. Enumerable.Range(offset, size).Select(i => Client.Build(Queue, type, $$"""{"n":{{i}}}"""))];
 
     /// <summary>Enqueues <paramref name="count"/> waiting jobs in batches of 1,000 from 4 producers.</summary>
-    public async Task SeedAsync(long count, CancellationToken cancellationToken)
+    public Task SeedAsync(long count, CancellationToken cancellationToken) => SeedAsync(count, NoopType, cancellationToken);
+
+    /// <summary>
+    /// Enqueues <paramref name="count"/> waiting jobs of <paramref name="type"/> in batches of 1,000 from 4 producers
+    /// (<c>demo.noop</c> for <c>bulwark worker</c> processes, which do not know this host's <see cref="NoopType"/>).
+    /// </summary>
+    public async Task SeedAsync(long count, string type, CancellationToken cancellationToken)
     {
-        var batch = NoopBatch(1000);
+        var batch = NoopBatch(1000, type: type);
         var left = count;
         var producers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {

@@ -1,13 +1,18 @@
 using System.Diagnostics;
+using Bulwark.Jobs;
+using Bulwark.Storage;
 
 namespace Bulwark.Cli.Bench;
 
 /// <summary>
-/// N waiting no-op jobs drained by one in-process worker runtime (concurrency 50): jobs/s from the worker's start to
-/// the last durable completion. Also used by the backlog scenario with a deeper queue and a fixed sample.
+/// N waiting no-op jobs drained by one in-process worker runtime (concurrency 50), and by two real <c>bulwark worker</c>
+/// processes (concurrency 50 each): jobs/s from the workers' start to the last durable completion. The one-process drain is
+/// also used by the backlog scenario with a deeper queue and a fixed sample.
 /// </summary>
 internal sealed class DrainScenario : IBenchScenario
 {
+    private const int Concurrency = 50;
+
     public string Name => "drain";
 
     public async Task<IReadOnlyList<BenchFigure>> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
@@ -21,9 +26,18 @@ internal sealed class DrainScenario : IBenchScenario
             runs.Add(await DrainAsync(host, jobs, cancellationToken));
         }
 
-        var figure = BenchFigure.From(Name, $"{jobs:N0} waiting, 1 process, concurrency 50", "jobs/s", runs);
+        var figure = BenchFigure.From(Name, $"{jobs:N0} waiting, 1 process, concurrency {Concurrency}", "jobs/s", runs);
         settings.Progress.WriteLine($"  drain: {figure.Median:N0} jobs/s");
-        return [figure];
+
+        var twoRuns = new List<BenchRun>();
+        for (var run = 0; run < settings.Runs; run++)
+        {
+            twoRuns.Add(await DrainWithProcessesAsync(settings, jobs, 2, cancellationToken));
+        }
+
+        var two = BenchFigure.From(Name, $"{jobs:N0} waiting, 2 processes, concurrency {Concurrency} each", "jobs/s", twoRuns);
+        settings.Progress.WriteLine($"  drain, 2 processes: {two.Median:N0} jobs/s");
+        return [figure, two];
     }
 
     /// <summary>Starts the worker and times <paramref name="count"/> completions; stops the worker afterwards.</summary>
@@ -42,5 +56,48 @@ internal sealed class DrainScenario : IBenchScenario
         }
 
         return new BenchRun(count / seconds, counts);
+    }
+
+    /// <summary>
+    /// <paramref name="processes"/> <c>bulwark worker</c> processes (default settings, concurrency 50) drain <paramref name="count"/>
+    /// waiting <c>demo.noop</c> jobs. The queue is paused while they start, so process start-up is not timed; the clock runs
+    /// from the resume (the workers find the work at their next poll, at most 250 ms later) until no job is ready or running.
+    /// </summary>
+    private static async Task<BenchRun> DrainWithProcessesAsync(BenchSettings settings, long count, int processes, CancellationToken cancellationToken)
+    {
+        var path = BenchHost.NewPath(settings, "drain2");
+        var workers = new List<System.Diagnostics.Process>();
+        try
+        {
+            await using var host = BenchHost.Create(settings, "drain2", existingPath: path);
+            await host.Store.SetQueuePausedAsync(BenchHost.Queue, paused: true, cancellationToken);
+            await host.SeedAsync(count, "demo.noop", cancellationToken);
+            var names = Enumerable.Range(0, processes).Select(i => $"drain{i}-{Guid.NewGuid():N}"[..16]).ToArray();
+            workers.AddRange(names.Select(name => BenchWorkerProcess.Start(settings, path, name, Concurrency)));
+            await BenchWorkerProcess.WaitUntilAsync(async () => (await host.Store.ListWorkersAsync(cancellationToken))
+                .Count(w => names.Contains(w.Registration.Name) && w.State == WorkerState.Active) == processes, "the drain workers to register", workers, cancellationToken);
+
+            var started = Stopwatch.GetTimestamp();
+            await host.Store.SetQueuePausedAsync(BenchHost.Queue, paused: false, cancellationToken);
+            // Two one-row index reads per poll: cheap next to the drain, unlike counting every job of the queue.
+            await BenchWorkerProcess.WaitUntilAsync(async () => !await AnyAsync(JobState.Ready) && !await AnyAsync(JobState.Running), $"{count:N0} jobs to be drained", workers, cancellationToken, TimeSpan.FromMinutes(30));
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+            var completed = (await host.Store.GetQueuesAsync(cancellationToken)).Single(q => q.Queue == BenchHost.Queue)[JobState.Completed];
+            if (completed != count)
+            {
+                throw new InvalidOperationException($"The {processes} workers completed {completed:N0} of {count:N0} jobs; the rest did not complete.");
+            }
+
+            return new BenchRun(count / seconds, new Dictionary<string, double>(StringComparer.Ordinal) { ["jobs"] = completed, ["processes"] = processes });
+
+            async Task<bool> AnyAsync(JobState state) =>
+                (await host.Store.ListJobsAsync(new JobListQuery(BenchHost.Queue, state, Limit: 1), cancellationToken)).Items.Count > 0;
+        }
+        finally
+        {
+            await BenchWorkerProcess.KillAllAsync(workers);
+            BenchHost.DeleteFiles(settings, path);
+        }
     }
 }

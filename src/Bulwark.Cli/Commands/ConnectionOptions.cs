@@ -14,7 +14,7 @@ internal sealed class ConnectionOptions
 
     public Option<string?> Store { get; } = new("--store")
     {
-        Description = "The SQLite store file to work on (default ./bulwark.db, or $BULWARK_STORE), or a postgres:// URL or Npgsql connection string.",
+        Description = "The SQLite store file to work on (default ./bulwark.db, or $BULWARK_STORE), or a postgres:// URL or Npgsql connection string; ?schema=NAME in the URL (or Schema=NAME) picks the schema of the tables (default bulwark).",
         HelpName = "PATH",
     };
 

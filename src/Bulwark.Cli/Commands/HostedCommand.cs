@@ -12,7 +12,7 @@ internal static class HostedCommand
 {
     public static Option<string?> StoreOption() => new("--store")
     {
-        Description = "The SQLite store file (default ./bulwark.db, or $BULWARK_STORE), or a postgres:// URL or Npgsql connection string.",
+        Description = "The SQLite store file (default ./bulwark.db, or $BULWARK_STORE), or a postgres:// URL or Npgsql connection string; ?schema=NAME in the URL (or Schema=NAME) picks the schema of the tables (default bulwark).",
         HelpName = "PATH",
     };
 
