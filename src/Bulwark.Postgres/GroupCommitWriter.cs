@@ -5,8 +5,9 @@ using Npgsql;
 namespace Bulwark.Postgres;
 
 /// <summary>
-/// Funnels a store's concurrent writes through one loop that commits many operations per transaction (a savepoint per
-/// operation, so one refused operation does not sink its neighbours) and completes each caller only after COMMIT.
+/// Funnels a store's concurrent writes through one loop that commits many operations per transaction and completes each
+/// caller only after COMMIT. When one operation is refused, the batch is run again with a savepoint per operation, so the
+/// refusal does not sink its neighbours.
 /// Durability stays per operation while the fsync cost is shared by the batch.
 /// </summary>
 internal sealed class GroupCommitWriter : IAsyncDisposable
@@ -19,6 +20,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
+    private NpgsqlConnection? _connection;
     private long _commits;
     private long _committedOperations;
 
@@ -76,41 +78,31 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private async Task ExecuteAsync(List<WriteOperation> batch)
     {
         var token = _stopping.Token;
+        var isolated = false;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await using var connection = await _dataSource.OpenConnectionAsync(token).ConfigureAwait(false);
+                var connection = await ConnectionAsync(token).ConfigureAwait(false);
                 await using var tx = await connection.BeginTransactionAsync(token).ConfigureAwait(false);
-                var single = batch.Count == 1;
-                foreach (var op in batch)
+                if (isolated)
                 {
-                    op.Reset();
-                    if (!single)
+                    await RunIsolatedAsync(batch, tx, connection, token).ConfigureAwait(false);
+                }
+                else if (await RunTogetherAsync(batch, connection, tx, token).ConfigureAwait(false) is { } failed)
+                {
+                    await tx.RollbackAsync(token).ConfigureAwait(false);
+                    if (batch.Count == 1)
                     {
-                        await tx.SaveAsync("op", token).ConfigureAwait(false);
+                        failed.Publish();
+                        return;
                     }
 
-                    try
-                    {
-                        await op.RunAsync(connection, tx, token).ConfigureAwait(false);
-                        if (!single)
-                        {
-                            await tx.ReleaseAsync("op", token).ConfigureAwait(false);
-                        }
-                    }
-                    catch (Exception ex) when (!TransientErrors.IsTransient(ex) && !token.IsCancellationRequested)
-                    {
-                        op.SetFailure(ex);
-                        if (single)
-                        {
-                            await tx.RollbackAsync(token).ConfigureAwait(false);
-                            op.Publish();
-                            return;
-                        }
-
-                        await tx.RollbackAsync("op", token).ConfigureAwait(false);
-                    }
+                    // A refused operation aborted the shared transaction: run the batch again with a savepoint around each
+                    // operation, so the refusal sinks only its own. Rare (bad input), so the common batch pays no savepoints.
+                    isolated = true;
+                    attempt--;
+                    continue;
                 }
 
                 await tx.CommitAsync(token).ConfigureAwait(false);
@@ -125,6 +117,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             }
             catch (Exception ex) when (TransientErrors.IsTransient(ex) && attempt <= _retries && !token.IsCancellationRequested)
             {
+                await DropConnectionAsync().ConfigureAwait(false);
                 var delay = TimeSpan.FromMilliseconds(Math.Min(2000, 25 * Math.Pow(2, attempt)));
                 PostgresLog.TransientRetry(_logger, ex, attempt, delay.TotalMilliseconds);
                 try
@@ -137,6 +130,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             }
             catch (Exception ex)
             {
+                await DropConnectionAsync().ConfigureAwait(false);
                 PostgresLog.BatchFailed(_logger, ex, batch.Count);
                 foreach (var op in batch)
                 {
@@ -145,6 +139,71 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
                 return;
             }
+        }
+    }
+
+    /// <summary>Runs every operation in the one transaction; returns the first that failed on its own account (the transaction is then aborted), or null.</summary>
+    private static async Task<WriteOperation?> RunTogetherAsync(List<WriteOperation> batch, NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken token)
+    {
+        foreach (var op in batch)
+        {
+            op.Reset();
+            try
+            {
+                await op.RunAsync(connection, tx, token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!TransientErrors.IsTransient(ex) && !token.IsCancellationRequested)
+            {
+                op.SetFailure(ex);
+                return op;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Runs each operation inside its own savepoint, so a failing one is rolled back alone and its neighbours still commit.</summary>
+    private static async Task RunIsolatedAsync(List<WriteOperation> batch, NpgsqlTransaction tx, NpgsqlConnection connection, CancellationToken token)
+    {
+        foreach (var op in batch)
+        {
+            op.Reset();
+            await tx.SaveAsync("op", token).ConfigureAwait(false);
+            try
+            {
+                await op.RunAsync(connection, tx, token).ConfigureAwait(false);
+                await tx.ReleaseAsync("op", token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!TransientErrors.IsTransient(ex) && !token.IsCancellationRequested)
+            {
+                op.SetFailure(ex);
+                await tx.RollbackAsync("op", token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The writer keeps one connection across batches: returning it to the pool after every batch costs a session reset
+    /// and loses its prepared statements. A failed batch drops it, so the next batch starts on a fresh one.
+    /// </summary>
+    private async Task<NpgsqlConnection> ConnectionAsync(CancellationToken token)
+    {
+        if (_connection is { State: System.Data.ConnectionState.Open } open)
+        {
+            return open;
+        }
+
+        await DropConnectionAsync().ConfigureAwait(false);
+        _connection = await _dataSource.OpenConnectionAsync(token).ConfigureAwait(false);
+        return _connection;
+    }
+
+    private async Task DropConnectionAsync()
+    {
+        if (_connection is { } connection)
+        {
+            _connection = null;
+            await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -158,8 +217,17 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         catch (TimeoutException)
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                // The loop still owns the connection until it sees the cancellation.
+                await _loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
         }
 
+        await DropConnectionAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
 }

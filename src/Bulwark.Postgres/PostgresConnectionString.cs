@@ -9,6 +9,21 @@ internal static class PostgresConnectionString
     public static bool IsUrl(string text) =>
         text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The connection string the store's own data source uses: <see cref="Normalize"/>, plus automatic preparation of the
+    /// store's statements (its hot statements repeat with the same text) unless the operator chose a value.
+    /// </summary>
+    public static string ForStore(string text)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(Normalize(text));
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        return builder.ConnectionString;
+    }
+
     public static string Normalize(string text)
     {
         if (string.IsNullOrWhiteSpace(text))

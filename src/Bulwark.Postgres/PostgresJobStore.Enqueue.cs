@@ -64,6 +64,25 @@ public sealed partial class PostgresJobStore
         for (var i = 0; i < jobs.Count; i++)
         {
             var job = jobs[i];
+            if (IsPlain(job))
+            {
+                // A run of jobs without key or dependencies: one statement, ids in batch order.
+                var end = i + 1;
+                while (end < jobs.Count && IsPlain(jobs[end]))
+                {
+                    end++;
+                }
+
+                await InsertPlainAsync(c, tx, jobs, i, end, results, ct);
+                for (var k = i; k < end; k++)
+                {
+                    notify.Add(jobs[k].Queue);
+                }
+
+                i = end - 1;
+                continue;
+            }
+
             var deps = job.DependsOn.Concat(job.DependsOnBatchIndexes.Select(index => results[index].Id)).Distinct().ToArray();
             results[i] = await InsertAsync(c, tx, job, deps, ct);
             if (!results[i].Deduplicated)
@@ -87,6 +106,85 @@ public sealed partial class PostgresJobStore
 
         await NotifyAsync(c, tx, notify, ct);
         return results;
+    }
+
+    private static bool IsPlain(NewJob job) => job.Key is null && job.DependsOn.Count == 0 && job.DependsOnBatchIndexes.Count == 0;
+
+    /// <summary>
+    /// Inserts <c>jobs[start..end)</c> (none with a key or dependencies) in one statement. Identity values are drawn as the
+    /// rows leave the sort by batch position, so the ascending ids map to the batch positions in order.
+    /// </summary>
+    private async Task InsertPlainAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<NewJob> jobs, int start, int end, EnqueueResult[] results, CancellationToken ct)
+    {
+        const string Insert = """
+            INSERT INTO {s}.jobs (queue, type, payload, priority, state, run_at, created_at, updated_at, max_attempts, timeout_ticks,
+                                   backoff, expires_at, trace_parent)
+            SELECT u.queue, u.type, u.payload, u.priority,
+                   CASE WHEN coalesce(u.run_at, @now) <= @now THEN 'ready' ELSE 'scheduled' END,
+                   coalesce(u.run_at, @now), @now, @now, u.max_attempts, u.timeout, u.backoff, u.expires_at, u.trace_parent
+            FROM unnest(@queues, @types, @payloads, @priorities, @run_ats, @max_attempts, @timeouts, @backoffs, @expires_ats, @trace_parents)
+                 WITH ORDINALITY AS u(queue, type, payload, priority, run_at, max_attempts, timeout, backoff, expires_at, trace_parent, ord)
+            ORDER BY u.ord
+            RETURNING id
+            """;
+
+        var n = end - start;
+        var queues = new string[n];
+        var types = new string[n];
+        var payloads = new string[n];
+        var priorities = new int[n];
+        var runAts = new DateTimeOffset?[n];
+        var maxAttempts = new int[n];
+        var timeouts = new long[n];
+        var backoffs = new string[n];
+        var expiresAts = new DateTimeOffset?[n];
+        var traceParents = new string?[n];
+        for (var k = 0; k < n; k++)
+        {
+            var job = jobs[start + k];
+            queues[k] = job.Queue;
+            types[k] = job.Type;
+            payloads[k] = job.Payload;
+            priorities[k] = job.Priority;
+            runAts[k] = job.RunAt?.ToUniversalTime();
+            maxAttempts[k] = job.MaxAttempts;
+            timeouts[k] = job.Timeout.Ticks;
+            backoffs[k] = job.Backoff.ToString();
+            expiresAts[k] = job.ExpiresAt?.ToUniversalTime();
+            traceParents[k] = job.TraceParent;
+        }
+
+        await using var insert = Command(c, tx, Insert);
+        Add(insert, "queues", NpgsqlDbType.Array | NpgsqlDbType.Text, queues);
+        Add(insert, "types", NpgsqlDbType.Array | NpgsqlDbType.Text, types);
+        Add(insert, "payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, payloads);
+        Add(insert, "priorities", NpgsqlDbType.Array | NpgsqlDbType.Integer, priorities);
+        Add(insert, "run_ats", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, runAts);
+        Add(insert, "max_attempts", NpgsqlDbType.Array | NpgsqlDbType.Integer, maxAttempts);
+        Add(insert, "timeouts", NpgsqlDbType.Array | NpgsqlDbType.Bigint, timeouts);
+        Add(insert, "backoffs", NpgsqlDbType.Array | NpgsqlDbType.Text, backoffs);
+        Add(insert, "expires_ats", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, expiresAts);
+        Add(insert, "trace_parents", NpgsqlDbType.Array | NpgsqlDbType.Text, traceParents);
+        var ids = new long[n];
+        var count = 0;
+        await using (var reader = await insert.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                ids[count++] = reader.GetInt64(0);
+            }
+        }
+
+        if (count != n)
+        {
+            throw new InvalidOperationException($"Inserting {n} jobs returned {count} ids; nothing was stored.");
+        }
+
+        Array.Sort(ids);
+        for (var k = 0; k < n; k++)
+        {
+            results[start + k] = new EnqueueResult(ids[k], false);
+        }
     }
 
     private async Task<EnqueueResult> InsertAsync(NpgsqlConnection c, NpgsqlTransaction tx, NewJob job, long[] deps, CancellationToken ct)

@@ -104,87 +104,6 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<FenceResult>> FinishAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(outcomes);
-        foreach (var outcome in outcomes)
-        {
-            ArgumentNullException.ThrowIfNull(outcome);
-            if (outcome.Kind != OutcomeKind.Complete && outcome.Error is null)
-            {
-                throw new ArgumentException($"A {outcome.Kind} outcome for job {outcome.Token} needs its error record.", nameof(outcomes));
-            }
-
-            if (outcome.Kind == OutcomeKind.Retry && outcome.RetryDelay < TimeSpan.Zero)
-            {
-                throw new ArgumentException($"The retry delay of job {outcome.Token} is negative ({outcome.RetryDelay}).", nameof(outcomes));
-            }
-        }
-
-        if (outcomes.Count == 0)
-        {
-            return Task.FromResult<IReadOnlyList<FenceResult>>([]);
-        }
-
-        return WriteAsync<IReadOnlyList<FenceResult>>(async (c, tx, ct) =>
-        {
-            var results = new FenceResult[outcomes.Count];
-            var terminal = new List<long>();
-            var ready = new List<string>();
-            for (var i = 0; i < outcomes.Count; i++)
-            {
-                var outcome = outcomes[i];
-                var (sql, state) = outcome.Kind switch
-                {
-                    OutcomeKind.Complete => ("state = 'completed', result = @result, finished_at = @now", JobState.Completed),
-                    OutcomeKind.Retry => ("state = 'scheduled', run_at = @now + @delay, errors = errors || @error", JobState.Scheduled),
-                    OutcomeKind.Fail => ("state = 'failed', reason = @reason, finished_at = @now, errors = errors || @error", JobState.Failed),
-                    OutcomeKind.DeadLetter => ("state = 'dead_letter', reason = @reason, finished_at = @now, errors = errors || @error", JobState.DeadLetter),
-                    OutcomeKind.Release => ("state = 'ready', attempt = greatest(attempt - 1, 0), errors = errors || @error", JobState.Ready),
-                    OutcomeKind.Cancelled => ("state = 'cancelled', reason = @reason, finished_at = @now, errors = errors || @error", JobState.Cancelled),
-                    _ => throw new ArgumentOutOfRangeException(nameof(outcomes), outcome.Kind, "Unknown outcome kind."),
-                };
-
-                await using var update = Command(c, tx, $"""
-                    UPDATE {"{s}"}.jobs SET {sql}, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-                    WHERE id = @id AND state = 'running' AND lease_epoch = @epoch
-                    RETURNING queue
-                    """);
-                Add(update, "id", NpgsqlDbType.Bigint, outcome.Token.JobId);
-                Add(update, "epoch", NpgsqlDbType.Bigint, outcome.Token.Epoch);
-                Add(update, "result", NpgsqlDbType.Text, outcome.Result);
-                Add(update, "reason", NpgsqlDbType.Text, outcome.Reason ?? outcome.Error?.Message);
-                Add(update, "delay", NpgsqlDbType.Interval, outcome.RetryDelay);
-                Add(update, "error", NpgsqlDbType.Jsonb, outcome.Error is null ? "[]" : JobRows.SerializeErrors(outcome.Error));
-                if (await update.ExecuteScalarAsync(ct) is string queue)
-                {
-                    results[i] = FenceResult.Ok;
-                    if (state.IsTerminal())
-                    {
-                        terminal.Add(outcome.Token.JobId);
-                    }
-                    else if (state == JobState.Ready)
-                    {
-                        ready.Add(queue);
-                    }
-                }
-                else
-                {
-                    results[i] = await RefusalAsync(c, tx, outcome.Token, ct);
-                }
-            }
-
-            if (terminal.Count > 0)
-            {
-                await ResolveDependentsAsync(c, tx, [.. terminal], null, ct);
-            }
-
-            await NotifyAsync(c, tx, ready, ct);
-            return results;
-        }, cancellationToken);
-    }
-
-    /// <inheritdoc />
     public Task<FenceResult> SaveProgressAsync(LeaseToken token, int? progress, string? checkpoint, CancellationToken cancellationToken = default)
     {
         if (progress is < 0 or > 100)
@@ -214,15 +133,9 @@ public sealed partial class PostgresJobStore
     /// <summary>Says why a fenced write matched no row: no job, a newer lease (stale token), or not running any more.</summary>
     private async Task<FenceResult> RefusalAsync(NpgsqlConnection c, NpgsqlTransaction tx, LeaseToken token, CancellationToken ct)
     {
-        await using var select = Command(c, tx, "SELECT state, lease_epoch FROM {s}.jobs WHERE id = @id");
+        await using var select = Command(c, tx, "SELECT state FROM {s}.jobs WHERE id = @id");
         Add(select, "id", NpgsqlDbType.Bigint, token.JobId);
         await using var reader = await select.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct))
-        {
-            return FenceResult.NotFound;
-        }
-
-        // Not running wins over a stale epoch: only a running job can be "owned by someone else".
-        return reader.GetString(0) != "running" ? FenceResult.NotRunning : FenceResult.LeaseLost;
+        return Refusal(await reader.ReadAsync(ct) ? reader.GetString(0) : null);
     }
 }

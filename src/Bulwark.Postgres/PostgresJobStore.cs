@@ -49,7 +49,7 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
         _schema = PostgresMigrations.Quote(options.Schema);
         _storeClock = options.StoreClockOverride;
         _logger = options.LoggerFactory?.CreateLogger<PostgresJobStore>() ?? (ILogger)NullLogger.Instance;
-        _dataSource = NpgsqlDataSource.Create(PostgresConnectionString.Normalize(options.ConnectionString));
+        _dataSource = NpgsqlDataSource.Create(PostgresConnectionString.ForStore(options.ConnectionString));
         _writer = new GroupCommitWriter(_dataSource, options.MaxBatchSize, options.TransientRetries, options.Time, _logger);
         NotificationChannel = options.Schema == "bulwark" ? DefaultNotificationChannel : $"{DefaultNotificationChannel}_{options.Schema}"[..Math.Min(63, DefaultNotificationChannel.Length + 1 + options.Schema.Length)];
         _listener = options.Listen ? new JobNotificationListener(_dataSource, NotificationChannel, options.Signal, options.Time, _logger) : null;

@@ -1,0 +1,249 @@
+using Bulwark.Jobs;
+using Bulwark.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Bulwark.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    /// <summary>
+    /// Applies a batch of outcomes (each job once in the batch) in one statement, each row fenced by its token as the
+    /// one-job statement would be. Returns the batch position of every row written, its queue, its new state, and whether
+    /// a pending job waits on it (so dependents are resolved only where there are any).
+    /// </summary>
+    internal static readonly string FinishSetSql = """
+        UPDATE {s}.jobs j
+        SET state = o.state,
+            result = CASE WHEN o.state = 'completed' THEN o.result ELSE j.result END,
+            run_at = CASE WHEN o.state = 'scheduled' THEN @now + o.delay ELSE j.run_at END,
+            reason = CASE WHEN o.state IN ('failed','dead_letter','cancelled') THEN o.reason ELSE j.reason END,
+            finished_at = CASE WHEN o.state IN ('completed','failed','dead_letter','cancelled') THEN @now ELSE j.finished_at END,
+            attempt = CASE WHEN o.state = 'ready' THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
+            errors = CASE WHEN o.error IS NULL THEN j.errors ELSE j.errors || o.error::jsonb END,
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+        FROM unnest(@ids, @epochs, @states, @results, @reasons, @delays, @errors)
+             WITH ORDINALITY AS o(id, epoch, state, result, reason, delay, error, ord)
+        WHERE j.id = o.id AND j.state = 'running' AND j.lease_epoch = o.epoch
+        RETURNING o.ord, j.queue, j.state,
+                  j.state IN ('completed','failed','dead_letter','cancelled')
+                  AND EXISTS (SELECT 1 FROM {s}.jobs ch WHERE ch.state = 'pending' AND ch.depends_on @> ARRAY[j.id])
+        """;
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<FenceResult>> FinishAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        foreach (var outcome in outcomes)
+        {
+            ArgumentNullException.ThrowIfNull(outcome);
+            if (outcome.Kind != OutcomeKind.Complete && outcome.Error is null)
+            {
+                throw new ArgumentException($"A {outcome.Kind} outcome for job {outcome.Token} needs its error record.", nameof(outcomes));
+            }
+
+            if (outcome.Kind == OutcomeKind.Retry && outcome.RetryDelay < TimeSpan.Zero)
+            {
+                throw new ArgumentException($"The retry delay of job {outcome.Token} is negative ({outcome.RetryDelay}).", nameof(outcomes));
+            }
+
+            _ = StateAfter(outcome.Kind);
+        }
+
+        if (outcomes.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<FenceResult>>([]);
+        }
+
+        return WriteAsync<IReadOnlyList<FenceResult>>(async (c, tx, ct) =>
+        {
+            var results = new FenceResult[outcomes.Count];
+            var resolve = new List<long>();
+            var ready = new List<string>();
+
+            // A job named twice in one batch must see its first outcome before its second, so those go one by one;
+            // every other outcome is fenced and written in one statement.
+            var seen = new Dictionary<long, int>(outcomes.Count);
+            foreach (var outcome in outcomes)
+            {
+                seen[outcome.Token.JobId] = seen.GetValueOrDefault(outcome.Token.JobId) + 1;
+            }
+
+            var set = new List<int>(outcomes.Count);
+            var single = new List<int>();
+            for (var i = 0; i < outcomes.Count; i++)
+            {
+                (seen[outcomes[i].Token.JobId] == 1 ? set : single).Add(i);
+            }
+
+            if (set.Count > 0)
+            {
+                await FinishSetAsync(c, tx, outcomes, set, results, resolve, ready, ct);
+            }
+
+            foreach (var i in single)
+            {
+                await FinishOneAsync(c, tx, outcomes[i], i, results, resolve, ready, ct);
+            }
+
+            if (resolve.Count > 0)
+            {
+                await ResolveDependentsAsync(c, tx, [.. resolve], null, ct);
+            }
+
+            await NotifyAsync(c, tx, ready, ct);
+            return results;
+        }, cancellationToken);
+    }
+
+    private async Task FinishSetAsync(
+        NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<JobOutcome> outcomes, List<int> set, FenceResult[] results, List<long> resolve, List<string> ready, CancellationToken ct)
+    {
+        var n = set.Count;
+        var ids = new long[n];
+        var epochs = new long[n];
+        var states = new string[n];
+        var values = new string?[n];
+        var reasons = new string?[n];
+        var delays = new TimeSpan[n];
+        var errors = new string?[n];
+        for (var k = 0; k < n; k++)
+        {
+            var outcome = outcomes[set[k]];
+            ids[k] = outcome.Token.JobId;
+            epochs[k] = outcome.Token.Epoch;
+            states[k] = StateAfter(outcome.Kind).ToName();
+            values[k] = outcome.Result;
+            reasons[k] = outcome.Reason ?? outcome.Error?.Message;
+            delays[k] = outcome.RetryDelay;
+            errors[k] = outcome.Error is null ? null : JobRows.SerializeErrors(outcome.Error);
+        }
+
+        var written = new bool[n];
+        await using (var update = Command(c, tx, FinishSetSql))
+        {
+            Add(update, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, ids);
+            Add(update, "epochs", NpgsqlDbType.Array | NpgsqlDbType.Bigint, epochs);
+            Add(update, "states", NpgsqlDbType.Array | NpgsqlDbType.Text, states);
+            Add(update, "results", NpgsqlDbType.Array | NpgsqlDbType.Text, values);
+            Add(update, "reasons", NpgsqlDbType.Array | NpgsqlDbType.Text, reasons);
+            Add(update, "delays", NpgsqlDbType.Array | NpgsqlDbType.Interval, delays);
+            Add(update, "errors", NpgsqlDbType.Array | NpgsqlDbType.Text, errors);
+            await using var reader = await update.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var k = (int)reader.GetInt64(0) - 1;
+                written[k] = true;
+                results[set[k]] = FenceResult.Ok;
+                if (reader.GetBoolean(3))
+                {
+                    resolve.Add(ids[k]);
+                }
+                else if (reader.GetString(2) == "ready")
+                {
+                    ready.Add(reader.GetString(1));
+                }
+            }
+        }
+
+        var refused = new List<long>();
+        for (var k = 0; k < n; k++)
+        {
+            if (!written[k])
+            {
+                refused.Add(ids[k]);
+            }
+        }
+
+        if (refused.Count == 0)
+        {
+            return;
+        }
+
+        // Nothing else writes inside the writer's transaction, so the rows the fence passed over still say why.
+        var found = new Dictionary<long, string>();
+        await using (var select = Command(c, tx, "SELECT id, state FROM {s}.jobs WHERE id = ANY(@ids)"))
+        {
+            Add(select, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, refused.ToArray());
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                found[reader.GetInt64(0)] = reader.GetString(1);
+            }
+        }
+
+        for (var k = 0; k < n; k++)
+        {
+            if (!written[k])
+            {
+                results[set[k]] = Refusal(found.TryGetValue(ids[k], out var state) ? state : null);
+            }
+        }
+    }
+
+    /// <summary>One outcome, one guarded statement: for a job named more than once in a batch.</summary>
+    private async Task FinishOneAsync(
+        NpgsqlConnection c, NpgsqlTransaction tx, JobOutcome outcome, int index, FenceResult[] results, List<long> resolve, List<string> ready, CancellationToken ct)
+    {
+        var sql = outcome.Kind switch
+        {
+            OutcomeKind.Complete => "state = 'completed', result = @result, finished_at = @now",
+            OutcomeKind.Retry => "state = 'scheduled', run_at = @now + @delay, errors = errors || @error",
+            OutcomeKind.Fail => "state = 'failed', reason = @reason, finished_at = @now, errors = errors || @error",
+            OutcomeKind.DeadLetter => "state = 'dead_letter', reason = @reason, finished_at = @now, errors = errors || @error",
+            OutcomeKind.Release => "state = 'ready', attempt = greatest(attempt - 1, 0), errors = errors || @error",
+            OutcomeKind.Cancelled => "state = 'cancelled', reason = @reason, finished_at = @now, errors = errors || @error",
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Kind, "Unknown outcome kind."),
+        };
+
+        await using var update = Command(c, tx, $"""
+            UPDATE {"{s}"}.jobs SET {sql}, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+            WHERE id = @id AND state = 'running' AND lease_epoch = @epoch
+            RETURNING queue
+            """);
+        Add(update, "id", NpgsqlDbType.Bigint, outcome.Token.JobId);
+        Add(update, "epoch", NpgsqlDbType.Bigint, outcome.Token.Epoch);
+        Add(update, "result", NpgsqlDbType.Text, outcome.Result);
+        Add(update, "reason", NpgsqlDbType.Text, outcome.Reason ?? outcome.Error?.Message);
+        Add(update, "delay", NpgsqlDbType.Interval, outcome.RetryDelay);
+        Add(update, "error", NpgsqlDbType.Jsonb, outcome.Error is null ? "[]" : JobRows.SerializeErrors(outcome.Error));
+        if (await update.ExecuteScalarAsync(ct) is string queue)
+        {
+            results[index] = FenceResult.Ok;
+            var state = StateAfter(outcome.Kind);
+            if (state.IsTerminal())
+            {
+                resolve.Add(outcome.Token.JobId);
+            }
+            else if (state == JobState.Ready)
+            {
+                ready.Add(queue);
+            }
+        }
+        else
+        {
+            results[index] = await RefusalAsync(c, tx, outcome.Token, ct);
+        }
+    }
+
+    private static JobState StateAfter(OutcomeKind kind) => kind switch
+    {
+        OutcomeKind.Complete => JobState.Completed,
+        OutcomeKind.Retry => JobState.Scheduled,
+        OutcomeKind.Fail => JobState.Failed,
+        OutcomeKind.DeadLetter => JobState.DeadLetter,
+        OutcomeKind.Release => JobState.Ready,
+        OutcomeKind.Cancelled => JobState.Cancelled,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown outcome kind."),
+    };
+
+    /// <summary>Why a fenced write matched no row, from the job's state (null: no such job).</summary>
+    private static FenceResult Refusal(string? state) => state switch
+    {
+        null => FenceResult.NotFound,
+
+        // Not running wins over a stale epoch: only a running job can be "owned by someone else".
+        "running" => FenceResult.LeaseLost,
+        _ => FenceResult.NotRunning,
+    };
+}
