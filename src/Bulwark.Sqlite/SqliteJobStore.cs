@@ -83,6 +83,10 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
             }
 
             Pragma(connection, "PRAGMA synchronous = FULL");
+            // Statement journals (each write runs in a SAVEPOINT) and ephemeral tables (RETURNING, IN lists) otherwise
+            // spill to files in /var/tmp: one create + unlink per lease or completion batch, found with strace. They
+            // hold nothing durable (the transaction is uncommitted while they exist), so memory is as safe.
+            Pragma(connection, "PRAGMA temp_store = MEMORY");
             Pragma(connection, "PRAGMA foreign_keys = ON");
             SqliteSchema.Migrate(connection, path);
         }
@@ -189,6 +193,15 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
             return read(connection);
         }
     }
+
+    /// <summary>A pragma's value on the writer's connection, read by the writer (for tests: per-connection settings).</summary>
+    internal Task<long> WriterPragmaAsync(string pragma, CancellationToken cancellationToken = default) =>
+        WriteAsync(c =>
+        {
+            using var command = c.Connection.CreateCommand();
+            command.CommandText = $"PRAGMA {pragma}";
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }, cancellationToken);
 
     private long Now() => _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
 }

@@ -91,6 +91,16 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.Equal(SqliteSchema.CurrentVersion, SqliteSchema.Migrations.Length);
     }
 
+    [Fact]
+    public async Task The_writer_syncs_fully_and_keeps_its_temporary_data_in_memory()
+    {
+        await using var store = Open();
+
+        // synchronous: 2 = FULL (every commit fsynced). temp_store: 2 = MEMORY (statement journals never hit /var/tmp).
+        Assert.Equal(2, await store.WriterPragmaAsync("synchronous"));
+        Assert.Equal(2, await store.WriterPragmaAsync("temp_store"));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(100_001)]
