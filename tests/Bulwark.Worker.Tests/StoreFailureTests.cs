@@ -19,11 +19,17 @@ public sealed class StoreFailureTests
         await Poll.UntilAsync(() => Task.FromResult(h.Runtime.Completer.PendingCount == 1), TimeSpan.FromSeconds(10), () => "the outcome was not submitted");
         Assert.Equal(0, await h.Runtime.Completer.RunOnceAsync());
         Assert.Equal(1, h.Runtime.Completer.PendingCount);
-        Assert.Equal(1, h.Runtime.ActiveJobs); // the lease stays held (and renewed) until the outcome is written
-        Assert.Equal(JobState.Running, (await h.GetAsync(id)).State);
+        Assert.Equal(0, h.Runtime.ActiveJobs); // the handler's slot is free again …
+        Assert.Equal(1, h.Runtime.FinishingJobs); // … but its lease stays held until the outcome is written
+        var running = await h.GetAsync(id);
+        Assert.Equal(JobState.Running, running.State);
         Assert.True(h.Counter("bulwark.persistence.errors") >= 1);
 
         h.Faults.Heal();
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var beat = await h.Runtime.HeartbeatOnceAsync();
+        Assert.Empty(beat!.Lost);
+        Assert.True((await h.GetAsync(id)).LeaseExpiresAt > running.LeaseExpiresAt, "the heartbeat did not renew the lease of the job whose outcome is waiting");
         await h.WaitForStateAsync(id, JobState.Completed);
     }
 

@@ -129,7 +129,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
     public async Task<JobSnapshot> GetAsync(long id) => await Store.GetJobAsync(id) ?? throw new InvalidOperationException($"job {id} is missing");
 
     /// <summary>Writes outcomes until no slot is busy.</summary>
-    public Task SettleAsync() => SettleAsync(() => Task.FromResult(Runtime.ActiveJobs == 0));
+    public Task SettleAsync() => SettleAsync(() => Task.FromResult(Runtime.ActiveJobs == 0 && Runtime.FinishingJobs == 0));
 
     /// <summary>Writes outcomes (the completer's pass) until <paramref name="done"/> holds; fails after a real-time deadline.</summary>
     public async Task SettleAsync(Func<Task<bool>> done)
@@ -145,7 +145,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"The worker did not settle: {Runtime.ActiveJobs} active, {Runtime.Completer.PendingCount} outcomes pending.");
+                throw new TimeoutException($"The worker did not settle: {Runtime.ActiveJobs} active, {Runtime.FinishingJobs} finishing, {Runtime.Completer.PendingCount} outcomes pending.");
             }
 
             await Task.Yield();
@@ -160,7 +160,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
         await SettleAsync(async () =>
         {
             job = await Store.GetJobAsync(id);
-            return job?.State == state && Runtime.ActiveJobs == 0;
+            return job?.State == state && Runtime.ActiveJobs == 0 && Runtime.FinishingJobs == 0;
         });
         return job!;
     }

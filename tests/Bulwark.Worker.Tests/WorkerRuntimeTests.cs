@@ -1,5 +1,6 @@
 using Bulwark.Hosting;
 using Bulwark.Jobs;
+using Bulwark.Storage;
 using Bulwark.Workers;
 using Xunit;
 
@@ -72,15 +73,12 @@ public sealed class WorkerRuntimeTests
         Assert.Equal(1, h.Runtime.ActiveJobs);
 
         h.Time.Advance(TimeSpan.FromSeconds(1));
-        await h.Runtime.RunOnceAsync(); // grace over: abandoned
-        await h.SettleAsync();
+        Assert.Equal(1, await h.Runtime.RunOnceAsync()); // grace over: abandoned, and its freed slot takes the next job
+        Assert.Equal(JobState.Completed, (await h.WaitForStateAsync(next, JobState.Completed)).State);
         var job = await h.GetAsync(hung);
         Assert.Equal(JobState.Scheduled, job.State);
         Assert.Equal(FailureCategory.Timeout, Assert.Single(job.Errors).Category);
         Assert.Equal(1, h.Runtime.AbandonedJobs);
-
-        Assert.Equal(1, await h.Runtime.RunOnceAsync()); // the freed slot takes the next job
-        Assert.Equal(JobState.Completed, (await h.WaitForStateAsync(next, JobState.Completed)).State);
         never.SetResult();
     }
 
@@ -300,6 +298,31 @@ public sealed class WorkerRuntimeTests
         await h.SettleAsync();
         Assert.Equal(2, await h.Runtime.RunOnceAsync());
         await h.SettleAsync();
+    }
+
+    [Fact]
+    public async Task A_slot_frees_when_its_handler_returns_and_unwritten_outcomes_hold_back_leasing_past_one_slots_worth_each()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("noop", (_, _) => Task.CompletedTask), o => o.Concurrency = 2);
+        for (var i = 0; i < 6; i++)
+        {
+            await h.EnqueueAsync("noop");
+        }
+
+        // The harness runs no completer loop: outcomes wait until SettleAsync writes them.
+        Assert.Equal(2, await h.Runtime.RunOnceAsync());
+        await Poll.UntilAsync(() => Task.FromResult(h.Runtime.FinishingJobs == 2), TimeSpan.FromSeconds(10), () => $"{h.Runtime.FinishingJobs} finishing");
+        Assert.Equal(0, h.Runtime.ActiveJobs);
+        Assert.Equal(2, await h.Runtime.RunOnceAsync()); // the slots are free although no outcome is written yet
+
+        await Poll.UntilAsync(() => Task.FromResult(h.Runtime.FinishingJobs == 4), TimeSpan.FromSeconds(10), () => $"{h.Runtime.FinishingJobs} finishing");
+        Assert.Equal(0, await h.Runtime.RunOnceAsync()); // two slots' worth of unwritten outcomes: no more leasing
+        Assert.Equal(4, (await h.Store.ListJobsAsync(new JobListQuery(State: JobState.Running))).Items.Count);
+
+        await h.SettleAsync();
+        Assert.Equal(2, await h.Runtime.RunOnceAsync());
+        await h.SettleAsync();
+        Assert.Equal(6, (await h.Store.ListJobsAsync(new JobListQuery(State: JobState.Completed))).Items.Count);
     }
 
     [Fact]

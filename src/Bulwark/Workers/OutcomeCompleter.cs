@@ -27,7 +27,9 @@ internal sealed class OutcomeCompleter(IJobStore store, int batchSize, BulwarkMe
 
     public Task<FenceResult> SubmitAsync(JobOutcome outcome)
     {
-        var pending = new Pending(outcome, new TaskCompletionSource<FenceResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Continuations run inline on the completer: what follows a write (metrics, freeing the lease) is short and never
+        // blocks, and a thread-pool hop per outcome cost more CPU than the bookkeeping itself.
+        var pending = new Pending(outcome, new TaskCompletionSource<FenceResult>());
         TaskCompletionSource available;
         lock (_lock)
         {

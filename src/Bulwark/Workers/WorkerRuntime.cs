@@ -36,6 +36,10 @@ public sealed class WorkerRuntime : IDisposable
     private readonly CircuitBreakers _circuits;
     private readonly ActivitySource _activities = new(Telemetry.ActivitySourceName);
     private readonly ConcurrentDictionary<LeaseToken, RunningJob> _running = new();
+
+    // Jobs whose handler has ended and whose outcome awaits its commit: no longer in a slot, but their leases are still
+    // held and renewed, so a slow or failing write cannot let another worker run them again.
+    private readonly ConcurrentDictionary<LeaseToken, RunningJob> _finishing = new();
     private readonly ConcurrentDictionary<LeaseToken, RunningJob> _abandoned = new();
     private readonly CancellationTokenSource _hardStop = new();
     private readonly JobSignal _slotFreed = new();
@@ -107,8 +111,11 @@ public sealed class WorkerRuntime : IDisposable
     /// <summary>Ready to take work: registered, store reachable, not draining, not jammed by abandoned handlers.</summary>
     public bool IsReady => _registered && _storeReachable && !_draining && !_jammed;
 
-    /// <summary>Jobs holding a slot now.</summary>
+    /// <summary>Jobs holding a slot now (handlers running).</summary>
     public int ActiveJobs => _running.Count;
+
+    /// <summary>Jobs whose handler ended and whose outcome is not yet durable; their leases stay held and renewed.</summary>
+    public int FinishingJobs => _finishing.Count;
 
     /// <summary>Handlers abandoned after ignoring their token, still running.</summary>
     public int AbandonedJobs => _abandoned.Count;
@@ -123,7 +130,11 @@ public sealed class WorkerRuntime : IDisposable
 
     internal WorkerOptions Options => _options;
 
-    internal int FreeSlots => Math.Max(0, _options.Concurrency - _running.Count);
+    /// <summary>
+    /// A slot frees when its handler returns, not when the outcome commits, so leasing never waits on finishing. Outcomes
+    /// awaiting their write are bounded to one more slot's worth each: a store that cannot keep up stops the leasing.
+    /// </summary>
+    internal int FreeSlots => Math.Max(0, Math.Min(_options.Concurrency - _running.Count, (2 * _options.Concurrency) - _running.Count - _finishing.Count));
 
     /// <summary>Registers with the store (recovering a predecessor of the same name) and logs what was reclaimed.</summary>
     internal async Task<ReclaimResult> RegisterAsync(CancellationToken cancellationToken)
@@ -226,7 +237,7 @@ public sealed class WorkerRuntime : IDisposable
     /// <summary>One heartbeat: renews the registration and every held lease; cancels handlers whose lease was lost or whose job a user cancelled.</summary>
     internal async Task<HeartbeatResult?> HeartbeatOnceAsync(CancellationToken cancellationToken = default)
     {
-        var held = _running.Where(kv => kv.Value.Reason != CancelReason.LeaseLost).Select(kv => kv.Key).ToArray();
+        var held = _running.Where(kv => kv.Value.Reason != CancelReason.LeaseLost).Select(kv => kv.Key).Concat(_finishing.Keys).ToArray();
         var memory = _workingSet();
         HeartbeatResult result;
         try
@@ -311,6 +322,7 @@ public sealed class WorkerRuntime : IDisposable
 
         await WaitUntilAsync(() => _running.IsEmpty, TimeSpan.FromSeconds(10), CancellationToken.None, realTime: true);
         await Completer.FlushAsync(3, CancellationToken.None);
+        await WaitUntilAsync(() => _finishing.IsEmpty, TimeSpan.FromSeconds(10), CancellationToken.None, realTime: true);
         return released;
     }
 
@@ -414,15 +426,20 @@ public sealed class WorkerRuntime : IDisposable
     private async Task RecordAsync(RunningJob run, JobOutcome outcome, TimeSpan duration, Exception? failure = null)
     {
         var job = run.Job;
+        // The slot is free once the outcome is queued; the lease moves to the finishing set, still renewed by heartbeats,
+        // and is given up only once the outcome is written.
+        _finishing[job.Token] = run;
+        _running.TryRemove(job.Token, out _);
+        var submitted = Completer.SubmitAsync(outcome);
+        _slotFreed.Notify(job.Queue);
         try
         {
-            var fence = await Completer.SubmitAsync(outcome);
+            var fence = await submitted;
             Observe(job, outcome, fence, duration, failure);
         }
         finally
         {
-            // The slot (and the lease in the heartbeat's held set) is given up only once the outcome is written.
-            _running.TryRemove(job.Token, out _);
+            _finishing.TryRemove(job.Token, out _);
             if (!_abandoned.ContainsKey(job.Token))
             {
                 run.Dispose();
