@@ -25,6 +25,18 @@ public sealed class BadInputTests : IDisposable
     };
 
     [Theory]
+    [InlineData("postgres://bulwark@127.0.0.1:1/jobs?schema=Bad-Name", "Bad-Name")]
+    [InlineData("Host=127.0.0.1;Port=1;Database=jobs;Schema=1st", "1st")]
+    public async Task A_postgres_store_naming_an_unusable_schema_is_refused_before_connecting(string store, string schema)
+    {
+        var result = await _cli.RunRawAsync(["worker", "--store", store]);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains($"the schema '{schema}' is not usable", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("lower-case letters, digits and underscores", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [MemberData(nameof(RefusedEnqueues))]
     public async Task A_refused_enqueue_exits_2_says_why_and_stores_nothing(string[] args, string expected)
     {
