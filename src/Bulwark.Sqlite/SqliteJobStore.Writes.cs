@@ -205,23 +205,6 @@ public sealed partial class SqliteJobStore
             : x.Token.JobId.CompareTo(y.Token.JobId);
     }
 
-    /// <summary>Ids as a JSON array, read back in SQL with <c>json_each</c>: one prepared statement serves any count.</summary>
-    private static string JsonIds(List<long> ids)
-    {
-        var text = new System.Text.StringBuilder(ids.Count * 8).Append('[');
-        for (var i = 0; i < ids.Count; i++)
-        {
-            if (i > 0)
-            {
-                text.Append(',');
-            }
-
-            text.Append(ids[i].ToString(CultureInfo.InvariantCulture));
-        }
-
-        return text.Append(']').ToString();
-    }
-
     /// <inheritdoc />
     public Task<ReclaimResult> RegisterWorkerAsync(WorkerRegistration worker, CancellationToken cancellationToken = default)
     {
@@ -370,31 +353,44 @@ public sealed partial class SqliteJobStore
 
     private static void CompleteMany(WriteContext c, JobOutcome[] outcomes, List<int> plain, FenceResult[] results)
     {
-        var ids = plain.Select(i => outcomes[i].Token.JobId).ToList();
-        var rows = Query(c, SqliteSql.FenceMany, r => (Id: r.GetInt64(0), Running: r.GetString(1) == "running", Epoch: r.GetInt64(2)), ("@ids", JsonIds(ids)))
-            .ToDictionary(r => r.Id);
-        var fenced = new List<long>(ids.Count);
+        var tokens = new System.Text.StringBuilder(plain.Count * 16).Append('[');
         foreach (var i in plain)
         {
             var token = outcomes[i].Token;
-            results[i] = !rows.TryGetValue(token.JobId, out var row) ? FenceResult.NotFound
-                : !row.Running ? FenceResult.NotRunning
-                : row.Epoch != token.Epoch ? FenceResult.LeaseLost
-                : FenceResult.Ok;
-            if (results[i] == FenceResult.Ok)
+            tokens.Append(tokens.Length > 1 ? ",[" : "[").Append(token.JobId.ToString(CultureInfo.InvariantCulture))
+                .Append(',').Append(token.Epoch.ToString(CultureInfo.InvariantCulture)).Append(']');
+        }
+
+        // Fence, write and find dependents in one statement, bound and read through the SQLite API (bench/store-ops).
+        var completed = new HashSet<long>(plain.Count);
+        var parents = new List<long>();
+        var statement = c.Raw(SqliteSql.CompleteMany);
+        try
+        {
+            statement.Bind("@now", c.Now);
+            statement.Bind("@tokens", tokens.Append(']').ToString());
+            while (statement.Step())
             {
-                fenced.Add(token.JobId);
+                var id = statement.Int64(0);
+                completed.Add(id);
+                if (statement.Int64(1) != 0)
+                {
+                    parents.Add(id);
+                }
             }
         }
-
-        if (fenced.Count == 0)
+        finally
         {
-            return;
+            statement.Reset();
         }
 
-        var okIds = JsonIds(fenced);
-        Execute(c, SqliteSql.CompleteMany, ("@now", c.Now), ("@ids", okIds));
-        foreach (var parent in Query(c, SqliteSql.ParentsAmong, r => r.GetInt64(0), ("@ids", okIds)))
+        foreach (var i in plain)
+        {
+            // A refused token is rare (a zombie worker, a reclaimed job): its reason is read on its own.
+            results[i] = completed.Contains(outcomes[i].Token.JobId) ? FenceResult.Ok : Refusal(c, outcomes[i].Token);
+        }
+
+        foreach (var parent in parents)
         {
             ResolveDependents(c, parent, JobState.Completed);
         }

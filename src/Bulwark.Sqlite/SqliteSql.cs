@@ -30,16 +30,16 @@ internal static class SqliteSql
         "ORDER BY priority DESC, run_at, id LIMIT @limit) " +
         "AND (state = 'ready' OR (state = 'scheduled' AND run_at <= @now)) RETURNING " + JobRow.LeasedColumns;
 
-    /// <summary>State and epoch of the given jobs (a JSON array of ids), to fence a batch of completions.</summary>
-    internal const string FenceMany = "SELECT id, state, lease_epoch FROM jobs NOT INDEXED WHERE id IN (SELECT value FROM json_each(@ids))";
-
-    /// <summary>Completes the given fenced jobs (no result) in one statement.</summary>
+    /// <summary>
+    /// Completes (no result) the given jobs whose lease still holds, in one statement: @tokens is a JSON array of
+    /// [id, epoch] pairs, and a row changes only while it runs under that epoch — the same fence as the guarded UPDATE
+    /// of one outcome. Returns the completed ids and whether each has dependents to resolve.
+    /// </summary>
     internal const string CompleteMany =
         "UPDATE jobs NOT INDEXED SET state = 'completed', result = NULL, finished_at = @now, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now " +
-        "WHERE id IN (SELECT value FROM json_each(@ids)) AND state = 'running'";
-
-    /// <summary>Which of the given jobs have dependents: only those need their dependents resolved.</summary>
-    internal const string ParentsAmong = "SELECT DISTINCT parent_id FROM job_dependencies WHERE parent_id IN (SELECT value FROM json_each(@ids))";
+        "FROM (SELECT value ->> 0 AS id, value ->> 1 AS epoch FROM json_each(@tokens)) AS t " +
+        "WHERE jobs.id = t.id AND jobs.state = 'running' AND jobs.lease_epoch = t.epoch " +
+        "RETURNING jobs.id, EXISTS (SELECT 1 FROM job_dependencies WHERE parent_id = jobs.id)";
 
     internal const string PromoteDue = "UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = @now WHERE state = 'scheduled' AND run_at <= @now";
 

@@ -101,6 +101,30 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.Equal(2, await store.WriterPragmaAsync("temp_store"));
     }
 
+    [Fact]
+    public async Task A_batch_of_plain_completions_fences_each_token_and_releases_the_dependents_of_its_parents()
+    {
+        await using var store = Open();
+        var parents = (await store.EnqueueAsync([TestJobs.New(), TestJobs.New(), TestJobs.New()])).Select(r => r.Id).ToArray();
+        var child = (await store.EnqueueAsync([TestJobs.New(queue: "children", dependsOn: [parents[1]])]))[0].Id;
+        var leased = await store.LeaseAsync(new LeaseRequest("w1", ["default"], 3, TimeSpan.FromMinutes(1)));
+        Assert.Equal(parents, leased.Select(j => j.Token.JobId));
+
+        var results = await store.FinishAsync(
+        [
+            JobOutcome.Complete(leased[0].Token),
+            JobOutcome.Complete(leased[1].Token),
+            JobOutcome.Complete(new LeaseToken(leased[2].Token.JobId, leased[2].Token.Epoch + 1)),
+            JobOutcome.Complete(new LeaseToken(999_999, 1)),
+        ]);
+
+        Assert.Equal([FenceResult.Ok, FenceResult.Ok, FenceResult.LeaseLost, FenceResult.NotFound], results);
+        Assert.Equal(JobState.Completed, (await store.GetJobAsync(parents[0]))!.State);
+        Assert.Equal(JobState.Completed, (await store.GetJobAsync(parents[1]))!.State);
+        Assert.Equal(JobState.Running, (await store.GetJobAsync(parents[2]))!.State);
+        Assert.Equal(JobState.Ready, (await store.GetJobAsync(child))!.State);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(100_001)]

@@ -68,9 +68,7 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime, IDisposable
         { nameof(SqliteSql.PurgeCandidates), "jobs_finished" },
         { nameof(SqliteSql.PurgeCandidatesOfQueue), "jobs_" },
         { nameof(SqliteSql.Expiring), "jobs_expires" },
-        { nameof(SqliteSql.FenceMany), "INTEGER PRIMARY KEY" },
         { nameof(SqliteSql.CompleteMany), "INTEGER PRIMARY KEY" },
-        { nameof(SqliteSql.ParentsAmong), "job_dependencies_parent" },
     };
 
     [Fact]
@@ -116,6 +114,15 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime, IDisposable
         AssertUses(plan, "INTEGER PRIMARY KEY");
     }
 
+    [Fact]
+    public void Completing_a_batch_looks_up_each_job_and_its_dependents_by_index()
+    {
+        var plan = Plan(SqliteSql.CompleteMany);
+
+        AssertUses(plan, "SEARCH jobs USING INTEGER PRIMARY KEY");
+        AssertUses(plan, "SEARCH job_dependencies USING COVERING INDEX job_dependencies_parent");
+    }
+
     private static void AssertUses(List<string> plan, string index)
     {
         var text = string.Join(" | ", plan);
@@ -128,7 +135,7 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime, IDisposable
     {
         using var command = _connection.CreateCommand();
         command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        foreach (var name in new[] { "@queue", "@now", "@limit", "@key", "@before", "@state", "@cutoff", "@t0", "@t1", "@q0", "@q1", "@owner", "@ids", "@name", "@host", "@id", "@expires" })
+        foreach (var name in new[] { "@queue", "@now", "@limit", "@key", "@before", "@state", "@cutoff", "@t0", "@t1", "@q0", "@q1", "@owner", "@ids", "@tokens", "@name", "@host", "@id", "@expires" })
         {
             if (sql.Contains(name, StringComparison.Ordinal))
             {
@@ -137,6 +144,7 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime, IDisposable
                     "@queue" or "@owner" or "@key" or "@t0" or "@t1" or "@q0" or "@q1" or "@name" or "@host" or "@id" => "x",
                     "@state" => "ready",
                     "@ids" => "[1,2,3]",
+                    "@tokens" => "[[1,1],[2,1]]",
                     _ => 1,
                 });
             }
