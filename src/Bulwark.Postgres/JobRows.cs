@@ -61,24 +61,31 @@ internal static class JobRows
         };
     }
 
-    public static LeasedJob ToLeased(JobSnapshot job) => new()
+    /// <summary>The columns a lease hands out, in the order <see cref="ReadLeased"/> reads them.</summary>
+    public const string LeasedColumns =
+        "{a}id, {a}lease_epoch, {a}queue, {a}type, {a}payload, {a}priority, {a}attempt, {a}max_attempts, {a}timeout_ticks, {a}backoff, " +
+        "{a}checkpoint, {a}progress, {a}trace_parent, {a}created_at, {a}run_at, {a}lease_expires_at, {a}expires_at";
+
+    public static string LeasedColumnsOf(string alias) => LeasedColumns.Replace("{a}", alias + ".", StringComparison.Ordinal);
+
+    public static LeasedJob ReadLeased(NpgsqlDataReader r, BackoffTexts backoffs) => new()
     {
-        Token = new LeaseToken(job.Id, job.LeaseEpoch),
-        Queue = job.Queue,
-        Type = job.Type,
-        Payload = job.Payload,
-        Priority = job.Priority,
-        Attempt = job.Attempt,
-        MaxAttempts = job.MaxAttempts,
-        Timeout = job.Timeout,
-        Backoff = job.Backoff,
-        Checkpoint = job.Checkpoint,
-        Progress = job.Progress,
-        TraceParent = job.TraceParent,
-        CreatedAt = job.CreatedAt,
-        RunAt = job.RunAt,
-        LeaseExpiresAt = job.LeaseExpiresAt ?? throw new InvalidOperationException($"Job {job.Id} was leased without a lease expiry."),
-        ExpiresAt = job.ExpiresAt,
+        Token = new LeaseToken(r.GetInt64(0), r.GetInt64(1)),
+        Queue = r.GetString(2),
+        Type = r.GetString(3),
+        Payload = r.GetString(4),
+        Priority = r.GetInt32(5),
+        Attempt = r.GetInt32(6),
+        MaxAttempts = r.GetInt32(7),
+        Timeout = TimeSpan.FromTicks(r.GetInt64(8)),
+        Backoff = backoffs.Parse(r.GetString(9)),
+        Checkpoint = r.IsDBNull(10) ? null : r.GetString(10),
+        Progress = r.GetInt32(11),
+        TraceParent = r.IsDBNull(12) ? null : r.GetString(12),
+        CreatedAt = r.GetFieldValue<DateTimeOffset>(13),
+        RunAt = r.GetFieldValue<DateTimeOffset>(14),
+        LeaseExpiresAt = r.IsDBNull(15) ? throw new InvalidOperationException($"Job {r.GetInt64(0)} was leased without a lease expiry.") : r.GetFieldValue<DateTimeOffset>(15),
+        ExpiresAt = r.IsDBNull(16) ? null : r.GetFieldValue<DateTimeOffset>(16),
     };
 
     public const string WorkerColumns = "id, name, host, pid, queues, concurrency, started_at, state, active_jobs, memory_bytes, heartbeat_at";

@@ -38,8 +38,14 @@ public sealed partial class PostgresJobStore
             lease_expires_at = @now + @lease, started_at = @now, updated_at = @now
         FROM picked
         WHERE j.id = picked.id AND j.state IN ('ready','scheduled')
-        RETURNING {{JobRows.ColumnsOf("j")}}
+        RETURNING {{JobRows.LeasedColumnsOf("j")}}
         """;
+
+    /// <summary>Lease order within a queue: priority descending, then run_at, then id.</summary>
+    private static readonly Comparison<LeasedJob> LeaseOrder = (a, b) =>
+        b.Priority != a.Priority ? b.Priority.CompareTo(a.Priority)
+        : a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt)
+        : a.Id.CompareTo(b.Id);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<LeasedJob>> LeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default)
@@ -90,13 +96,22 @@ public sealed partial class PostgresJobStore
                 Add(lease, "max", NpgsqlDbType.Integer, remaining);
                 Add(lease, "owner", NpgsqlDbType.Text, request.WorkerId);
                 Add(lease, "lease", NpgsqlDbType.Interval, request.LeaseDuration);
-                var jobs = await ReadJobsAsync(lease, ct);
+                var jobs = new List<LeasedJob>(remaining);
+                await using (var reader = await lease.ExecuteReaderAsync(ct))
+                {
+                    while (await reader.ReadAsync(ct))
+                    {
+                        jobs.Add(JobRows.ReadLeased(reader, _backoffs));
+                    }
+                }
+
                 if (limit is not null)
                 {
                     await limit.ChargeAsync(this, c, tx, queue, jobs.Count, ct);
                 }
 
-                leased.AddRange(jobs.OrderByDescending(j => j.Priority).ThenBy(j => j.RunAt).ThenBy(j => j.Id).Select(JobRows.ToLeased));
+                jobs.Sort(LeaseOrder);
+                leased.AddRange(jobs);
             }
 
             return leased;

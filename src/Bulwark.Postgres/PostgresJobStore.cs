@@ -29,6 +29,7 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
     private readonly JobNotificationListener? _listener;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _openGate = new(1, 1);
+    private readonly BackoffTexts _backoffs = new();
     private Task? _opened;
     private int _disposed;
 
