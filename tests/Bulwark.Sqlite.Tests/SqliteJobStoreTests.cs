@@ -125,6 +125,38 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.Equal(JobState.Ready, (await store.GetJobAsync(child))!.State);
     }
 
+    [Fact]
+    public async Task A_large_mixed_batch_gets_ids_in_batch_order_with_each_jobs_own_fields()
+    {
+        await using var store = Open();
+        var existing = (await store.EnqueueAsync([TestJobs.New(key: "dup")]))[0].Id;
+        // Runs of plain jobs are inserted many rows per statement; keyed and delayed jobs sit between and inside them.
+        var jobs = Enumerable.Range(0, 75).Select(i =>
+            i == 40 ? TestJobs.New(key: "dup", payload: $$"""{"i":{{i}}}""")
+            : i == 50 ? TestJobs.New(key: "fresh", payload: $$"""{"i":{{i}}}""")
+            : TestJobs.New(priority: i % 4, runAt: i == 10 ? _time.GetUtcNow().AddMinutes(5) : null, payload: $$"""{"i":{{i}}}""")).ToArray();
+
+        var results = await store.EnqueueAsync(jobs);
+
+        Assert.Equal(existing, results[40].Id);
+        Assert.True(results[40].Deduplicated);
+        var fresh = results.Where((_, i) => i != 40).Select(r => r.Id).ToList();
+        Assert.Equal(fresh.Order(), fresh);
+        Assert.Equal(fresh.Count, fresh.Distinct().Count());
+        for (var i = 0; i < jobs.Length; i++)
+        {
+            if (i == 40)
+            {
+                continue;
+            }
+
+            var job = (await store.GetJobAsync(results[i].Id))!;
+            Assert.Equal($$"""{"i":{{i}}}""", job.Payload);
+            Assert.Equal(i == 50 ? 0 : i % 4, job.Priority);
+            Assert.Equal(i == 10 ? JobState.Scheduled : JobState.Ready, job.State);
+        }
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(100_001)]
