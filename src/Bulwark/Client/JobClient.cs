@@ -52,7 +52,7 @@ public sealed class JobClient
         var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
         if (traceParent is not null)
         {
-            jobs = jobs.Select(j => j.TraceParent is null ? j with { TraceParent = traceParent } : j).ToArray();
+            jobs = jobs.Select(j => j.TraceParent is null ? JobValidator.WithTraceParent(j, traceParent, _options.MaxPayloadBytes) : j).ToArray();
         }
 
         var results = await _store.EnqueueAsync(jobs, cancellationToken);

@@ -125,13 +125,7 @@ public static partial class JobValidator
             }
         }
 
-        foreach (var parent in job.DependsOnBatchIndexes)
-        {
-            if (parent < 0 || parent >= index)
-            {
-                throw new JobValidationException("depends_on", $"Job {index} of the batch depends on batch entry {parent}, which is not an earlier entry of the batch.");
-            }
-        }
+        ValidateBatchIndexes(job, index);
 
         if (job.ExpiresAt is { } expires && job.RunAt is { } runAt && expires <= runAt)
         {
@@ -143,6 +137,7 @@ public static partial class JobValidator
             throw new JobValidationException("trace_parent", "trace_parent is longer than 512 characters; pass a W3C traceparent header value.");
         }
 
+        job.MarkValidated(maxPayloadBytes);
         return job;
     }
 
@@ -159,7 +154,16 @@ public static partial class JobValidator
         {
             try
             {
-                Validate(jobs[i], maxPayloadBytes, i);
+                // A job this instance already validated (JobClient.Build, then the client's batch, then the store) skips the
+                // JSON parse and pattern matches; where it sits in this batch still has to be checked.
+                if (jobs[i] is { } job && job.IsValidatedFor(maxPayloadBytes))
+                {
+                    ValidateBatchIndexes(job, i);
+                }
+                else
+                {
+                    Validate(jobs[i], maxPayloadBytes, i);
+                }
             }
             catch (JobValidationException ex) when (jobs.Count > 1)
             {
@@ -168,6 +172,29 @@ public static partial class JobValidator
         }
 
         return jobs;
+    }
+
+    /// <summary>A copy of a job with the producer's trace context; a validated job stays validated (only the new field is checked).</summary>
+    internal static NewJob WithTraceParent(NewJob job, string traceParent, int maxPayloadBytes)
+    {
+        var copy = job with { TraceParent = traceParent };
+        if (job.IsValidatedFor(maxPayloadBytes) && traceParent.Length <= 512)
+        {
+            copy.MarkValidated(maxPayloadBytes);
+        }
+
+        return copy;
+    }
+
+    private static void ValidateBatchIndexes(NewJob job, int index)
+    {
+        foreach (var parent in job.DependsOnBatchIndexes)
+        {
+            if (parent < 0 || parent >= index)
+            {
+                throw new JobValidationException("depends_on", $"Job {index} of the batch depends on batch entry {parent}, which is not an earlier entry of the batch.");
+            }
+        }
     }
 
     private static string Shorten(string s) => s.Length <= 80 ? s : string.Concat(s.AsSpan(0, 77), "...");

@@ -32,4 +32,28 @@ public sealed record NewJob
     public DateTimeOffset? ExpiresAt { get; init; }
     /// <summary>W3C trace context of the producer.</summary>
     public string? TraceParent { get; init; }
+
+    // Proof that this very instance passed JobValidator.Validate, so a store or client need not parse and match it again.
+    // A copy made with `with` carries its original's stamp, which names the original, so the copy is validated afresh.
+    private ValidationStamp _validation = ValidationStamp.None;
+
+    /// <summary>Whether this instance passed <see cref="JobValidator.Validate"/> with a payload limit no larger than <paramref name="maxPayloadBytes"/>.</summary>
+    internal bool IsValidatedFor(int maxPayloadBytes) => ReferenceEquals(_validation.Job, this) && _validation.MaxPayloadBytes <= maxPayloadBytes;
+
+    /// <summary>Only <see cref="JobValidator"/> calls this, after every per-job check passed.</summary>
+    internal void MarkValidated(int maxPayloadBytes) => _validation = new ValidationStamp(this, maxPayloadBytes);
+
+    /// <summary>Equal to every other stamp, so the record's value equality and hash code ignore it.</summary>
+    private sealed class ValidationStamp(NewJob? job, int maxPayloadBytes)
+    {
+        internal static readonly ValidationStamp None = new(null, 0);
+
+        internal NewJob? Job { get; } = job;
+
+        internal int MaxPayloadBytes { get; } = maxPayloadBytes;
+
+        public override bool Equals(object? obj) => obj is ValidationStamp;
+
+        public override int GetHashCode() => 0;
+    }
 }
