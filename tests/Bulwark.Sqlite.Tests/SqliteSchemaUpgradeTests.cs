@@ -58,6 +58,12 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
         Assert.Equal([2L], (await store.ListJobsAsync(new JobListQuery(State: JobState.Running))).Items.Select(j => j.Id));
         Assert.Equal([1L], (await store.ListJobsAsync(new JobListQuery(State: JobState.Ready))).Items.Select(j => j.Id));
         Assert.Equal([3L], (await store.ListJobsAsync(new JobListQuery(State: JobState.Failed))).Items.Select(j => j.Id));
+        Assert.Equal([2L], (await store.ListJobsAsync(new JobListQuery(Queue: "b", State: JobState.Running))).Items.Select(j => j.Id));
+        Assert.Empty((await store.ListJobsAsync(new JobListQuery(Queue: "a", State: JobState.Running))).Items);
+        var queues = await store.GetQueuesAsync();
+        Assert.Equal(1, queues.Single(q => q.Queue == "b").Counts[JobState.Running]);
+        Assert.Equal(1, queues.Single(q => q.Queue == "a").Counts[JobState.Ready]);
+        Assert.Equal(1, queues.Single(q => q.Queue == "c").Counts[JobState.Failed]);
 
         var reclaimed = await store.ReclaimAsync(TimeSpan.FromSeconds(10));
 
