@@ -45,7 +45,7 @@ internal sealed class BenchHost : IAsyncDisposable
     public static BenchHost Create(BenchSettings settings, string scenario, int concurrency = 50, string? existingPath = null)
     {
         var path = existingPath ?? NewPath(settings, scenario);
-        var builder = Host.CreateApplicationBuilder([]);
+        var builder = Host.CreateApplicationBuilder(CliHostArgs.Value);
         builder.Logging.ClearProviders();
         BenchHost? self = null;
         builder.Services.AddBulwark(o => o.UseStore(sp =>

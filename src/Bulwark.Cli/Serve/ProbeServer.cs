@@ -20,7 +20,7 @@ internal sealed class ProbeServer(IServiceProvider worker, IReadOnlyList<string>
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = CliHostArgs.Value });
         builder.WebHost.UseUrls([.. urls]);
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(worker.GetRequiredService<IJobQuery>());

@@ -18,7 +18,7 @@ internal static class ServeHost
     public static WebApplication Build(ServeSettings settings)
     {
         // No args: configuration comes from appsettings.json and Bulwark__* environment variables; flags are ours.
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = CliHostArgs.Value, ContentRootPath = Directory.GetCurrentDirectory() });
         builder.WebHost.UseUrls([.. settings.Urls]);
 
         // Refuse before anything is opened: without API keys the API must not be reachable from the network.

@@ -16,7 +16,7 @@ internal static class WorkerHost
     public static IHost Build(WorkerHostSettings settings)
     {
         // No args: the generic host must not read our flags as configuration keys.
-        var builder = Host.CreateApplicationBuilder([]);
+        var builder = Host.CreateApplicationBuilder(CliHostArgs.Value);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -65,7 +65,6 @@ internal static class WorkerHost
                 m.WorkerDeadAfter = settings.DeadAfter ?? settings.Lease ?? m.WorkerDeadAfter;
                 m.Interval = settings.Poll is { } poll && poll < m.Interval ? poll : m.Interval;
             });
-        UseSignallingMaintenance(builder.Services);
 
         if (settings.HealthUrls.Count > 0)
         {
@@ -83,26 +82,4 @@ internal static class WorkerHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain);
         return builder.Build();
     }
-
-    /// <summary>
-    /// Replaces AddMaintenance's service with one given this host's <see cref="JobSignal"/> and query: jobs it reclaims from a
-    /// killed worker wake this worker at once (not at its next poll), and it passes the moment a silent worker may be declared
-    /// dead. Otherwise the same service: the store, options, and the recurring scheduler AddMaintenance gives it.
-    /// </summary>
-    private static void UseSignallingMaintenance(IServiceCollection services) =>
-        services.AddSingleton(sp =>
-        {
-            var time = sp.GetRequiredService<TimeProvider>();
-            var loggers = sp.GetRequiredService<ILoggerFactory>();
-            var query = sp.GetService<IJobQuery>();
-            return new MaintenanceService(
-                sp.GetRequiredService<IJobStore>(),
-                sp.GetRequiredService<MaintenanceOptions>(),
-                time,
-                sp.GetRequiredService<BulwarkMetrics>(),
-                loggers.CreateLogger<MaintenanceService>(),
-                query is IRecurringJobStore recurring ? new RecurringScheduler(recurring, time, logger: loggers.CreateLogger<RecurringScheduler>()) : null,
-                query,
-                sp.GetRequiredService<JobSignal>());
-        });
 }

@@ -105,7 +105,11 @@ public static class BulwarkWorkerExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<BulwarkMetrics>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger<MaintenanceService>() ?? NullLogger<MaintenanceService>.Instance,
-            RecurringSchedulerFor(sp)));
+            RecurringSchedulerFor(sp),
+            // The query lets a pass wake at the moment a silent worker may be declared dead; the signal wakes this host's
+            // workers as soon as a pass makes jobs ready (reclaimed or promoted), not at their next poll.
+            sp.GetService<IJobQuery>(),
+            sp.GetService<JobSignal>()));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<MaintenanceService>());
         return builder;
     }

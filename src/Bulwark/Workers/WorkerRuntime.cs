@@ -52,6 +52,9 @@ public sealed class WorkerRuntime : IDisposable
     private LeaseToken? _suspect;
     private long? _lastCollectTimestamp;
     private long _heartbeats;
+
+    // The working set as last read; reading it means parsing /proc/self/status, too dear for every leasing pass.
+    private long _lastMemory;
     private DateTimeOffset _startedAt;
 
     internal WorkerRuntime(
@@ -140,7 +143,7 @@ public sealed class WorkerRuntime : IDisposable
     internal async Task<ReclaimResult> RegisterAsync(CancellationToken cancellationToken)
     {
         _startedAt = _time.GetUtcNow();
-        var reclaimed = await _store.RegisterWorkerAsync(Registration(_workingSet()), cancellationToken);
+        var reclaimed = await _store.RegisterWorkerAsync(Registration(ReadMemory()), cancellationToken);
         _registered = true;
         _metrics.RecoveryReclaimed(reclaimed.Total);
         WorkerLog.Registered(_logger, Id, Name, string.Join(',', _queues), _options.Concurrency);
@@ -155,7 +158,8 @@ public sealed class WorkerRuntime : IDisposable
     internal async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
     {
         Supervise();
-        var memory = _workingSet();
+        // Without a memory limit the pass only reports memory; the heartbeat's reading (every 2 s) is fresh enough.
+        var memory = _options.MemoryLimitBytes is null ? Interlocked.Read(ref _lastMemory) : ReadMemory();
         _metrics.SetWorker(Name, _running.Count, _options.Concurrency, memory);
         if (_draining || _hardStop.IsCancellationRequested || !MemoryAllowsLeasing(ref memory) || Jammed())
         {
@@ -238,7 +242,7 @@ public sealed class WorkerRuntime : IDisposable
     internal async Task<HeartbeatResult?> HeartbeatOnceAsync(CancellationToken cancellationToken = default)
     {
         var held = _running.Where(kv => kv.Value.Reason != CancelReason.LeaseLost).Select(kv => kv.Key).Concat(_finishing.Keys).ToArray();
-        var memory = _workingSet();
+        var memory = ReadMemory();
         HeartbeatResult result;
         try
         {
@@ -661,7 +665,7 @@ public sealed class WorkerRuntime : IDisposable
         {
             _lastCollectTimestamp = _time.GetTimestamp();
             _collectMemory();
-            memory = _workingSet();
+            memory = ReadMemory();
             WorkerLog.MemoryCollected(_logger, memory, limit);
         }
 
@@ -683,6 +687,13 @@ public sealed class WorkerRuntime : IDisposable
         }
 
         return true;
+    }
+
+    private long ReadMemory()
+    {
+        var memory = _workingSet();
+        Interlocked.Exchange(ref _lastMemory, memory);
+        return memory;
     }
 
     private bool Jammed()
