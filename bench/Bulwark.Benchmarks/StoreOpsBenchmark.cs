@@ -8,7 +8,7 @@ namespace Bulwark.Benchmarks;
 
 /// <summary>
 /// The store half of a drain without the worker runtime: lease 50, complete those 50, repeat, one call at a time (so
-/// each call is its own commit). Prints microseconds per job for enqueue (batches of 1,000), lease and finish, and
+/// each call is its own commit). Prints microseconds per job for enqueue (batches of 1,000), lease, finish and single enqueues from 64 callers, and
 /// the allocations per job of each, median of 5 rounds (BULWARK_BENCH_ROUNDS).
 /// </summary>
 internal static class StoreOpsBenchmark
@@ -21,6 +21,7 @@ internal static class StoreOpsBenchmark
         var enqueue = new List<(double Us, double Bytes, double SystemUs)>();
         var lease = new List<(double Us, double Bytes, double SystemUs)>();
         var finish = new List<(double Us, double Bytes, double SystemUs)>();
+        var single = new List<(double Us, double Bytes, double SystemUs)>();
         await using (var store = await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = path }))
         {
             // Experiments only: BULWARK_BENCH_DROP_INDEXES=a,b drops those indexes first, to price each one.
@@ -71,12 +72,22 @@ internal static class StoreOpsBenchmark
                         await store.FinishAsync([.. leased.Skip(i).Take(50).Select(j => JobOutcome.Complete(j.Token))]);
                     }
                 }));
+
+                // Single jobs from 64 concurrent producers: group commit shares each transaction, every job is its own operation.
+                single.Add(await MeasureAsync(64 * 100, () => Task.WhenAll(Enumerable.Range(0, 64).Select(p => Task.Run(async () =>
+                {
+                    for (var i = 0; i < 100; i++)
+                    {
+                        await store.EnqueueAsync([batch[((p * 100) + i) % batch.Length]]);
+                    }
+                })))));
             }
         }
 
         Console.WriteLine($"enqueue (batches of 1,000) {Median(enqueue)}");
         Console.WriteLine($"lease (50 per call)        {Median(lease)}");
         Console.WriteLine($"finish (50 per call)       {Median(finish)}");
+        Console.WriteLine($"enqueue single, 64 callers {Median(single)}");
         Console.WriteLine($"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         SqliteConnection.ClearAllPools();
         Directory.Delete(directory, recursive: true);

@@ -218,7 +218,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
                 return;
             }
-            catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteBusy or SqliteLocked)
+            catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is SqliteBusy or SqliteLocked)
             {
                 if (Stopwatch.GetElapsedTime(started) < _busyTimeout)
                 {
@@ -248,8 +248,19 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
     private void Execute(string sql)
     {
-        var command = Command(sql);
-        command.ExecuteNonQuery();
+        // The transaction-control statements run several times per operation (SAVEPOINT, RELEASE) and per batch; through
+        // the SQLite API they skip ADO.NET's per-execution reader setup, which single-job writes paid for each one.
+        var statement = Raw(sql);
+        try
+        {
+            while (statement.Step())
+            {
+            }
+        }
+        finally
+        {
+            statement.Reset();
+        }
     }
 
     private void TryExecute(string sql)
