@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using Bulwark.Jobs;
+using Bulwark.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -8,7 +10,8 @@ namespace Bulwark.Postgres;
 /// Funnels a store's concurrent writes through one loop that commits many operations per transaction and completes each
 /// caller only after COMMIT. When one operation is refused, the batch is run again with a savepoint per operation, so the
 /// refusal does not sink its neighbours.
-/// Durability stays per operation while the fsync cost is shared by the batch.
+/// Durability stays per operation while the fsync cost is shared by the batch. The plain enqueues of a batch (many
+/// producers enqueueing one job each) are inserted together in one statement.
 /// </summary>
 internal sealed class GroupCommitWriter : IAsyncDisposable
 {
@@ -17,6 +20,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly int _retries;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<NewJob>, CancellationToken, Task<IReadOnlyList<EnqueueResult>>>? _insertPlain;
     private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
@@ -24,8 +28,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private long _commits;
     private long _committedOperations;
 
-    public GroupCommitWriter(NpgsqlDataSource dataSource, int maxBatch, int retries, TimeProvider time, ILogger logger)
+    /// <param name="insertPlain">Inserts plain jobs (no key, no dependencies) and returns their ids in order: used to merge the plain enqueues of a batch.</param>
+    public GroupCommitWriter(
+        NpgsqlDataSource dataSource, int maxBatch, int retries, TimeProvider time, ILogger logger,
+        Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<NewJob>, CancellationToken, Task<IReadOnlyList<EnqueueResult>>>? insertPlain = null)
     {
+        _insertPlain = insertPlain;
         _dataSource = dataSource;
         _maxBatch = Math.Max(1, maxBatch);
         _retries = Math.Max(0, retries);
@@ -37,10 +45,21 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     /// <summary>Transactions committed so far, and the operations they carried (how well group commit is batching).</summary>
     public (long Commits, long Operations) Stats => (Interlocked.Read(ref _commits), Interlocked.Read(ref _committedOperations));
 
-    public Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> body, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> body, CancellationToken cancellationToken) =>
+        Queue(new WriteOperation<T>(body, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// A plain enqueue (none of <paramref name="jobs"/> has a key or dependencies): merged with the batch's other plain
+    /// enqueues into one insert; <paramref name="body"/> runs it alone when the batch has no other, or when a refused
+    /// operation makes the writer run each operation on its own.
+    /// </summary>
+    public Task<IReadOnlyList<EnqueueResult>> WritePlainEnqueueAsync(
+        IReadOnlyList<NewJob> jobs, Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<IReadOnlyList<EnqueueResult>>> body, CancellationToken cancellationToken) =>
+        Queue(new WriteOperation<IReadOnlyList<EnqueueResult>>(body, cancellationToken, jobs), cancellationToken);
+
+    private Task<T> Queue<T>(WriteOperation<T> op, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var op = new WriteOperation<T>(body, cancellationToken);
         if (!_queue.Writer.TryWrite(op))
         {
             throw new ObjectDisposedException(nameof(PostgresJobStore), "The PostgreSQL store is disposed.");
@@ -143,11 +162,26 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     }
 
     /// <summary>Runs every operation in the one transaction; returns the first that failed on its own account (the transaction is then aborted), or null.</summary>
-    private static async Task<WriteOperation?> RunTogetherAsync(List<WriteOperation> batch, NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken token)
+    private async Task<WriteOperation?> RunTogetherAsync(List<WriteOperation> batch, NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken token)
     {
         foreach (var op in batch)
         {
             op.Reset();
+        }
+
+        var merged = await InsertPlainTogetherAsync(batch, connection, tx, token).ConfigureAwait(false);
+        if (merged is { Failed: { } refused })
+        {
+            return refused;
+        }
+
+        foreach (var op in batch)
+        {
+            if (merged.Done && op.PlainJobs is not null)
+            {
+                continue;
+            }
+
             try
             {
                 await op.RunAsync(connection, tx, token).ConfigureAwait(false);
@@ -160,6 +194,70 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Inserts the jobs of every plain enqueue in the batch with one statement (ids in batch order) and hands each
+    /// operation its slice. Done is false when fewer than two plain enqueues are waiting (each then runs its own body).
+    /// A refused insert is charged to the first of them; the batch then reruns operation by operation, so the job at
+    /// fault fails only its own caller.
+    /// </summary>
+    private async Task<(bool Done, WriteOperation? Failed)> InsertPlainTogetherAsync(List<WriteOperation> batch, NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken token)
+    {
+        if (_insertPlain is null)
+        {
+            return (false, null);
+        }
+
+        var plain = 0;
+        var jobs = 0;
+        foreach (var op in batch)
+        {
+            if (op.PlainJobs is { } some)
+            {
+                plain++;
+                jobs += some.Count;
+            }
+        }
+
+        if (plain < 2)
+        {
+            return (false, null);
+        }
+
+        var all = new List<NewJob>(jobs);
+        foreach (var op in batch)
+        {
+            if (op.PlainJobs is { } some)
+            {
+                all.AddRange(some);
+            }
+        }
+
+        IReadOnlyList<EnqueueResult> results;
+        try
+        {
+            results = await _insertPlain(connection, tx, all, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!TransientErrors.IsTransient(ex) && !token.IsCancellationRequested)
+        {
+            var first = batch.First(op => op.PlainJobs is not null);
+            first.SetFailure(ex);
+            return (false, first);
+        }
+
+        var array = results as EnqueueResult[] ?? [.. results];
+        var offset = 0;
+        foreach (var op in batch)
+        {
+            if (op.PlainJobs is { } some)
+            {
+                op.SetMerged(new ArraySegment<EnqueueResult>(array, offset, some.Count));
+                offset += some.Count;
+            }
+        }
+
+        return (true, null);
     }
 
     /// <summary>Runs each operation inside its own savepoint, so a failing one is rolled back alone and its neighbours still commit.</summary>

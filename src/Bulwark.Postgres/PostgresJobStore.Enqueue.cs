@@ -15,7 +15,26 @@ public sealed partial class PostgresJobStore
     public Task<IReadOnlyList<EnqueueResult>> EnqueueAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
     {
         JobValidator.ValidateBatch(jobs, StorePayloadLimit);
+        if (jobs.Count > 0 && jobs.All(IsPlain))
+        {
+            return EnqueuePlainAsync(jobs, cancellationToken);
+        }
+
         return WriteAsync((c, tx, ct) => EnqueueCoreAsync(c, tx, jobs, ct), cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<EnqueueResult>> EnqueuePlainAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        await EnsureOpenAsync(cancellationToken);
+        return await _writer.WritePlainEnqueueAsync(jobs, (c, tx, ct) => InsertPlainJobsAsync(c, tx, jobs, ct), cancellationToken);
+    }
+
+    /// <summary>Inserts jobs without keys or dependencies and notifies their queues, in one round trip; ids in list order.</summary>
+    private async Task<IReadOnlyList<EnqueueResult>> InsertPlainJobsAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<NewJob> jobs, CancellationToken ct)
+    {
+        var results = new EnqueueResult[jobs.Count];
+        await InsertPlainAsync(c, tx, jobs, 0, jobs.Count, results, ct, notify: true);
+        return results;
     }
 
     /// <summary>
@@ -114,7 +133,9 @@ public sealed partial class PostgresJobStore
     /// Inserts <c>jobs[start..end)</c> (none with a key or dependencies) in one statement. Identity values are drawn as the
     /// rows leave the sort by batch position, so the ascending ids map to the batch positions in order.
     /// </summary>
-    private async Task InsertPlainAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<NewJob> jobs, int start, int end, EnqueueResult[] results, CancellationToken ct)
+    /// <param name="notify">Also notify the jobs' queues in the same round trip.</param>
+    private async Task InsertPlainAsync(
+        NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<NewJob> jobs, int start, int end, EnqueueResult[] results, CancellationToken ct, bool notify = false)
     {
         const string Insert = """
             INSERT INTO {s}.jobs (queue, type, payload, priority, state, run_at, created_at, updated_at, max_attempts, timeout_ticks,
@@ -154,7 +175,8 @@ public sealed partial class PostgresJobStore
             traceParents[k] = job.TraceParent;
         }
 
-        await using var insert = Command(c, tx, Insert);
+        await using var batch = new NpgsqlBatch(c, tx);
+        var insert = BatchCommand(Insert);
         Add(insert, "queues", NpgsqlDbType.Array | NpgsqlDbType.Text, queues);
         Add(insert, "types", NpgsqlDbType.Array | NpgsqlDbType.Text, types);
         Add(insert, "payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, payloads);
@@ -165,9 +187,15 @@ public sealed partial class PostgresJobStore
         Add(insert, "backoffs", NpgsqlDbType.Array | NpgsqlDbType.Text, backoffs);
         Add(insert, "expires_ats", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, expiresAts);
         Add(insert, "trace_parents", NpgsqlDbType.Array | NpgsqlDbType.Text, traceParents);
+        batch.BatchCommands.Add(insert);
+        if (notify)
+        {
+            batch.BatchCommands.Add(NotifyCommand([.. queues.Distinct(StringComparer.Ordinal)]));
+        }
+
         var ids = new long[n];
         var count = 0;
-        await using (var reader = await insert.ExecuteReaderAsync(ct))
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {

@@ -41,6 +41,16 @@ public sealed partial class PostgresJobStore
         RETURNING {{JobRows.LeasedColumnsOf("j")}}
         """;
 
+    /// <summary>
+    /// <see cref="LeaseSql"/> for a queue with neither a rate nor a concurrency limit: a limited queue leases nothing here.
+    /// Sent in the same round trip as the limits lookup, before the store knows whether the queue is limited; a limited
+    /// queue is then leased again under its locked limits.
+    /// </summary>
+    internal static readonly string LeaseUnlimitedSql = LeaseSql.Replace(
+        "WHERE q.name = @queue AND q.paused)",
+        "WHERE q.name = @queue AND (q.paused OR q.rate_limit IS NOT NULL OR q.concurrency_limit IS NOT NULL))",
+        StringComparison.Ordinal);
+
     /// <summary>Lease order within a queue: priority descending, then run_at, then id.</summary>
     private static readonly Comparison<LeasedJob> LeaseOrder = (a, b) =>
         b.Priority != a.Priority ? b.Priority.CompareTo(a.Priority)
@@ -70,17 +80,34 @@ public sealed partial class PostgresJobStore
         var excluded = request.ExcludedTypes.ToArray();
         return WriteAsync<IReadOnlyList<LeasedJob>>(async (c, tx, ct) =>
         {
+            // One round trip for the common case: the limits lookup and the first queue's lease (unlimited queues only) together.
             var leased = new List<LeasedJob>();
-            var limits = await LockLimitedQueuesAsync(c, tx, queues, ct);
-            foreach (var queue in queues)
+            Dictionary<string, QueueLimit> limits;
+            await using (var batch = new NpgsqlBatch(c, tx))
             {
+                batch.BatchCommands.Add(LimitedQueuesCommand(queues));
+                batch.BatchCommands.Add(LeaseCommand(LeaseUnlimitedSql, queues[0], excluded, request.Max, request));
+                await using var reader = await batch.ExecuteReaderAsync(ct);
+                limits = await ReadLimitsAsync(reader, ct);
+                await reader.NextResultAsync(ct);
+                await ReadLeasedAsync(reader, leased, ct);
+            }
+
+            for (var i = 0; i < queues.Length; i++)
+            {
+                var queue = queues[i];
+                var limit = limits.GetValueOrDefault(queue);
+                if (i == 0 && limit is null)
+                {
+                    continue;
+                }
+
                 var remaining = request.Max - leased.Count;
                 if (remaining <= 0)
                 {
                     break;
                 }
 
-                var limit = limits.GetValueOrDefault(queue);
                 if (limit is not null)
                 {
                     remaining = await limit.AllowanceAsync(this, c, tx, queue, remaining, ct);
@@ -90,19 +117,12 @@ public sealed partial class PostgresJobStore
                     }
                 }
 
-                await using var lease = Command(c, tx, LeaseSql);
-                Add(lease, "queue", NpgsqlDbType.Text, queue);
-                Add(lease, "excluded", NpgsqlDbType.Array | NpgsqlDbType.Text, excluded);
-                Add(lease, "max", NpgsqlDbType.Integer, remaining);
-                Add(lease, "owner", NpgsqlDbType.Text, request.WorkerId);
-                Add(lease, "lease", NpgsqlDbType.Interval, request.LeaseDuration);
                 var jobs = new List<LeasedJob>(remaining);
-                await using (var reader = await lease.ExecuteReaderAsync(ct))
+                await using (var lease = new NpgsqlBatch(c, tx))
                 {
-                    while (await reader.ReadAsync(ct))
-                    {
-                        jobs.Add(JobRows.ReadLeased(reader, _backoffs));
-                    }
+                    lease.BatchCommands.Add(LeaseCommand(LeaseSql, queue, excluded, remaining, request));
+                    await using var reader = await lease.ExecuteReaderAsync(ct);
+                    await ReadLeasedAsync(reader, jobs, ct);
                 }
 
                 if (limit is not null)
@@ -110,12 +130,34 @@ public sealed partial class PostgresJobStore
                     await limit.ChargeAsync(this, c, tx, queue, jobs.Count, ct);
                 }
 
-                jobs.Sort(LeaseOrder);
                 leased.AddRange(jobs);
             }
 
             return leased;
         }, cancellationToken);
+    }
+
+    private NpgsqlBatchCommand LeaseCommand(string sql, string queue, string[] excluded, int max, LeaseRequest request)
+    {
+        var lease = BatchCommand(sql);
+        Add(lease, "queue", NpgsqlDbType.Text, queue);
+        Add(lease, "excluded", NpgsqlDbType.Array | NpgsqlDbType.Text, excluded);
+        Add(lease, "max", NpgsqlDbType.Integer, max);
+        Add(lease, "owner", NpgsqlDbType.Text, request.WorkerId);
+        Add(lease, "lease", NpgsqlDbType.Interval, request.LeaseDuration);
+        return lease;
+    }
+
+    /// <summary>Reads one queue's leased rows and puts them in lease order (UPDATE … RETURNING does not keep the CTE's order).</summary>
+    private async Task ReadLeasedAsync(NpgsqlDataReader reader, List<LeasedJob> into, CancellationToken ct)
+    {
+        var start = into.Count;
+        while (await reader.ReadAsync(ct))
+        {
+            into.Add(JobRows.ReadLeased(reader, _backoffs));
+        }
+
+        into.Sort(start, into.Count - start, Comparer<LeasedJob>.Create(LeaseOrder));
     }
 
     /// <inheritdoc />

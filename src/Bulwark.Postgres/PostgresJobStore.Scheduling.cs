@@ -169,9 +169,9 @@ public sealed partial class PostgresJobStore : IRecurringJobStore, IQueueLimitSt
     /// other in a cycle) for the rest of the lease transaction: leases of a limited queue are serialised fleet-wide, those
     /// of unlimited queues are not slowed.
     /// </summary>
-    private async Task<Dictionary<string, QueueLimit>> LockLimitedQueuesAsync(NpgsqlConnection c, NpgsqlTransaction tx, string[] queues, CancellationToken ct)
+    private NpgsqlBatchCommand LimitedQueuesCommand(string[] queues)
     {
-        await using var select = Command(c, tx, """
+        var select = BatchCommand("""
             SELECT name, rate_limit, concurrency_limit, rate_tokens, extract(epoch FROM (@now - rate_refilled_at))::double precision
             FROM {s}.queues
             WHERE name = ANY(@queues) AND (rate_limit IS NOT NULL OR concurrency_limit IS NOT NULL)
@@ -179,7 +179,11 @@ public sealed partial class PostgresJobStore : IRecurringJobStore, IQueueLimitSt
             FOR UPDATE
             """);
         Add(select, "queues", NpgsqlDbType.Array | NpgsqlDbType.Text, queues);
-        await using var r = await select.ExecuteReaderAsync(ct);
+        return select;
+    }
+
+    private static async Task<Dictionary<string, QueueLimit>> ReadLimitsAsync(NpgsqlDataReader r, CancellationToken ct)
+    {
         var limits = new Dictionary<string, QueueLimit>(StringComparer.Ordinal);
         while (await r.ReadAsync(ct))
         {

@@ -51,7 +51,7 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
         _storeClock = options.StoreClockOverride;
         _logger = options.LoggerFactory?.CreateLogger<PostgresJobStore>() ?? (ILogger)NullLogger.Instance;
         _dataSource = NpgsqlDataSource.Create(PostgresConnectionString.ForStore(options.ConnectionString));
-        _writer = new GroupCommitWriter(_dataSource, options.MaxBatchSize, options.TransientRetries, options.Time, _logger);
+        _writer = new GroupCommitWriter(_dataSource, options.MaxBatchSize, options.TransientRetries, options.Time, _logger, InsertPlainJobsAsync);
         NotificationChannel = options.Schema == "bulwark" ? DefaultNotificationChannel : $"{DefaultNotificationChannel}_{options.Schema}"[..Math.Min(63, DefaultNotificationChannel.Length + 1 + options.Schema.Length)];
         _listener = options.Listen ? new JobNotificationListener(_dataSource, NotificationChannel, options.Signal, options.Time, _logger) : null;
     }
@@ -193,7 +193,24 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
         return command;
     }
 
+    /// <summary>One statement of an <see cref="NpgsqlBatch"/> (several statements, one round trip), with the same <c>{s}</c> and <c>@now</c> rules as <see cref="Command"/>.</summary>
+    private NpgsqlBatchCommand BatchCommand(string sql)
+    {
+        var text = sql.Replace("{s}", _schema, StringComparison.Ordinal);
+        if (_storeClock is null)
+        {
+            return new NpgsqlBatchCommand(text.Replace("@now", "now()", StringComparison.Ordinal));
+        }
+
+        var command = new NpgsqlBatchCommand(text);
+        command.Parameters.Add(new NpgsqlParameter("now", NpgsqlDbType.TimestampTz) { Value = _storeClock.GetUtcNow().ToUniversalTime() });
+        return command;
+    }
+
     private static void Add(NpgsqlCommand command, string name, NpgsqlDbType type, object? value) =>
+        command.Parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
+
+    private static void Add(NpgsqlBatchCommand command, string name, NpgsqlDbType type, object? value) =>
         command.Parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
 
     private static object? Utc(DateTimeOffset? value) => value?.ToUniversalTime();
@@ -238,11 +255,21 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
             return;
         }
 
-        // Delivered at commit, so a woken worker always finds the job.
-        await using var command = Command(connection, transaction, "SELECT pg_notify(@channel, q) FROM unnest(@queues) AS q");
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(NotifyCommand(distinct));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// One notification per distinct queue, delivered at commit (so a woken worker always finds the job). PostgreSQL
+    /// delivers it to every listening connection of the database, so callers send one per transaction, never one per job.
+    /// </summary>
+    private NpgsqlBatchCommand NotifyCommand(string[] distinctQueues)
+    {
+        var command = BatchCommand("SELECT pg_notify(@channel, q) FROM unnest(@queues) AS q");
         Add(command, "channel", NpgsqlDbType.Text, NotificationChannel);
-        Add(command, "queues", NpgsqlDbType.Array | NpgsqlDbType.Text, distinct);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        Add(command, "queues", NpgsqlDbType.Array | NpgsqlDbType.Text, distinctQueues);
+        return command;
     }
 
     /// <inheritdoc />

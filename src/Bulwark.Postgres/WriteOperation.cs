@@ -1,3 +1,5 @@
+using Bulwark.Jobs;
+using Bulwark.Storage;
 using Npgsql;
 
 namespace Bulwark.Postgres;
@@ -23,10 +25,21 @@ internal abstract class WriteOperation
     public abstract void Fail(Exception exception);
 
     public abstract bool TryCancel();
+
+    /// <summary>
+    /// The jobs of a plain enqueue (no keys, no dependencies), which the writer may insert together with the other plain
+    /// enqueues of its batch in one statement; null for every other write.
+    /// </summary>
+    public virtual IReadOnlyList<NewJob>? PlainJobs => null;
+
+    /// <summary>Takes this operation's slice of a merged insert as its result, as if its body had run.</summary>
+    public virtual void SetMerged(ArraySegment<EnqueueResult> results) =>
+        throw new InvalidOperationException("Only a plain enqueue can be merged.");
 }
 
 /// <summary>A write returning <typeparamref name="T"/>.</summary>
-internal sealed class WriteOperation<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> body, CancellationToken callerToken) : WriteOperation
+internal sealed class WriteOperation<T>(
+    Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> body, CancellationToken callerToken, IReadOnlyList<NewJob>? plainJobs = null) : WriteOperation
 {
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private T? _result;
@@ -65,4 +78,18 @@ internal sealed class WriteOperation<T>(Func<NpgsqlConnection, NpgsqlTransaction
     public override void Fail(Exception exception) => _completion.TrySetException(exception);
 
     public override bool TryCancel() => _completion.TrySetCanceled(callerToken);
+
+    public override IReadOnlyList<NewJob>? PlainJobs => plainJobs;
+
+    public override void SetMerged(ArraySegment<EnqueueResult> results)
+    {
+        if (plainJobs is null || results is not T result)
+        {
+            base.SetMerged(results);
+            return;
+        }
+
+        _result = result;
+        _failure = null;
+    }
 }
