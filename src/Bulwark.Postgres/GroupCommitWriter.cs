@@ -27,6 +27,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private NpgsqlConnection? _connection;
     private long _commits;
     private long _committedOperations;
+    private long _mergedEnqueues;
 
     /// <param name="insertPlain">Inserts plain jobs (no key, no dependencies) and returns their ids in order: used to merge the plain enqueues of a batch.</param>
     public GroupCommitWriter(
@@ -44,6 +45,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
     /// <summary>Transactions committed so far, and the operations they carried (how well group commit is batching).</summary>
     public (long Commits, long Operations) Stats => (Interlocked.Read(ref _commits), Interlocked.Read(ref _committedOperations));
+
+    /// <summary>Plain enqueues that were inserted together with others of their batch (counted per run, committed or not).</summary>
+    public long MergedEnqueues => Interlocked.Read(ref _mergedEnqueues);
 
     public Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> body, CancellationToken cancellationToken) =>
         Queue(new WriteOperation<T>(body, cancellationToken), cancellationToken);
@@ -246,6 +250,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             return (false, first);
         }
 
+        Interlocked.Add(ref _mergedEnqueues, plain);
         var array = results as EnqueueResult[] ?? [.. results];
         var offset = 0;
         foreach (var op in batch)

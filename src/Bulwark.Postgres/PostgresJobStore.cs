@@ -113,6 +113,9 @@ public sealed partial class PostgresJobStore : IJobStore, IJobQuery
     /// <summary>Group-commit statistics: transactions committed and the write operations they carried.</summary>
     internal (long Commits, long Operations) WriterStats => _writer.Stats;
 
+    /// <summary>Plain enqueues the writer inserted together with others of their batch.</summary>
+    internal long WriterMergedEnqueues => _writer.MergedEnqueues;
+
     private async Task EnsureOpenAsync(CancellationToken cancellationToken)
     {
         var opened = Volatile.Read(ref _opened);
