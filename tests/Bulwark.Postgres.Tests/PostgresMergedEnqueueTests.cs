@@ -10,25 +10,14 @@ namespace Bulwark.Postgres.Tests;
 /// Single-job enqueues from many producers that meet in one group-commit batch are inserted with one statement, yet each
 /// caller gets its own job, and a job the database refuses fails only its own caller.
 /// </summary>
-public sealed class PostgresMergedEnqueueTests : IAsyncLifetime
+public sealed class PostgresMergedEnqueueTests() : PostgresSchemaTests("pgmerge")
 {
     private const int Producers = 50;
-    private readonly string _schema = PostgresTestDatabase.NewSchema("pgmerge");
-    private PostgresJobStore _store = null!;
-
-    public async Task InitializeAsync() =>
-        _store = await PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = PostgresTestDatabase.ConnectionString, Schema = _schema, Listen = false });
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        await PostgresTestDatabase.DropSchemaAsync(_schema);
-    }
 
     [Fact]
     public async Task Single_enqueues_merged_into_one_insert_each_get_their_own_job_in_call_order()
     {
-        var mergedBefore = _store.WriterMergedEnqueues;
+        var mergedBefore = Store.WriterMergedEnqueues;
         var (first, calls) = await EnqueueBehindBlockedWriterAsync(i => TestJobs.New("merged", payload: $$"""{"n":{{i}}}"""));
 
         await first;
@@ -37,13 +26,13 @@ public sealed class PostgresMergedEnqueueTests : IAsyncLifetime
         {
             var result = Assert.Single(await calls[i]);
             Assert.False(result.Deduplicated);
-            Assert.Equal($$"""{"n":{{i}}}""", (await _store.GetJobAsync(result.Id))!.Payload);
+            Assert.Equal($$"""{"n":{{i}}}""", (await Store.GetJobAsync(result.Id))!.Payload);
             ids.Add(result.Id);
         }
 
         Assert.Equal(ids.Order(), ids);
         Assert.Equal(Producers, ids.Distinct().Count());
-        Assert.True(_store.WriterMergedEnqueues - mergedBefore >= Producers, $"only {_store.WriterMergedEnqueues - mergedBefore} of {Producers} waiting enqueues were merged");
+        Assert.True(Store.WriterMergedEnqueues - mergedBefore >= Producers, $"only {Store.WriterMergedEnqueues - mergedBefore} of {Producers} waiting enqueues were merged");
     }
 
     [Fact]
@@ -63,11 +52,11 @@ public sealed class PostgresMergedEnqueueTests : IAsyncLifetime
         {
             if (i != Refused)
             {
-                Assert.Equal($$"""{"n":{{i}}}""", (await _store.GetJobAsync(Assert.Single(await calls[i]).Id))!.Payload);
+                Assert.Equal($$"""{"n":{{i}}}""", (await Store.GetJobAsync(Assert.Single(await calls[i]).Id))!.Payload);
             }
         }
 
-        var stored = await _store.ListJobsAsync(new JobListQuery { Queue = "refusal", Limit = 200 });
+        var stored = await Store.ListJobsAsync(new JobListQuery { Queue = "refusal", Limit = 200 });
         Assert.Equal(Producers - 1, stored.Items.Count);
         Assert.DoesNotContain(stored.Items, j => j.TraceParent is not null);
     }
@@ -81,15 +70,15 @@ public sealed class PostgresMergedEnqueueTests : IAsyncLifetime
         await using var blocker = new NpgsqlConnection(PostgresTestDatabase.ConnectionString);
         await blocker.OpenAsync();
         await using var tx = await blocker.BeginTransactionAsync();
-        await using (var lockJobs = new NpgsqlCommand($"LOCK TABLE \"{_schema}\".jobs IN SHARE ROW EXCLUSIVE MODE", blocker, tx))
+        await using (var lockJobs = new NpgsqlCommand($"LOCK TABLE \"{Schema}\".jobs IN SHARE ROW EXCLUSIVE MODE", blocker, tx))
         {
             await lockJobs.ExecuteNonQueryAsync();
         }
 
-        var first = _store.EnqueueAsync([TestJobs.New("blocker")]);
+        var first = Store.EnqueueAsync([TestJobs.New("blocker")]);
         await WaitUntilWriterWaitsOnLockAsync(blocker, tx);
 
-        var calls = Enumerable.Range(0, Producers).Select(i => _store.EnqueueAsync([job(i)])).ToList();
+        var calls = Enumerable.Range(0, Producers).Select(i => Store.EnqueueAsync([job(i)])).ToList();
         await tx.CommitAsync();
         return (first, calls);
     }
@@ -99,7 +88,7 @@ public sealed class PostgresMergedEnqueueTests : IAsyncLifetime
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         await using var waiting = new NpgsqlCommand(
             "SELECT count(*) FROM pg_locks l WHERE NOT l.granted AND l.relation = to_regclass(@jobs)", blocker, tx);
-        waiting.Parameters.AddWithValue("jobs", $"\"{_schema}\".jobs");
+        waiting.Parameters.AddWithValue("jobs", $"\"{Schema}\".jobs");
         while ((long)(await waiting.ExecuteScalarAsync())! == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "the writer never waited on the lock");

@@ -9,42 +9,30 @@ namespace Bulwark.Postgres.Tests;
 /// The lease sends the limits lookup and the first queue's lease together, before it knows whether that queue is limited:
 /// a limited first queue must still get exactly its allowance, and the queues after it their share.
 /// </summary>
-public sealed class PostgresOneTripLeaseTests : IAsyncLifetime
+public sealed class PostgresOneTripLeaseTests() : PostgresSchemaTests("pglease1")
 {
-    private readonly string _schema = PostgresTestDatabase.NewSchema("pglease1");
-    private PostgresJobStore _store = null!;
-
-    public async Task InitializeAsync() =>
-        _store = await PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = PostgresTestDatabase.ConnectionString, Schema = _schema, Listen = false });
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        await PostgresTestDatabase.DropSchemaAsync(_schema);
-    }
-
     [Fact]
     public async Task A_limited_first_queue_gets_only_its_allowance_and_the_next_queue_fills_the_rest()
     {
-        await _store.EnqueueAsync([.. Enumerable.Range(0, 5).Select(_ => TestJobs.New("capped"))]);
-        await _store.EnqueueAsync([.. Enumerable.Range(0, 5).Select(_ => TestJobs.New("open"))]);
-        await _store.SetQueueLimitsAsync("capped", new QueueLimits { MaxRunning = 2 });
+        await Store.EnqueueAsync([.. Enumerable.Range(0, 5).Select(_ => TestJobs.New("capped"))]);
+        await Store.EnqueueAsync([.. Enumerable.Range(0, 5).Select(_ => TestJobs.New("open"))]);
+        await Store.SetQueueLimitsAsync("capped", new QueueLimits { MaxRunning = 2 });
 
-        var leased = await _store.LeaseAsync(new LeaseRequest("w1", ["capped", "open"], 6, TimeSpan.FromMinutes(1)));
+        var leased = await Store.LeaseAsync(new LeaseRequest("w1", ["capped", "open"], 6, TimeSpan.FromMinutes(1)));
 
         Assert.Equal(["capped", "capped", "open", "open", "open", "open"], leased.Select(j => j.Queue));
-        Assert.Empty(await _store.LeaseAsync(new LeaseRequest("w2", ["capped"], 6, TimeSpan.FromMinutes(1))));
+        Assert.Empty(await Store.LeaseAsync(new LeaseRequest("w2", ["capped"], 6, TimeSpan.FromMinutes(1))));
     }
 
     [Fact]
     public async Task An_unlimited_first_queue_is_leased_in_priority_order_before_a_limited_second_queue()
     {
-        var low = await _store.EnqueueAsync([TestJobs.New("first"), TestJobs.New("first")]);
-        var high = await _store.EnqueueAsync([TestJobs.New("first", priority: 5)]);
-        await _store.EnqueueAsync([.. Enumerable.Range(0, 3).Select(_ => TestJobs.New("second"))]);
-        await _store.SetQueueLimitsAsync("second", new QueueLimits { MaxRunning = 1 });
+        var low = await Store.EnqueueAsync([TestJobs.New("first"), TestJobs.New("first")]);
+        var high = await Store.EnqueueAsync([TestJobs.New("first", priority: 5)]);
+        await Store.EnqueueAsync([.. Enumerable.Range(0, 3).Select(_ => TestJobs.New("second"))]);
+        await Store.SetQueueLimitsAsync("second", new QueueLimits { MaxRunning = 1 });
 
-        var leased = await _store.LeaseAsync(new LeaseRequest("w1", ["first", "second"], 10, TimeSpan.FromMinutes(1)));
+        var leased = await Store.LeaseAsync(new LeaseRequest("w1", ["first", "second"], 10, TimeSpan.FromMinutes(1)));
 
         Assert.Equal([high[0].Id, low[0].Id, low[1].Id], leased.Take(3).Select(j => j.Id));
         Assert.Equal(["first", "first", "first", "second"], leased.Select(j => j.Queue));
