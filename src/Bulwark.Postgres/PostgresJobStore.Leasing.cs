@@ -12,6 +12,11 @@ public sealed partial class PostgresJobStore
     /// scheduled ids (a due job is leasable without waiting for a promotion pass), both with SKIP LOCKED (rows another
     /// machine is claiming are passed over, never waited on), keep the best <c>@max</c> of them, then charge the attempt,
     /// raise the epoch and set the lease, judged by the store clock.
+    /// The final guard is written <c>(…) IS TRUE</c> so that it cannot be an index condition: with statistics from when
+    /// few jobs were ready (a backlog builds faster than ANALYZE runs), the planner otherwise joined the picked ids by
+    /// scanning every ready job through <c>jobs_state_id_idx</c> (measured: 237 ms per lease at 20,000 ready instead of
+    /// 2.6 ms), so a store that fell behind fell further behind. The rows are locked by the CTEs, so the guard never
+    /// filters in practice.
     /// </summary>
     internal static readonly string LeaseSql = $$"""
         WITH ready AS (
@@ -37,7 +42,7 @@ public sealed partial class PostgresJobStore
         SET state = 'running', attempt = j.attempt + 1, lease_epoch = j.lease_epoch + 1, lease_owner = @owner,
             lease_expires_at = @now + @lease, started_at = @now, updated_at = @now
         FROM picked
-        WHERE j.id = picked.id AND j.state IN ('ready','scheduled')
+        WHERE j.id = picked.id AND (j.state IN ('ready','scheduled')) IS TRUE
         RETURNING {{JobRows.LeasedColumnsOf("j")}}
         """;
 

@@ -163,23 +163,7 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
             await analyze.ExecuteNonQueryAsync();
         }
 
-        var sql = "EXPLAIN " + PostgresJobStore.LeaseSql.Replace("{s}", $"\"{_schema}\"", StringComparison.Ordinal).Replace("@now", "now()", StringComparison.Ordinal);
-        await using var explain = new NpgsqlCommand(sql, connection);
-        explain.Parameters.AddWithValue("queue", "bulk");
-        explain.Parameters.AddWithValue("excluded", Array.Empty<string>());
-        explain.Parameters.AddWithValue("max", 10);
-        explain.Parameters.AddWithValue("owner", "w2");
-        explain.Parameters.AddWithValue("lease", TimeSpan.FromSeconds(10));
-        var plan = new List<string>();
-        await using (var reader = await explain.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(0));
-            }
-        }
-
-        var text = string.Join("\n", plan);
+        var text = await PostgresTestDatabase.ExplainLeaseAsync(connection, _schema, "bulk", 10);
         Assert.True(text.Contains("Index Scan using jobs_ready_idx", StringComparison.Ordinal), text);
         Assert.False(text.Contains("Seq Scan", StringComparison.Ordinal), text);
     }
