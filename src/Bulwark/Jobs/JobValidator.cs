@@ -117,6 +117,13 @@ public static partial class JobValidator
             throw new JobValidationException("key", $"An idempotency key must be 1–{MaxKeyLength} characters (got {job.Key.Length}).");
         }
 
+        // PostgreSQL text cannot hold a NUL character, and no store should keep other control characters in a key an
+        // operator has to read and type: refuse them here for every store alike.
+        if (job.Key is not null && job.Key.Any(char.IsControl))
+        {
+            throw new JobValidationException("key", "An idempotency key must not contain control characters (such as NUL or a line break); use printable text.");
+        }
+
         foreach (var id in job.DependsOn)
         {
             if (id <= 0)
@@ -135,6 +142,11 @@ public static partial class JobValidator
         if (job.TraceParent is { Length: > 512 })
         {
             throw new JobValidationException("trace_parent", "trace_parent is longer than 512 characters; pass a W3C traceparent header value.");
+        }
+
+        if (job.TraceParent is not null && job.TraceParent.Any(char.IsControl))
+        {
+            throw new JobValidationException("trace_parent", "trace_parent must not contain control characters (such as NUL); pass a W3C traceparent header value.");
         }
 
         job.MarkValidated(maxPayloadBytes);
@@ -178,7 +190,7 @@ public static partial class JobValidator
     internal static NewJob WithTraceParent(NewJob job, string traceParent, int maxPayloadBytes)
     {
         var copy = job with { TraceParent = traceParent };
-        if (job.IsValidatedFor(maxPayloadBytes) && traceParent.Length <= 512)
+        if (job.IsValidatedFor(maxPayloadBytes) && traceParent.Length <= 512 && !traceParent.Any(char.IsControl))
         {
             copy.MarkValidated(maxPayloadBytes);
         }

@@ -18,6 +18,27 @@ public sealed class JobValidatorTests
     }
 
     [Theory]
+    [InlineData("order-\u0000-42")]
+    [InlineData("line\nbreak")]
+    [InlineData("\u0007bell")]
+    public void An_idempotency_key_with_a_control_character_is_refused(string key)
+    {
+        var ex = Refused(Valid() with { Key = key });
+
+        Assert.Equal("key", ex.Field);
+        Assert.Contains("control characters", ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_trace_parent_with_a_NUL_character_is_refused()
+    {
+        var ex = Refused(Valid() with { TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\u0000" });
+
+        Assert.Equal("trace_parent", ex.Field);
+        Assert.Contains("control characters", ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("default")]
     [InlineData("a")]
     [InlineData("9lives")]
