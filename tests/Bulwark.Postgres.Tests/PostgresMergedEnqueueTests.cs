@@ -40,25 +40,50 @@ public sealed class PostgresMergedEnqueueTests() : PostgresSchemaTests("pgmerge"
     {
         const int Refused = 7;
 
-        // A NUL character passes the core validation but PostgreSQL text cannot hold it, so the merged INSERT fails.
-        var (first, calls) = await EnqueueBehindBlockedWriterAsync(i => i == Refused
-            ? TestJobs.New("refusal") with { TraceParent = "00-\0-01" }
-            : TestJobs.New("refusal", payload: $$"""{"n":{{i}}}"""));
-
-        await first;
-        var refused = await Assert.ThrowsAsync<PostgresException>(() => calls[Refused]);
-        Assert.Equal(PostgresErrorCodes.CharacterNotInRepertoire, refused.SqlState);
-        for (var i = 0; i < Producers; i++)
+        // Every job the core validator lets through is storable, so a test-only constraint makes the database refuse one.
+        await ExecuteAsync($"ALTER TABLE \"{Schema}\".jobs ADD CONSTRAINT test_refuses_poison CHECK (payload <> '\"poison\"')");
+        try
         {
-            if (i != Refused)
-            {
-                Assert.Equal($$"""{"n":{{i}}}""", (await Store.GetJobAsync(Assert.Single(await calls[i]).Id))!.Payload);
-            }
-        }
+            var (first, calls) = await EnqueueBehindBlockedWriterAsync(i => i == Refused
+                ? TestJobs.New("refusal", payload: "\"poison\"")
+                : TestJobs.New("refusal", payload: $$"""{"n":{{i}}}"""));
 
-        var stored = await Store.ListJobsAsync(new JobListQuery { Queue = "refusal", Limit = 200 });
-        Assert.Equal(Producers - 1, stored.Items.Count);
-        Assert.DoesNotContain(stored.Items, j => j.TraceParent is not null);
+            await first;
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => calls[Refused]);
+            Assert.Equal(PostgresErrorCodes.CheckViolation, refused.SqlState);
+            for (var i = 0; i < Producers; i++)
+            {
+                if (i != Refused)
+                {
+                    Assert.Equal($$"""{"n":{{i}}}""", (await Store.GetJobAsync(Assert.Single(await calls[i]).Id))!.Payload);
+                }
+            }
+
+            var stored = await Store.ListJobsAsync(new JobListQuery { Queue = "refusal", Limit = 200 });
+            Assert.Equal(Producers - 1, stored.Items.Count);
+            Assert.DoesNotContain(stored.Items, j => j.Payload == "\"poison\"");
+        }
+        finally
+        {
+            await ExecuteAsync($"ALTER TABLE \"{Schema}\".jobs DROP CONSTRAINT test_refuses_poison");
+        }
+    }
+
+    [Fact]
+    public async Task A_NUL_character_that_PostgreSQL_text_cannot_hold_is_refused_by_validation_with_a_clear_message()
+    {
+        var ex = await Assert.ThrowsAsync<JobValidationException>(() => Store.EnqueueAsync([TestJobs.New("nul") with { TraceParent = "00-\0-01" }]));
+
+        Assert.Equal("trace_parent", ex.Field);
+        Assert.Empty((await Store.ListJobsAsync(new JobListQuery { Queue = "nul" })).Items);
+    }
+
+    private static async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(PostgresTestDatabase.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>
