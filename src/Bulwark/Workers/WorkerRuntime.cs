@@ -241,7 +241,7 @@ public sealed class WorkerRuntime : IDisposable
     /// <summary>One heartbeat: renews the registration and every held lease; cancels handlers whose lease was lost or whose job a user cancelled.</summary>
     internal async Task<HeartbeatResult?> HeartbeatOnceAsync(CancellationToken cancellationToken = default)
     {
-        var held = _running.Where(kv => kv.Value.Reason != CancelReason.LeaseLost).Select(kv => kv.Key).Concat(_finishing.Keys).ToArray();
+        var held = _running.Where(kv => kv.Value.Reason != CancelReason.LeaseLost).Select(kv => kv.Key).Union(_finishing.Keys).ToArray();
         var memory = ReadMemory();
         HeartbeatResult result;
         try
