@@ -42,6 +42,38 @@ public sealed class WorkerProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_killed_workers_jobs_run_again_in_parallel_on_the_survivor_and_a_fresh_job_does_not_wait_for_them()
+    {
+        var victims = await EnqueueAsync("demo.sleep", """{"ms":4000}""", 5);
+        var w1 = Start("victim", ["--concurrency", "5", .. Fast]);
+        await Poll.UntilAsync(async () => (await RunningOwnedByAsync("victim-")).Count == 5, TimeSpan.FromSeconds(30), () => w1.Output);
+        var w2 = Start("survivor", ["--concurrency", "5", .. Fast]);
+        await Poll.UntilAsync(async () => (await _fleet.Store.ListWorkersAsync()).Any(w => w.Registration.Name == "survivor" && w.State == WorkerState.Active), TimeSpan.FromSeconds(30), () => w2.Output);
+
+        w1.KillHard();
+        var fresh = (await EnqueueAsync("demo.sleep", """{"ms":200}""", 1))[0];
+        await Poll.UntilAsync(() => _fleet.AllInStateAsync([.. victims, fresh], JobState.Completed), TimeSpan.FromSeconds(60), () => w2.Output);
+
+        var reclaimed = new List<JobSnapshot>();
+        foreach (var id in victims)
+        {
+            var job = (await _fleet.Store.GetJobAsync(id))!;
+            Assert.Equal(FailureCategory.Crash, Assert.Single(job.Errors).Category);
+            Assert.Equal(2, job.Attempt);
+            reclaimed.Add(job);
+        }
+
+        // All five ran at once on the survivor: the last one started before the first one finished.
+        var lastStart = reclaimed.Max(j => j.StartedAt!.Value);
+        var firstFinish = reclaimed.Min(j => j.FinishedAt!.Value);
+        Assert.True(lastStart < firstFinish,
+            $"the reclaimed jobs ran one after another: starts {string.Join(", ", reclaimed.Select(j => j.StartedAt!.Value.ToString("HH:mm:ss.fff")))}, first finish {firstFinish:HH:mm:ss.fff}");
+        var freshJob = (await _fleet.Store.GetJobAsync(fresh))!;
+        Assert.True(freshJob.StartedAt < firstFinish, $"the fresh job started at {freshJob.StartedAt:HH:mm:ss.fff}, after the reclaimed jobs began finishing at {firstFinish:HH:mm:ss.fff}");
+        Assert.DoesNotContain("runs alone", w2.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SIGTERM_drains_finishing_short_jobs_releasing_long_ones_uncharged_and_exits_0()
     {
         // Short jobs outlast the poll that sees all four running, and finish well within the shutdown timeout.

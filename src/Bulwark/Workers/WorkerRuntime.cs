@@ -582,14 +582,14 @@ public sealed class WorkerRuntime : IDisposable
     }
 
     /// <summary>
-    /// Suspects (<see cref="Suspects.IsSuspect"/>) run alone: if one takes the process down, it takes nothing else with
+    /// Suspects (<see cref="SuspectRule.IsSuspect(LeasedJob)"/>) run alone: if one takes the process down, it takes nothing else with
     /// it. Leased alone on an idle worker, it starts now. Leased with others or while others run, the first is held (its
     /// lease kept and renewed) until this worker's other jobs end, and then runs alone; further suspects of the batch
     /// are given back unstarted and uncharged for other workers to take. Returns the jobs to start now.
     /// </summary>
     private List<(LeasedJob Job, bool Trial)> IsolateSuspects(List<(LeasedJob Job, bool Trial)> leased)
     {
-        var suspects = leased.Where(e => Suspects.IsSuspect(e.Job)).ToList();
+        var suspects = leased.Where(e => SuspectRule.IsSuspect(e.Job)).ToList();
         if (suspects.Count == 0)
         {
             return leased;
@@ -624,7 +624,7 @@ public sealed class WorkerRuntime : IDisposable
     }
 
     private void LogRunsAlone(LeasedJob job) =>
-        WorkerLog.SuspectRunsAlone(_logger, job.Id, job.Type, job.Attempt, Suspects.Why(job.LostLeases, job.Attempt, job.MaxAttempts));
+        WorkerLog.SuspectRunsAlone(_logger, job.Id, job.Type, job.Attempt, SuspectRule.Why(job.LostLeases, job.Attempt, job.MaxAttempts));
 
     private JobOutcome ReleaseUnstarted(LeasedJob job, string message) =>
         JobOutcome.Release(job.Token, new JobError(job.Attempt, Id, null, _time.GetUtcNow(), FailureCategory.Shutdown, message));
