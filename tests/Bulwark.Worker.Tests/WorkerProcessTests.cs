@@ -74,6 +74,90 @@ public sealed class WorkerProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_probe_port_answers_health_and_detailed_and_503_draining_until_the_drain_ends()
+    {
+        var longJob = (await EnqueueAsync("demo.sleep", """{"ms":120000}""", 1))[0];
+        var url = $"http://127.0.0.1:{FreePort()}";
+        var worker = Start("probed", ["--concurrency", "1", "--shutdown-timeout", "4s", "--health-urls", url, .. Fast]);
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        await Poll.UntilAsync(async () => await StatusAsync(http, "/health") == 200, TimeSpan.FromSeconds(30), () => worker.Output);
+        await Poll.UntilAsync(async () => (await RunningOwnedByAsync("probed-")).Count == 1, TimeSpan.FromSeconds(30), () => worker.Output);
+
+        using (var bare = await http.GetAsync("/health"))
+        {
+            var body = JsonDocument.Parse(await bare.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("ready", body.GetProperty("status").GetString());
+            Assert.True(body.GetProperty("checks").GetProperty("memory").GetProperty("ok").GetBoolean());
+        }
+
+        var detailed = JsonDocument.Parse(await http.GetStringAsync("/health/detailed")).RootElement.GetProperty("worker");
+        Assert.Equal("probed", detailed.GetProperty("name").GetString());
+        Assert.Equal(1, detailed.GetProperty("concurrency").GetInt32());
+        Assert.Equal(1, detailed.GetProperty("active_jobs").GetInt32());
+        Assert.False(detailed.GetProperty("memory_paused").GetBoolean());
+
+        // SIGTERM: the drain waits up to 4 s for the long job; meanwhile the probe answers 503 "draining", not a refusal.
+        await worker.SignalAsync("TERM");
+        JsonElement draining = default;
+        await Poll.UntilAsync(async () =>
+        {
+            using var ready = await http.GetAsync("/health/ready");
+            draining = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.Clone();
+            return ready.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable;
+        }, TimeSpan.FromSeconds(10), () => worker.Output);
+        Assert.Equal("draining", draining.GetProperty("status").GetString());
+        Assert.False(draining.GetProperty("checks").GetProperty("draining").GetProperty("ok").GetBoolean());
+        Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(JobState.Ready, (await _fleet.Store.GetJobAsync(longJob))!.State);
+    }
+
+    [Fact]
+    public async Task A_worker_paused_at_its_memory_limit_is_not_ready_and_says_why()
+    {
+        var url = $"http://127.0.0.1:{FreePort()}";
+        var worker = Start("heavy", ["--memory-limit-mb", "1", "--health-urls", url, .. Fast]);
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        JsonElement ready = default;
+        await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                using var response = await http.GetAsync("/health/ready");
+                ready = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+                return response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && ready.GetProperty("checks").TryGetProperty("memory", out var memory) && !memory.GetProperty("ok").GetBoolean();
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), () => worker.Output);
+
+        Assert.Equal("not_ready", ready.GetProperty("status").GetString());
+        Assert.Contains("leasing paused", ready.GetProperty("checks").GetProperty("memory").GetProperty("detail").GetString());
+        Assert.True(JsonDocument.Parse(await http.GetStringAsync("/health/detailed")).RootElement.GetProperty("worker").GetProperty("memory_paused").GetBoolean());
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<int> StatusAsync(HttpClient http, string path)
+    {
+        try
+        {
+            using var response = await http.GetAsync(path);
+            return (int)response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return 0;
+        }
+    }
+
+    [Fact]
     public async Task SIGTERM_drains_finishing_short_jobs_releasing_long_ones_uncharged_and_exits_0()
     {
         // Short jobs outlast the poll that sees all four running, and finish well within the shutdown timeout.
