@@ -63,6 +63,7 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime, IDisposable
         { nameof(SqliteSql.ExpiredLeases), "jobs_running" },
         { nameof(SqliteSql.RunningOfOwner), "jobs_running" },
         { nameof(SqliteSql.RunningOfPredecessors), "jobs_running" },
+        { nameof(SqliteSql.PurgeWorkers), "jobs_running" },
         { nameof(SqliteSql.CountRunningOfQueue), "COVERING INDEX jobs_queue_state" },
         { nameof(SqliteSql.DeadLettersOfQueue), "jobs_queue_state" },
         { nameof(SqliteSql.PurgeCandidates), "jobs_finished" },

@@ -36,6 +36,13 @@ public interface IJobStore : IAsyncDisposable
     Task DeregisterWorkerAsync(string workerId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Deletes the registrations of stopped and dead workers last heard from longer than <paramref name="olderThan"/> ago,
+    /// so the registry does not grow with every restart. A registration that still owns a running job is kept until reclaim
+    /// has taken the job back. Returns how many were deleted.
+    /// </summary>
+    Task<int> PurgeWorkersAsync(TimeSpan olderThan, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Applies attempt outcomes, each fenced by its token; one result per outcome, in order. A job ending in a terminal
     /// state resolves its dependents in the same transaction (all parents completed → Ready; a parent ended otherwise → DeadLetter).
     /// </summary>
