@@ -24,8 +24,9 @@ public interface IJobStore : IAsyncDisposable
     Task<IReadOnlyList<LeasedJob>> LeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Registers a worker at start-up. Earlier registrations with the same name and host are declared dead and
-    /// their running jobs reclaimed at once (a restart recovers its predecessor's work). Returns what was reclaimed.
+    /// Registers a worker at start-up. Earlier registrations with the same name and host that are still active or draining
+    /// are declared dead (one that stopped gracefully stays stopped), and running jobs of any of them are reclaimed at once
+    /// (a restart recovers its predecessor's work). Returns what was reclaimed.
     /// </summary>
     Task<ReclaimResult> RegisterWorkerAsync(WorkerRegistration worker, CancellationToken cancellationToken = default);
 
