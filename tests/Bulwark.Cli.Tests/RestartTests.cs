@@ -89,6 +89,19 @@ public sealed class RestartTests : IAsyncLifetime
         Assert.Equal("active", Assert.Single(listed, w => w.Key != firstId).Value);
     }
 
+    [Fact]
+    public async Task A_server_sent_SIGTERM_while_it_starts_deregisters_its_worker_as_stopped_and_exits_0()
+    {
+        var server = StartServe("early");
+        // The worker registers before the listener is bound: a signal now lands in the middle of the start.
+        var id = await WorkerIdAsync("early", server);
+        await server.SignalAsync("TERM");
+
+        var exit = await server.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(exit == 0, $"exit code {exit}:\n{server.Output}");
+        Assert.Equal(WorkerState.Stopped, (await _store.ListWorkersAsync()).Single(w => w.Registration.Id == id).State);
+    }
+
     private BulwarkProcess StartServe(string name) =>
         Track(BulwarkProcess.Start("serve", "--urls", $"http://127.0.0.1:{FreePort()}", "--store", _cli.StorePath, "--name", name, "--workers", "3"));
 

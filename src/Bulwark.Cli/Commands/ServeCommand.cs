@@ -73,7 +73,19 @@ internal static class ServeCommand
             var storePath = StoreSelection.Describe(settings.StorePath);
             using var app = ServeHost.Build(StoreSelection.IsPostgres(settings.StorePath) ? settings : settings with { StorePath = Path.GetFullPath(settings.StorePath) });
             var keys = app.Services.GetRequiredService<ApiKeySet>();
-            app.StartAsync().GetAwaiter().GetResult();
+            try
+            {
+                app.StartAsync().GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                // SIGTERM during start-up (a deploy, systemd stop): the in-process worker has registered by then, and the host
+                // does not stop what it started. Stop it here, so it deregisters as stopped instead of being declared dead.
+                app.StopAsync().GetAwaiter().GetResult();
+                Console.WriteLine("bulwark serve: stopped before it finished starting.");
+                return ExitCodes.Success;
+            }
+
             var worker = app.Services.GetService<WorkerRuntime>();
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [.. settings.Urls];
             var url0 = bound.FirstOrDefault() ?? settings.Urls[0];
