@@ -104,6 +104,26 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
+    public Task<int> PurgeWorkersAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
+    {
+        if (olderThan <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(olderThan), olderThan, "The worker retention must be positive.");
+        }
+
+        return WriteAsync(async (c, tx, ct) =>
+        {
+            await using var delete = Command(c, tx, """
+                DELETE FROM {s}.workers w
+                WHERE w.state IN ('stopped','dead') AND w.heartbeat_at < @now - @keep
+                  AND NOT EXISTS (SELECT 1 FROM {s}.jobs j WHERE j.state = 'running' AND j.lease_owner = w.id)
+                """);
+            Add(delete, "keep", NpgsqlDbType.Interval, olderThan);
+            return await delete.ExecuteNonQueryAsync(ct);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<ReclaimResult> ReclaimAsync(TimeSpan workerDeadAfter, CancellationToken cancellationToken = default)
     {
         if (workerDeadAfter <= TimeSpan.Zero)

@@ -308,7 +308,7 @@ public sealed partial class SqliteJobStore
         {
             UpsertWorker(c, worker);
             var predecessors = Query(c,
-                "SELECT id FROM workers WHERE name = @name AND host = @host AND id <> @id AND state <> 'dead'",
+                "SELECT id FROM workers WHERE name = @name AND host = @host AND id <> @id AND state IN ('active', 'draining')",
                 r => r.GetString(0), ("@name", worker.Name), ("@host", worker.Host), ("@id", worker.Id));
             var result = new ReclaimBuilder();
             foreach (var dead in predecessors)
@@ -373,6 +373,17 @@ public sealed partial class SqliteJobStore
     {
         ArgumentException.ThrowIfNullOrEmpty(workerId);
         return WriteAsync(c => Execute(c, "UPDATE workers SET state = 'stopped', heartbeat_at = @now, active_jobs = 0 WHERE id = @id", ("@now", c.Now), ("@id", workerId)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<int> PurgeWorkersAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
+    {
+        if (olderThan <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(olderThan), olderThan, "The worker retention must be positive.");
+        }
+
+        return WriteAsync(c => Execute(c, SqliteSql.PurgeWorkers, ("@cutoff", c.Now - (long)olderThan.TotalMilliseconds)), cancellationToken);
     }
 
     /// <inheritdoc />

@@ -87,6 +87,11 @@ internal static class SqliteSql
         "SELECT id FROM jobs INDEXED BY jobs_running WHERE state = 'running' AND lease_owner IN " +
         "(SELECT id FROM workers WHERE name = @name AND host = @host AND id <> @id)";
 
+    /// <summary>Stopped and dead registrations silent since before the cutoff, unless they still own a running job.</summary>
+    internal const string PurgeWorkers =
+        "DELETE FROM workers WHERE state IN ('stopped', 'dead') AND heartbeat_at < @cutoff " +
+        "AND NOT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_running WHERE state = 'running' AND lease_owner = workers.id)";
+
     /// <summary>Running jobs of one queue, for its concurrency limit.</summary>
     internal const string CountRunningOfQueue = "SELECT count(*) FROM jobs WHERE queue = @queue AND state = 'running'";
 

@@ -60,6 +60,9 @@ public sealed class FaultInjectingJobStore : IJobStore, IJobQuery
     public async Task DeregisterWorkerAsync(string workerId, CancellationToken cancellationToken = default) { Write(); await _store.DeregisterWorkerAsync(workerId, cancellationToken); }
 
     /// <inheritdoc />
+    public async Task<int> PurgeWorkersAsync(TimeSpan olderThan, CancellationToken cancellationToken = default) { Write(); return await _store.PurgeWorkersAsync(olderThan, cancellationToken); }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<FenceResult>> FinishAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken = default) { Write(); return await _store.FinishAsync(outcomes, cancellationToken); }
 
     /// <inheritdoc />

@@ -267,6 +267,32 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
     }
 
     /// <inheritdoc />
+    public Task<int> PurgeWorkersAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
+    {
+        if (olderThan <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(olderThan), olderThan, "The worker retention must be positive.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var cutoff = _time.GetUtcNow() - olderThan;
+            var owners = _jobs.Values.Where(j => j.State == JobState.Running && j.LeaseOwner is not null).Select(j => j.LeaseOwner!).ToHashSet(StringComparer.Ordinal);
+            var doomed = _workers.Values
+                .Where(w => w.State is WorkerState.Stopped or WorkerState.Dead && w.HeartbeatAt < cutoff && !owners.Contains(w.Registration.Id))
+                .Select(w => w.Registration.Id)
+                .ToList();
+            foreach (var id in doomed)
+            {
+                _workers.Remove(id);
+            }
+
+            return Task.FromResult(doomed.Count);
+        }
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<FenceResult>> FinishAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(outcomes);

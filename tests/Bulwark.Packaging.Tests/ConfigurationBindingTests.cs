@@ -28,6 +28,7 @@ public sealed class ConfigurationBindingTests
             ["Bulwark:Worker:MemoryLimitBytes"] = "1048576",
             ["Bulwark:Worker:RetrySystemErrors"] = "false",
             ["Bulwark:Maintenance:Interval"] = "500ms",
+            ["Bulwark:Maintenance:WorkerRetention"] = "3h",
             ["Bulwark:Maintenance:Retention:Completed"] = "2h",
             ["Bulwark:Maintenance:Retention:BatchSize"] = "100",
             ["Bulwark:Client:MaxPayloadBytes"] = "2048",
@@ -49,6 +50,7 @@ public sealed class ConfigurationBindingTests
 
         var maintenance = provider.GetRequiredService<MaintenanceOptions>();
         Assert.Equal(TimeSpan.FromMilliseconds(500), maintenance.Interval);
+        Assert.Equal(TimeSpan.FromHours(3), maintenance.WorkerRetention);
         Assert.Equal(TimeSpan.FromHours(2), maintenance.Retention.Completed);
         Assert.Equal(100, maintenance.Retention.BatchSize);
         Assert.Equal(TimeSpan.FromDays(7), maintenance.Retention.Failed);
@@ -85,6 +87,18 @@ public sealed class ConfigurationBindingTests
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains(error.Failures, f => f.Contains("Bulwark:Maintenance:Retention:Completed is 'a while'; write a duration like", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_worker_retention_shorter_than_the_dead_worker_timeout_stops_the_start_saying_what_to_change()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Bulwark:Maintenance:WorkerRetention"] = "5s" });
+        builder.Services.AddBulwark(builder.Configuration, b => b.UseInMemory().AddMaintenance(builder.Configuration));
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains(error.Failures, f => f.Contains("WorkerRetention must be at least WorkerDeadAfter (10s; got 5s)", StringComparison.Ordinal));
     }
 
     [Fact]

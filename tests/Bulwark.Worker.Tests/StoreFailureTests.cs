@@ -45,7 +45,7 @@ public sealed class StoreFailureTests
         Assert.Null(await h.Runtime.HeartbeatOnceAsync());
         Assert.False(h.Runtime.IsStoreReachable);
         Assert.False(h.Runtime.IsReady);
-        Assert.Equal(4, (await h.Maintenance.RunOnceAsync()).Errors); // promote, reclaim, expire, purge: each counted, none thrown
+        Assert.Equal(5, (await h.Maintenance.RunOnceAsync()).Errors); // promote, reclaim, expire, purge jobs, purge workers: each counted, none thrown
 
         h.Faults.Heal();
         Assert.Equal(1, await h.Runtime.RunOnceAsync());

@@ -72,6 +72,8 @@ internal sealed class BenchStore(IJobStore store, IJobQuery query) : IJobStore, 
 
     public Task DeregisterWorkerAsync(string workerId, CancellationToken cancellationToken = default) => store.DeregisterWorkerAsync(workerId, cancellationToken);
 
+    public Task<int> PurgeWorkersAsync(TimeSpan olderThan, CancellationToken cancellationToken = default) => store.PurgeWorkersAsync(olderThan, cancellationToken);
+
     public Task<FenceResult> SaveProgressAsync(LeaseToken token, int? progress, string? checkpoint, CancellationToken cancellationToken = default) => store.SaveProgressAsync(token, progress, checkpoint, cancellationToken);
 
     public Task<int> PromoteDueAsync(CancellationToken cancellationToken = default) => store.PromoteDueAsync(cancellationToken);

@@ -23,6 +23,16 @@ internal static class HostedCommand
         CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray(),
     };
 
+    /// <summary>
+    /// The stable name of the host's worker. A restart under the same name on the same host reclaims the jobs its
+    /// predecessor was running at once, instead of after the dead-worker timeout.
+    /// </summary>
+    public static Option<string?> NameOption() => new("--name")
+    {
+        Description = "Stable worker name; restarting with the same name on this host reclaims its jobs at once (default host-pid, unique per process).",
+        HelpName = "NAME",
+    };
+
     /// <summary>The store given, else <c>$BULWARK_STORE</c>, else <c>./bulwark.db</c>.</summary>
     public static string StorePath(string? given) =>
         given ?? NonEmpty(Environment.GetEnvironmentVariable("BULWARK_STORE")) ?? ConnectionOptions.DefaultStorePath;

@@ -3,6 +3,7 @@ using Bulwark.Cli.Serve;
 using Bulwark.Jobs;
 using Bulwark.Server.Auth;
 using Bulwark.Storage;
+using Bulwark.Workers;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
@@ -25,10 +26,11 @@ internal static class ServeCommand
         var store = HostedCommand.StoreOption();
         var workers = CliValues.Int("--workers", "In-process demo worker slots (default 4; 0 runs no workers).", 4, 0, 10_000);
         var queues = HostedCommand.QueuesOption("Queues the in-process workers serve, comma-separated (default 'default').");
+        var name = HostedCommand.NameOption();
 
         var command = new Command("serve", "Run the Bulwark server: REST API, health probes, /metrics, maintenance and demo workers.")
         {
-            urls, store, workers, queues,
+            urls, store, workers, queues, name,
         };
 
         // Synchronous, like 'bulwark worker': the host alone owns SIGTERM/SIGINT and waits for the workers to drain.
@@ -38,6 +40,7 @@ internal static class ServeCommand
             StorePath = HostedCommand.StorePath(r.GetValue(store)),
             Workers = r.GetValue(workers),
             Queues = HostedCommand.Queues(r.GetValue(queues)),
+            Name = r.GetValue(name),
         }));
         return command;
     }
@@ -60,11 +63,30 @@ internal static class ServeCommand
                 JobValidator.ValidateQueue(queue);
             }
 
+            if (settings.Name is not null && settings.Workers == 0)
+            {
+                Console.Error.WriteLine("bulwark: --name names the in-process worker, and --workers 0 runs none; drop --name or give --workers N.");
+                return ExitCodes.Usage;
+            }
+
             StoreSelection.Validate(settings.StorePath, folderMustExist: true);
             var storePath = StoreSelection.Describe(settings.StorePath);
             using var app = ServeHost.Build(StoreSelection.IsPostgres(settings.StorePath) ? settings : settings with { StorePath = Path.GetFullPath(settings.StorePath) });
             var keys = app.Services.GetRequiredService<ApiKeySet>();
-            app.StartAsync().GetAwaiter().GetResult();
+            try
+            {
+                app.StartAsync().GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                // SIGTERM during start-up (a deploy, systemd stop): the in-process worker has registered by then, and the host
+                // does not stop what it started. Stop it here, so it deregisters as stopped instead of being declared dead.
+                app.StopAsync().GetAwaiter().GetResult();
+                Console.WriteLine("bulwark serve: stopped before it finished starting.");
+                return ExitCodes.Success;
+            }
+
+            var worker = app.Services.GetService<WorkerRuntime>();
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [.. settings.Urls];
             var url0 = bound.FirstOrDefault() ?? settings.Urls[0];
             var authLine = keys.Enabled ? $"API keys on ({keys.ReadCount} read, {keys.AdminCount} admin): send X-API-Key" : "no API keys configured: listening on loopback only";
@@ -74,7 +96,7 @@ internal static class ServeCommand
                 Bulwark server listening on {{{string.Join(", ", bound)}}}
                   store:   {{{storePath}}}
                   dashboard: {{{url0}}}/dashboard/   API: {{{url0}}}/api/v1   probes: {{{url0}}}/health/ready   metrics: {{{url0}}}/metrics
-                  workers: {{{(settings.Workers > 0 ? $"{settings.Workers} in-process demo worker slot(s) on queue(s) {string.Join(',', settings.Queues)} (--workers 0 turns them off)" : "none in this process (start some with 'bulwark worker')")}}}
+                  workers: {{{(worker is not null ? $"{settings.Workers} in-process demo worker slot(s) on queue(s) {string.Join(',', settings.Queues)} as worker {worker.Name} (--workers 0 turns them off)" : "none in this process (start some with 'bulwark worker')")}}}
                   auth:    {{{authLine}}}
                 Try next:
                   bulwark enqueue default demo.sleep --payload '{"ms":500}' --url {{{url0}}}{{{keyFlag}}}
@@ -87,5 +109,10 @@ internal static class ServeCommand
             Console.WriteLine("bulwark serve: stopped.");
             return ExitCodes.Success;
         },
-        ex => ex is IOException or InvalidOperationException ? (ExitCodes.Failure, ex.Message) : null);
+        ex => ex switch
+        {
+            WorkerOptionsException => (ExitCodes.Usage, ex.Message),
+            IOException or InvalidOperationException => (ExitCodes.Failure, ex.Message),
+            _ => null,
+        });
 }

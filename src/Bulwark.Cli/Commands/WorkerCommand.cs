@@ -41,7 +41,7 @@ internal static class WorkerCommand
             },
         };
         var concurrency = CliValues.Int("--concurrency", "Jobs run at once (default 10).", 10, 1, 10_000);
-        var name = new Option<string?>("--name") { Description = "Stable worker name; restarting with the same name recovers its jobs at once (default host-pid).", HelpName = "NAME" };
+        var name = HostedCommand.NameOption();
         var lease = CliValues.Duration("--lease", "Lease length (default 10s).");
         var heartbeat = CliValues.Duration("--heartbeat", "Heartbeat interval (default 2s); must be shorter than the lease.");
         var shutdown = CliValues.Duration("--shutdown-timeout", "How long a drain waits for running jobs before releasing them (default 30s).");

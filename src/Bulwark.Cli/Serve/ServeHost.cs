@@ -43,8 +43,18 @@ internal static class ServeHost
             StoreSelection.Use(b, settings.StorePath).UseStorageCircuit();
             if (settings.Workers > 0)
             {
-                // The default worker name (host-pid) is unique per process: two servers on one host must not recover each other's jobs.
-                b.AddDemoHandlers().AddWorker(w => w.Queues([.. settings.Queues]).Concurrency(settings.Workers));
+                // The default worker name (host-pid) is unique per process: two servers on one host must not recover each other's
+                // jobs. A --name kept across restarts lets the next start reclaim this one's jobs at once, as 'bulwark worker' does.
+                b.AddDemoHandlers().AddWorker(w =>
+                {
+                    w.Queues([.. settings.Queues]).Concurrency(settings.Workers);
+                    if (settings.Name is { } name)
+                    {
+                        w.Name(name);
+                    }
+
+                    Worker.WorkerHost.ThrowIfUnusable(w.Options);
+                });
             }
             else
             {

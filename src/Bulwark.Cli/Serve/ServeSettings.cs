@@ -10,4 +10,7 @@ internal sealed record ServeSettings
     public required int Workers { get; init; }
 
     public required IReadOnlyList<string> Queues { get; init; }
+
+    /// <summary>The in-process worker's name (<c>--name</c>); null keeps the default, unique per process.</summary>
+    public string? Name { get; init; }
 }

@@ -73,15 +73,26 @@ internal static class WorkerHost
                 m.Interval = settings.Poll is { } poll && poll < m.Interval ? poll : m.Interval;
             });
 
-        var problems = worker!.Validate();
+        // AddWorker ran its configure action at once, so the options were captured.
+        var options = worker!;
+        ThrowIfUnusable(options);
+
+        // The host must outwait the drain: shutdown timeout, then the grace for handlers that ignore their token.
+        var drain = options.ShutdownTimeout + options.AbandonGracePeriod + TimeSpan.FromSeconds(10);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Refuses unusable worker options before the host is built, so the user reads one line saying what to change
+    /// instead of the host's start-up failure with a stack trace.
+    /// </summary>
+    internal static void ThrowIfUnusable(WorkerOptions worker)
+    {
+        var problems = worker.Validate();
         if (problems.Count > 0)
         {
             throw new WorkerOptionsException(string.Join(" ", problems)) { Problems = problems };
         }
-
-        // The host must outwait the drain: shutdown timeout, then the grace for handlers that ignore their token.
-        var drain = worker.ShutdownTimeout + worker.AbandonGracePeriod + TimeSpan.FromSeconds(10);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain);
-        return builder.Build();
     }
 }

@@ -20,6 +20,9 @@ internal static partial class MaintenanceLog
     [LoggerMessage(1104, LogLevel.Debug, "Promoted {Count} due jobs")]
     public static partial void Promoted(ILogger logger, int count);
 
+    [LoggerMessage(1106, LogLevel.Information, "Purged {Count} registrations of workers stopped or dead for longer than {Retention}")]
+    public static partial void WorkersPurged(ILogger logger, int count, string retention);
+
     [LoggerMessage(1105, LogLevel.Debug, "Could not list the workers to time the next maintenance pass; it runs after the interval")]
     public static partial void WorkersUnreadable(ILogger logger, Exception exception);
 }

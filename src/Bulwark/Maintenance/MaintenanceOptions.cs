@@ -18,6 +18,12 @@ public sealed class MaintenanceOptions
     /// <summary>Time between purges (a purge is heavier than the other steps). Default 1 min.</summary>
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long the registrations of stopped and dead workers are kept (for <c>bulwark workers</c>, the API and the
+    /// dashboard) before a purge deletes them, so the registry does not grow with every restart. Default 24 h.
+    /// </summary>
+    public TimeSpan WorkerRetention { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Every problem with these options, each saying what to change.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -35,6 +41,12 @@ public sealed class MaintenanceOptions
         if (PurgeInterval <= TimeSpan.Zero)
         {
             errors.Add("The purge interval must be positive.");
+        }
+
+        // Shorter than the dead-worker timeout, a dead worker's row could go before an operator ever saw it declared dead.
+        if (WorkerRetention < WorkerDeadAfter)
+        {
+            errors.Add($"WorkerRetention must be at least WorkerDeadAfter ({DurationText.Format(WorkerDeadAfter)}; got {DurationText.Format(WorkerRetention)}); the default is 24h.");
         }
 
         if (Retention is null || Retention.BatchSize < 1)

@@ -12,4 +12,7 @@ public sealed record MaintenancePass(int Promoted, ReclaimResult Reclaim, int Ex
 {
     /// <summary>Jobs enqueued for due recurring ticks by this pass (0 when maintenance does not run the scheduler).</summary>
     public int RecurringEnqueued { get; init; }
+
+    /// <summary>Registrations of stopped and dead workers deleted by retention (0 when no purge was due).</summary>
+    public int PurgedWorkers { get; init; }
 }

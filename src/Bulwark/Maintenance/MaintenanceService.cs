@@ -1,4 +1,5 @@
 using Bulwark.Diagnostics;
+using Bulwark.Jobs;
 using Bulwark.Scheduling;
 using Bulwark.Storage;
 using Bulwark.Workers;
@@ -109,6 +110,7 @@ public sealed class MaintenanceService : BackgroundService
         }
 
         var purged = 0;
+        var purgedWorkers = 0;
         if (_lastPurge is null || _time.GetElapsedTime(_lastPurge.Value) >= _options.PurgeInterval)
         {
             _lastPurge = _time.GetTimestamp();
@@ -117,12 +119,20 @@ public sealed class MaintenanceService : BackgroundService
             {
                 MaintenanceLog.Purged(_logger, purged);
             }
+
+            // Every restart leaves a stopped or dead row behind; without this the registry, and the reads of it that time
+            // each pass, would grow for ever.
+            purgedWorkers = await StepAsync("purge_workers", () => _store.PurgeWorkersAsync(_options.WorkerRetention, cancellationToken), 0);
+            if (purgedWorkers > 0)
+            {
+                MaintenanceLog.WorkersPurged(_logger, purgedWorkers, DurationText.Format(_options.WorkerRetention));
+            }
         }
 
         // The scheduler logs each tick it claims; a lost claim (another process won the tick) is not an error.
         var recurring = _recurring is null ? 0 : await StepAsync("recurring", () => _recurring.RunOnceAsync(cancellationToken), 0);
 
-        return new MaintenancePass(promoted, reclaim, expired, purged, errors) { RecurringEnqueued = recurring };
+        return new MaintenancePass(promoted, reclaim, expired, purged, errors) { RecurringEnqueued = recurring, PurgedWorkers = purgedWorkers };
 
         async Task<T> StepAsync<T>(string step, Func<Task<T>> run, T fallback)
         {

@@ -77,6 +77,10 @@ public sealed class CircuitBreakingJobStore : IJobStore
         RunAsync("deregister_worker", async c => { await _inner.DeregisterWorkerAsync(workerId, c); return true; }, cancellationToken);
 
     /// <inheritdoc />
+    public Task<int> PurgeWorkersAsync(TimeSpan olderThan, CancellationToken cancellationToken = default) =>
+        RunAsync("purge_workers", c => _inner.PurgeWorkersAsync(olderThan, c), cancellationToken);
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<FenceResult>> FinishAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken = default) =>
         RunAsync("finish", c => _inner.FinishAsync(outcomes, c), cancellationToken);
 

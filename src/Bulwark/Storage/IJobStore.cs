@@ -24,8 +24,9 @@ public interface IJobStore : IAsyncDisposable
     Task<IReadOnlyList<LeasedJob>> LeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Registers a worker at start-up. Earlier registrations with the same name and host are declared dead and
-    /// their running jobs reclaimed at once (a restart recovers its predecessor's work). Returns what was reclaimed.
+    /// Registers a worker at start-up. Earlier registrations with the same name and host that are still active or draining
+    /// are declared dead (one that stopped gracefully stays stopped), and running jobs of any of them are reclaimed at once
+    /// (a restart recovers its predecessor's work). Returns what was reclaimed.
     /// </summary>
     Task<ReclaimResult> RegisterWorkerAsync(WorkerRegistration worker, CancellationToken cancellationToken = default);
 
@@ -34,6 +35,13 @@ public interface IJobStore : IAsyncDisposable
 
     /// <summary>Marks the worker stopped. Its leases must already be finished or released.</summary>
     Task DeregisterWorkerAsync(string workerId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the registrations of stopped and dead workers last heard from longer than <paramref name="olderThan"/> ago,
+    /// so the registry does not grow with every restart. A registration that still owns a running job is kept until reclaim
+    /// has taken the job back. Returns how many were deleted.
+    /// </summary>
+    Task<int> PurgeWorkersAsync(TimeSpan olderThan, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Applies attempt outcomes, each fenced by its token; one result per outcome, in order. A job ending in a terminal

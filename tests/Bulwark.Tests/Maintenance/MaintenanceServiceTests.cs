@@ -107,6 +107,42 @@ public sealed class MaintenanceServiceTests
         Assert.Equal(_options.Interval, await maintenance.NextPassDelayAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_purge_deletes_stopped_and_dead_worker_registrations_past_their_retention_and_keeps_live_ones()
+    {
+        var store = new InMemoryJobStore(_time);
+        var options = new MaintenanceOptions { WorkerDeadAfter = TimeSpan.FromSeconds(10), PurgeInterval = TimeSpan.FromMinutes(1), WorkerRetention = TimeSpan.FromHours(1) };
+        var maintenance = new MaintenanceService(store, options, _time, new BulwarkMetrics(), NullLogger<MaintenanceService>.Instance);
+        await store.RegisterWorkerAsync(Registration("stopped"));
+        await store.DeregisterWorkerAsync("stopped");
+        await store.RegisterWorkerAsync(Registration("killed"));
+        var live = Registration("live");
+        await store.RegisterWorkerAsync(live);
+        _time.Advance(TimeSpan.FromSeconds(11));
+        await store.HeartbeatAsync(new WorkerHeartbeat(live, [], TimeSpan.FromSeconds(10)));
+        var first = await maintenance.RunOnceAsync();
+        Assert.Equal(["killed"], first.Reclaim.DeadWorkers);
+        Assert.Equal(0, first.PurgedWorkers);
+
+        _time.Advance(TimeSpan.FromHours(1));
+        await store.HeartbeatAsync(new WorkerHeartbeat(live, [], TimeSpan.FromSeconds(10)));
+        var pass = await maintenance.RunOnceAsync();
+
+        Assert.Equal(2, pass.PurgedWorkers);
+        Assert.Equal(0, pass.Errors);
+        Assert.Equal(["live"], (await store.ListWorkersAsync()).Select(w => w.Registration.Id));
+    }
+
+    [Fact]
+    public void A_worker_retention_shorter_than_the_dead_worker_timeout_is_refused_saying_what_to_change()
+    {
+        var options = new MaintenanceOptions { WorkerDeadAfter = TimeSpan.FromSeconds(10), WorkerRetention = TimeSpan.FromSeconds(5) };
+
+        var error = Assert.Throws<ArgumentException>(() => new MaintenanceService(new InMemoryJobStore(_time), options, _time, new BulwarkMetrics(), NullLogger<MaintenanceService>.Instance));
+
+        Assert.Contains("WorkerRetention must be at least WorkerDeadAfter (10s; got 5s)", error.Message, StringComparison.Ordinal);
+    }
+
     private WorkerRegistration Registration(string id) => new()
     {
         Id = id,
