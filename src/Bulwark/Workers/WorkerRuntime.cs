@@ -24,6 +24,7 @@ public sealed class WorkerRuntime : IDisposable
 
     private readonly IJobStore _store;
     private readonly WorkerOptions _options;
+    private readonly IReadOnlyList<string> _queues;
     private readonly TimeProvider _time;
     private readonly BulwarkMetrics _metrics;
     private readonly ILogger _logger;
@@ -64,6 +65,7 @@ public sealed class WorkerRuntime : IDisposable
 
         _store = store;
         _options = options;
+        _queues = options.EffectiveQueues;
         _time = time;
         _metrics = metrics;
         _logger = loggers.CreateLogger("Bulwark.Worker");
@@ -129,7 +131,7 @@ public sealed class WorkerRuntime : IDisposable
         var reclaimed = await _store.RegisterWorkerAsync(Registration(_memory.Read()), cancellationToken);
         _registered = true;
         _metrics.RecoveryReclaimed(reclaimed.Total);
-        WorkerLog.Registered(_logger, Id, Name, string.Join(',', _options.EffectiveQueues), _options.Concurrency);
+        WorkerLog.Registered(_logger, Id, Name, string.Join(',', _queues), _options.Concurrency);
         WorkerLog.RecoveryCompleted(_logger, reclaimed.Total);
         return reclaimed;
     }
@@ -384,7 +386,7 @@ public sealed class WorkerRuntime : IDisposable
         Name = Name,
         Host = Environment.MachineName,
         ProcessId = Environment.ProcessId,
-        Queues = _options.EffectiveQueues,
+        Queues = _queues,
         Concurrency = _options.Concurrency,
         StartedAt = _startedAt,
         State = _gate.IsDraining ? WorkerState.Draining : WorkerState.Active,
