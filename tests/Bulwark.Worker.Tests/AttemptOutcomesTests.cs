@@ -60,8 +60,8 @@ public sealed class AttemptOutcomesTests
     public void Jobs_that_never_ran_or_were_cut_short_by_the_drain_go_back_uncharged()
     {
         var job = TestJobs.Suspect(1);
-        var unstarted = _outcomes.ReleasedUnstarted(job, "why");
-        Assert.Equal((OutcomeKind.Release, FailureCategory.Shutdown, "why"), (unstarted.Kind, unstarted.Error!.Category, unstarted.Error.Message));
+        var unstarted = _outcomes.GivenBack(job, "why");
+        Assert.Equal((OutcomeKind.Release, FailureCategory.Shutdown, "Given back unstarted: why."), (unstarted.Kind, unstarted.Error!.Category, unstarted.Error.Message));
         Assert.Null(unstarted.Error.StartedAt);
 
         var cancelled = _outcomes.CancelledBeforeStart(job);

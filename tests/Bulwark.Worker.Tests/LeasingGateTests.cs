@@ -157,9 +157,5 @@ public sealed class LeasingGateTests
         Assert.Equal(["b", "a"], _gate.OrderQueues());
     }
 
-    private LeaseDecision Decide()
-    {
-        var memory = _workingSet;
-        return _gate.Decide(ref memory);
-    }
+    private LeaseDecision Decide() => _gate.Decide(_workingSet);
 }

@@ -37,9 +37,9 @@ internal sealed class AttemptOutcomes(string workerId, OutcomePolicy policy, Tim
     public JobOutcome ReleasedAtShutdown(RunningJob run) => JobOutcome.Release(run.Job.Token,
         ErrorFor(run, FailureCategory.Shutdown, "Worker shut down before the job finished; released without charging the attempt.", null));
 
-    /// <summary>A lease given back before its job started: uncharged, the message says why.</summary>
-    public JobOutcome ReleasedUnstarted(LeasedJob job, string message) =>
-        JobOutcome.Release(job.Token, new JobError(job.Attempt, workerId, null, time.GetUtcNow(), FailureCategory.Shutdown, message));
+    /// <summary>A lease given back before its job started: uncharged, the error record says <paramref name="why"/>.</summary>
+    public JobOutcome GivenBack(LeasedJob job, string why) =>
+        JobOutcome.Release(job.Token, new JobError(job.Attempt, workerId, null, time.GetUtcNow(), FailureCategory.Shutdown, $"Given back unstarted: {why}."));
 
     public JobOutcome CancelledBeforeStart(LeasedJob job) => JobOutcome.Cancelled(job.Token,
         new JobError(job.Attempt, workerId, null, time.GetUtcNow(), FailureCategory.Cancelled, "Cancelled on request before it started."));

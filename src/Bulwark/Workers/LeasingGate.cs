@@ -28,8 +28,8 @@ internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseB
 
     public void BeginDrain() => _draining = true;
 
-    /// <summary>What this pass may take; <paramref name="memoryBytes"/> is updated when the memory guard collects.</summary>
-    public LeaseDecision Decide(ref long memoryBytes)
+    /// <summary>What this pass may take, with the working set as the pass read it.</summary>
+    public LeaseDecision Decide(long memoryBytes)
     {
         if (_draining || !memory.AllowsLeasing(ref memoryBytes) || Jammed() || book.SuspectRunsAlone())
         {

@@ -154,7 +154,7 @@ public sealed class WorkerRuntime : IDisposable
             return 0;
         }
 
-        var decision = _gate.Decide(ref memory);
+        var decision = _gate.Decide(memory);
         if (decision.Held is { } held)
         {
             Dispatch(held);
@@ -183,7 +183,7 @@ public sealed class WorkerRuntime : IDisposable
         var admitted = _gate.Admit(leased);
         foreach (var suspect in admitted.GiveBack)
         {
-            _recorder.GiveBack(suspect, _outcomes.ReleasedUnstarted(suspect.Job, "Given back unstarted: it runs alone, and this worker already holds a job that must run alone."));
+            _recorder.GiveBack(suspect, _outcomes.GivenBack(suspect.Job, "it runs alone, and this worker already holds a job that must run alone"));
         }
 
         foreach (var attempt in admitted.Start)
@@ -241,7 +241,7 @@ public sealed class WorkerRuntime : IDisposable
         BeginDrain();
         if (_book.TakeHeld() is { } held)
         {
-            _recorder.GiveBack(held, _outcomes.ReleasedUnstarted(held.Job, "Given back unstarted: its worker shut down while it waited to run alone."));
+            _recorder.GiveBack(held, _outcomes.GivenBack(held.Job, "its worker shut down while it waited to run alone"));
         }
 
         WorkerLog.Draining(_logger, _options.ShutdownTimeout, _book.RunningCount);
