@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Bulwark.Diagnostics;
-using Bulwark.Jobs;
 using Bulwark.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -14,48 +12,36 @@ namespace Bulwark.Workers;
 /// health probes read its state (<see cref="IsReady"/>: store reachable, not draining, not jammed by abandoned handlers).
 /// Each job runs as a pipeline: lease → resolve handler → read payload → perform → normalise outcome → record.
 /// </summary>
+/// <remarks>
+/// The rules live in parts; this class only moves jobs between them. <see cref="LeasingGate"/> decides what to lease,
+/// <see cref="LeaseBook"/> holds every lease and answers the heartbeat, <see cref="Supervisor"/> enforces timeouts and
+/// abandons hung handlers, <see cref="AttemptOutcomes"/> turns how an attempt ended into an outcome, and
+/// <see cref="OutcomeRecorder"/> writes it through the <see cref="OutcomeCompleter"/>.
+/// </remarks>
 public sealed class WorkerRuntime : IDisposable
 {
     private static readonly TimeSpan RecheckSlice = TimeSpan.FromMilliseconds(50);
 
-    // A full compacting collection is costly (it blocks every thread): at most one per interval while over the limit.
-    private static readonly TimeSpan MemoryCollectInterval = TimeSpan.FromSeconds(10);
-
     private readonly IJobStore _store;
-    private readonly Action _collectMemory;
     private readonly WorkerOptions _options;
     private readonly IReadOnlyList<string> _queues;
     private readonly TimeProvider _time;
     private readonly BulwarkMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly Func<long> _workingSet;
-    private readonly OutcomePolicy _policy;
     private readonly JobExecutor _executor;
-    private readonly Func<double> _random;
     private readonly CircuitBreakers _circuits;
+    private readonly LeaseBook _book;
+    private readonly MemoryGuard _memory;
+    private readonly LeasingGate _gate;
+    private readonly Supervisor _supervisor;
+    private readonly AttemptOutcomes _outcomes;
+    private readonly OutcomeRecorder _recorder;
     private readonly ActivitySource _activities = new(Telemetry.ActivitySourceName);
-    private readonly ConcurrentDictionary<LeaseToken, RunningJob> _running = new();
-
-    // Jobs whose handler has ended and whose outcome awaits its commit: no longer in a slot, but their leases are still
-    // held and renewed, so a slow or failing write cannot let another worker run them again.
-    private readonly ConcurrentDictionary<LeaseToken, RunningJob> _finishing = new();
-    private readonly ConcurrentDictionary<LeaseToken, RunningJob> _abandoned = new();
     private readonly CancellationTokenSource _hardStop = new();
     private readonly JobSignal _slotFreed = new();
-    private volatile bool _draining;
-    private volatile bool _memoryPaused;
     private volatile bool _storeReachable = true;
     private volatile bool _registered;
-    private volatile bool _jammed;
-
-    // The suspect running alone now, and one leased while others ran: held (its lease renewed) until they finish.
-    private LeaseToken? _suspect;
-    private HeldSuspect? _held;
-    private long? _lastCollectTimestamp;
     private long _heartbeats;
-
-    // The working set as last read; reading it means parsing /proc/self/status, too dear for every leasing pass.
-    private long _lastMemory;
     private DateTimeOffset _startedAt;
 
     internal WorkerRuntime(
@@ -78,19 +64,23 @@ public sealed class WorkerRuntime : IDisposable
         }
 
         _store = store;
-        _collectMemory = collectMemory ?? (() => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true));
         _options = options;
         _queues = options.EffectiveQueues;
         _time = time;
         _metrics = metrics;
         _logger = loggers.CreateLogger("Bulwark.Worker");
-        _workingSet = workingSet ?? (() => Environment.WorkingSet);
-        _random = random ?? Random.Shared.NextDouble;
-        _policy = new OutcomePolicy(options.RetrySystemErrors, _random);
-        _circuits = new CircuitBreakers(options.CircuitBreakerThreshold, options.CircuitBreakerResetTime, time, metrics);
-        Completer = new OutcomeCompleter(store, options.CompleterBatchSize, metrics, _logger);
+        random ??= Random.Shared.NextDouble;
         Name = options.Name;
         Id = $"{options.Name}-{Guid.NewGuid():N}"[..(options.Name.Length + 9)];
+        _circuits = new CircuitBreakers(options.CircuitBreakerThreshold, options.CircuitBreakerResetTime, time, metrics);
+        Completer = new OutcomeCompleter(store, options.CompleterBatchSize, metrics, _logger);
+        _book = new LeaseBook(metrics, _logger);
+        _memory = new MemoryGuard(options, workingSet ?? (() => Environment.WorkingSet),
+            collectMemory ?? (() => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true)), time, _logger);
+        _gate = new LeasingGate(options, Id, _book, _memory, _circuits, random, _logger);
+        _supervisor = new Supervisor(_book, options, time, _logger);
+        _outcomes = new AttemptOutcomes(Id, new OutcomePolicy(options.RetrySystemErrors, random), time);
+        _recorder = new OutcomeRecorder(_book, Completer, _circuits, options.CircuitBreakerThreshold, _slotFreed, time, metrics, _logger);
         _executor = new JobExecutor(Id, Name, handlers, scopes, store, json, loggers);
     }
 
@@ -101,25 +91,25 @@ public sealed class WorkerRuntime : IDisposable
     public string Name { get; }
 
     /// <summary>True once shutdown began: no more leasing.</summary>
-    public bool IsDraining => _draining;
+    public bool IsDraining => _gate.IsDraining;
 
     /// <summary>True when the last store call succeeded.</summary>
     public bool IsStoreReachable => _storeReachable;
 
     /// <summary>True while working set is above the soft limit (leasing paused).</summary>
-    public bool IsOverMemoryLimit => _memoryPaused;
+    public bool IsOverMemoryLimit => _memory.IsOverLimit;
 
     /// <summary>Ready to take work: registered, store reachable, not draining, not jammed by abandoned handlers.</summary>
-    public bool IsReady => _registered && _storeReachable && !_draining && !_jammed;
+    public bool IsReady => _registered && _storeReachable && !_gate.IsDraining && !_gate.IsJammed;
 
     /// <summary>Jobs holding a slot now (handlers running).</summary>
-    public int ActiveJobs => _running.Count;
+    public int ActiveJobs => _book.RunningCount;
 
     /// <summary>Jobs whose handler ended and whose outcome is not yet durable; their leases stay held and renewed.</summary>
-    public int FinishingJobs => _finishing.Count;
+    public int FinishingJobs => _book.FinishingCount;
 
     /// <summary>Handlers abandoned after ignoring their token, still running.</summary>
-    public int AbandonedJobs => _abandoned.Count;
+    public int AbandonedJobs => _book.AbandonedCount;
 
     /// <summary>Heartbeats that reached the store.</summary>
     public long Heartbeats => Interlocked.Read(ref _heartbeats);
@@ -131,17 +121,14 @@ public sealed class WorkerRuntime : IDisposable
 
     internal WorkerOptions Options => _options;
 
-    /// <summary>
-    /// A slot frees when its handler returns, not when the outcome commits, so leasing never waits on finishing. Outcomes
-    /// awaiting their write are bounded to one more slot's worth each: a store that cannot keep up stops the leasing.
-    /// </summary>
-    internal int FreeSlots => Math.Max(0, Math.Min(_options.Concurrency - _running.Count, (2 * _options.Concurrency) - _running.Count - _finishing.Count));
+    /// <inheritdoc cref="LeasingGate.FreeSlots"/>
+    internal int FreeSlots => _gate.FreeSlots;
 
     /// <summary>Registers with the store (recovering a predecessor of the same name) and logs what was reclaimed.</summary>
     internal async Task<ReclaimResult> RegisterAsync(CancellationToken cancellationToken)
     {
         _startedAt = _time.GetUtcNow();
-        var reclaimed = await _store.RegisterWorkerAsync(Registration(ReadMemory()), cancellationToken);
+        var reclaimed = await _store.RegisterWorkerAsync(Registration(_memory.Read()), cancellationToken);
         _registered = true;
         _metrics.RecoveryReclaimed(reclaimed.Total);
         WorkerLog.Registered(_logger, Id, Name, string.Join(',', _queues), _options.Concurrency);
@@ -150,111 +137,77 @@ public sealed class WorkerRuntime : IDisposable
     }
 
     /// <summary>
-    /// One leasing pass: supervise running jobs (timeouts, abandonment), check memory and the abandoned bound, then lease
-    /// up to the free slots and start them. Returns how many jobs were leased.
+    /// One leasing pass: supervise running jobs (timeouts, abandonment), ask the gate what may be leased, lease it and
+    /// start what the gate admits. Returns how many jobs were started.
     /// </summary>
     internal async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
     {
-        Supervise();
-        // Without a memory limit the pass only reports memory; the heartbeat's reading (every 2 s) is fresh enough.
-        var memory = _options.MemoryLimitBytes is null ? Interlocked.Read(ref _lastMemory) : ReadMemory();
-        _metrics.SetWorker(Name, _running.Count, _options.Concurrency, memory);
-        if (_draining || _hardStop.IsCancellationRequested || !MemoryAllowsLeasing(ref memory) || Jammed())
+        foreach (var run in _supervisor.SuperviseOnce())
+        {
+            _ = _recorder.RecordAsync(run, _outcomes.Abandoned(run, _options.AbandonGracePeriod), _time.GetElapsedTime(run.StartedTimestamp));
+        }
+
+        var memory = _memory.ReadForPass();
+        _metrics.SetWorker(Name, _book.RunningCount, _options.Concurrency, memory);
+        if (_hardStop.IsCancellationRequested)
         {
             return 0;
         }
 
-        if (_suspect is { } suspect)
+        var decision = _gate.Decide(memory);
+        if (decision.Held is { } held)
         {
-            if (_running.ContainsKey(suspect))
-            {
-                // A suspect runs alone: if it takes the process down, it takes nothing else with it.
-                return 0;
-            }
-
-            _suspect = null;
-        }
-
-        if (_held is { } held)
-        {
-            // Leasing stops on this worker only: the held suspect's lease keeps others from taking it, while every other
-            // worker goes on leasing as usual. Once nothing else is in flight (outcomes written too: a crash must not cost a
-            // finished neighbour its result), the suspect starts alone.
-            if (!NothingInFlight || Interlocked.CompareExchange(ref _held, null, held) != held)
-            {
-                return 0;
-            }
-
-            RunAlone(held.Job, held.Trial);
+            Dispatch(held);
             return 1;
         }
 
-        var free = FreeSlots;
-        if (free <= 0)
+        if (decision.Slots == 0)
         {
             return 0;
         }
 
-        var leased = new List<(LeasedJob Job, bool Trial)>();
-        var queues = OrderQueues();
+        var leased = new List<LeasedAttempt>();
         try
         {
-            var awaiting = _circuits.AwaitingTrial();
-            if (awaiting.Count > 0)
-            {
-                // One job at a time while a half-open type waits for its trial, so at most one of its jobs runs.
-                var excludedForTrial = _circuits.Excluded().Except(awaiting, StringComparer.Ordinal).ToArray();
-                foreach (var job in await _store.LeaseAsync(new LeaseRequest(Id, queues, 1, _options.LeaseDuration) { ExcludedTypes = excludedForTrial }, cancellationToken))
-                {
-                    leased.Add((job, _circuits.TryStartTrial(job.Type)));
-                }
-
-                free -= leased.Count;
-            }
-
-            if (free > 0)
-            {
-                var request = new LeaseRequest(Id, queues, free, _options.LeaseDuration) { ExcludedTypes = _circuits.Excluded() };
-                foreach (var job in await _store.LeaseAsync(request, cancellationToken))
-                {
-                    leased.Add((job, false));
-                }
-            }
-
+            await LeaseAsync(decision.Slots, leased, cancellationToken);
             _storeReachable = true;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            // What was leased before the failure still runs: dropping it would let its lease expire and count a crash.
             _storeReachable = false;
             _metrics.PersistenceError("lease");
             WorkerLog.LeaseFailed(_logger, ex);
         }
 
-        leased = IsolateSuspects(leased);
-        foreach (var (job, trial) in leased)
+        var admitted = _gate.Admit(leased);
+        foreach (var suspect in admitted.GiveBack)
         {
-            Dispatch(job, trial);
+            _recorder.GiveBack(suspect, _outcomes.GivenBack(suspect.Job, "it runs alone, and this worker already holds a job that must run alone"));
         }
 
-        if (leased.Count > 0)
+        foreach (var attempt in admitted.Start)
         {
-            WorkerLog.Leased(_logger, leased.Count);
+            Dispatch(attempt);
         }
 
-        return leased.Count;
+        if (admitted.Start.Count > 0)
+        {
+            WorkerLog.Leased(_logger, admitted.Start.Count);
+        }
+
+        return admitted.Start.Count;
     }
 
     /// <summary>One heartbeat: renews the registration and every held lease; cancels handlers whose lease was lost or whose job a user cancelled.</summary>
     internal async Task<HeartbeatResult?> HeartbeatOnceAsync(CancellationToken cancellationToken = default)
     {
-        var waiting = _held;
-        var held = _running.Where(kv => kv.Value.Reason != CancelReason.LeaseLost).Select(kv => kv.Key).Union(_finishing.Keys)
-            .Concat(waiting is null ? [] : [waiting.Job.Token]).ToArray();
-        var memory = ReadMemory();
+        var renewal = _book.Renewals();
+        var memory = _memory.Read();
         HeartbeatResult result;
         try
         {
-            result = await _store.HeartbeatAsync(new WorkerHeartbeat(Registration(memory), held, _options.LeaseDuration), cancellationToken);
+            result = await _store.HeartbeatAsync(new WorkerHeartbeat(Registration(memory), renewal.Tokens, _options.LeaseDuration), cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -266,44 +219,17 @@ public sealed class WorkerRuntime : IDisposable
 
         _storeReachable = true;
         Interlocked.Increment(ref _heartbeats);
-        _metrics.SetWorker(Name, _running.Count, _options.Concurrency, memory);
-        foreach (var token in result.Lost)
+        _metrics.SetWorker(Name, _book.RunningCount, _options.Concurrency, memory);
+        if (_book.Apply(result, renewal) is { } cancelled)
         {
-            // A handler that already ended is writing its outcome: the store answered for a lease that outcome just
-            // closed (the beat raced the completion), so nothing was lost.
-            if (_running.TryGetValue(token, out var run) && !run.IsSettled)
-            {
-                _metrics.LeaseLost();
-                WorkerLog.LeaseLost(_logger, token);
-                run.Cancel(CancelReason.LeaseLost);
-            }
-        }
-
-        if (waiting is not null && (result.Lost.Contains(waiting.Job.Token) || result.CancelRequested.Contains(waiting.Job.Token))
-            && Interlocked.CompareExchange(ref _held, null, waiting) == waiting)
-        {
-            // Never started: a lost lease needs nothing more; a cancel ends it as cancelled, through the completer.
-            if (result.CancelRequested.Contains(waiting.Job.Token))
-            {
-                GiveBack(waiting.Job, waiting.Trial, JobOutcome.Cancelled(waiting.Job.Token, new JobError(
-                    waiting.Job.Attempt, Id, null, _time.GetUtcNow(), FailureCategory.Cancelled, "Cancelled on request before it started.")));
-            }
-        }
-
-        foreach (var token in result.CancelRequested)
-        {
-            if (_running.TryGetValue(token, out var run) && run.Reason == CancelReason.None)
-            {
-                WorkerLog.CancelRequested(_logger, token.JobId);
-                run.Cancel(CancelReason.CancelRequested);
-            }
+            _recorder.GiveBack(cancelled, _outcomes.CancelledBeforeStart(cancelled.Job));
         }
 
         return result;
     }
 
     /// <summary>Stops leasing; heartbeats now report Draining.</summary>
-    internal void BeginDrain() => _draining = true;
+    internal void BeginDrain() => _gate.BeginDrain();
 
     /// <summary>
     /// Graceful drain: waits for running jobs up to the shutdown timeout (or until <paramref name="hostStopping"/> fires),
@@ -313,44 +239,38 @@ public sealed class WorkerRuntime : IDisposable
     internal async Task<int> DrainAsync(CancellationToken hostStopping)
     {
         BeginDrain();
-        if (Interlocked.Exchange(ref _held, null) is { } held)
+        if (_book.TakeHeld() is { } held)
         {
-            GiveBack(held.Job, held.Trial, ReleaseUnstarted(held.Job, "Given back unstarted: its worker shut down while it waited to run alone."));
+            _recorder.GiveBack(held, _outcomes.GivenBack(held.Job, "its worker shut down while it waited to run alone"));
         }
 
-        WorkerLog.Draining(_logger, _options.ShutdownTimeout, _running.Count);
-        await WaitUntilAsync(() => _running.IsEmpty, _options.ShutdownTimeout, hostStopping);
+        WorkerLog.Draining(_logger, _options.ShutdownTimeout, _book.RunningCount);
+        await WaitUntilAsync(() => _book.IsRunningEmpty, _options.ShutdownTimeout, hostStopping);
         var released = 0;
-        if (!_running.IsEmpty)
+        if (!_book.IsRunningEmpty)
         {
-            foreach (var run in _running.Values)
+            foreach (var run in _book.Running)
             {
                 run.Cancel(CancelReason.Shutdown);
                 released++;
             }
 
-            await WaitUntilAsync(() => _running.Values.All(r => r.IsSettled), _options.AbandonGracePeriod, CancellationToken.None);
-            foreach (var run in _running.Values)
+            await WaitUntilAsync(() => _book.Running.All(r => r.IsSettled), _options.AbandonGracePeriod, CancellationToken.None);
+            foreach (var run in _book.Running)
             {
-                // Marked abandoned before settling, so a handler finishing at this instant never leaves a stale entry.
-                _abandoned[run.Job.Token] = run;
-                if (!run.TrySettle())
-                {
-                    _abandoned.TryRemove(run.Job.Token, out _);
-                }
-                else
+                if (_book.TryAbandon(run))
                 {
                     // The handler ignored its token: give the job back anyway; the handler's late result is discarded.
-                    _ = RecordAsync(run, JobOutcome.Release(run.Job.Token, ErrorFor(run, FailureCategory.Shutdown, "Worker shut down before the job finished; released without charging the attempt.", null)), _time.GetElapsedTime(run.StartedTimestamp));
+                    _ = _recorder.RecordAsync(run, _outcomes.ReleasedAtShutdown(run), _time.GetElapsedTime(run.StartedTimestamp));
                 }
             }
 
             WorkerLog.Released(_logger, released);
         }
 
-        await WaitUntilAsync(() => _running.IsEmpty, TimeSpan.FromSeconds(10), CancellationToken.None, realTime: true);
+        await WaitUntilAsync(() => _book.IsRunningEmpty, TimeSpan.FromSeconds(10), CancellationToken.None, realTime: true);
         await Completer.FlushAsync(3, CancellationToken.None);
-        await WaitUntilAsync(() => _finishing.IsEmpty, TimeSpan.FromSeconds(10), CancellationToken.None, realTime: true);
+        await WaitUntilAsync(() => _book.IsFinishingEmpty, TimeSpan.FromSeconds(10), CancellationToken.None, realTime: true);
         return released;
     }
 
@@ -385,11 +305,35 @@ public sealed class WorkerRuntime : IDisposable
         _activities.Dispose();
     }
 
-    private void Dispatch(LeasedJob job, bool trial)
+    /// <summary>Leases up to <paramref name="slots"/> jobs into <paramref name="leased"/>: a half-open circuit's trial first, then the rest.</summary>
+    private async Task LeaseAsync(int slots, List<LeasedAttempt> leased, CancellationToken cancellationToken)
     {
+        var queues = _gate.OrderQueues();
+        if (_gate.TrialRequest(queues) is { } trial)
+        {
+            foreach (var job in await _store.LeaseAsync(trial, cancellationToken))
+            {
+                leased.Add(_gate.AdmitTrial(job));
+            }
+
+            slots -= leased.Count;
+        }
+
+        if (slots > 0)
+        {
+            foreach (var job in await _store.LeaseAsync(_gate.Request(queues, slots), cancellationToken))
+            {
+                leased.Add(new LeasedAttempt(job, IsTrial: false));
+            }
+        }
+    }
+
+    private void Dispatch(LeasedAttempt attempt)
+    {
+        var (job, trial) = attempt;
         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token);
         var run = new RunningJob(job, cancellation, _time.GetTimestamp(), _time.GetUtcNow(), trial);
-        _running[job.Token] = run;
+        _book.Start(run);
         _metrics.JobWaited(job.Queue, run.StartedAt - job.RunAt);
         // Task.Run: a handler that blocks or spins before its first await must not hold up the leasing loop.
         run.Execution = Task.Run(() => ExecuteAsync(run));
@@ -420,307 +364,21 @@ public sealed class WorkerRuntime : IDisposable
         if (!run.TrySettle())
         {
             // Abandoned (or released by the drain) while it ran: its outcome was already recorded.
-            _abandoned.TryRemove(job.Token, out _);
+            _book.AbandonedEnded(run);
             _slotFreed.Notify(job.Queue);
-            run.Dispose();
             return;
         }
 
         var duration = _time.GetElapsedTime(run.StartedTimestamp);
-        JobOutcome outcome;
-        if (failure is null)
+        var outcome = failure is null ? AttemptOutcomes.Completed(run, result) : _outcomes.Failed(run, failure);
+        if (failure is not null)
         {
-            outcome = JobOutcome.Complete(job.Token, result);
-        }
-        else
-        {
-            var category = CategoryFor(run.Reason) ?? FailureClassifier.Classify(failure);
-            var message = run.Reason switch
-            {
-                CancelReason.Timeout => $"Execution timeout of {DurationText.Format(job.Timeout)} passed: {failure.Message}",
-                CancelReason.Shutdown => $"Worker shut down while the job ran; released without charging the attempt: {failure.Message}",
-                CancelReason.CancelRequested => "Cancelled on request while running.",
-                CancelReason.LeaseLost => $"Lease lost while running: {failure.Message}",
-                _ => failure.Message,
-            };
-            outcome = _policy.Decide(job, ErrorFor(run, category, message, failure));
-            activity?.SetStatus(ActivityStatusCode.Error, message);
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.Error?.Message);
         }
 
         activity?.SetTag("bulwark.job.outcome", outcome.Kind.ToString());
-        await RecordAsync(run, outcome, duration, failure);
+        await _recorder.RecordAsync(run, outcome, duration, failure);
     }
-
-    private async Task RecordAsync(RunningJob run, JobOutcome outcome, TimeSpan duration, Exception? failure = null)
-    {
-        var job = run.Job;
-        // The slot is free once the outcome is queued; the lease moves to the finishing set, still renewed by heartbeats,
-        // and is given up only once the outcome is written.
-        _finishing[job.Token] = run;
-        _running.TryRemove(job.Token, out _);
-        var submitted = Completer.SubmitAsync(outcome);
-        _slotFreed.Notify(job.Queue);
-        try
-        {
-            var fence = await submitted;
-            Observe(job, outcome, fence, duration, failure);
-        }
-        finally
-        {
-            _finishing.TryRemove(job.Token, out _);
-            if (!_abandoned.ContainsKey(job.Token))
-            {
-                run.Dispose();
-            }
-
-            _slotFreed.Notify(job.Queue);
-        }
-    }
-
-    private void Observe(LeasedJob job, JobOutcome outcome, FenceResult fence, TimeSpan duration, Exception? failure)
-    {
-        if (fence != FenceResult.Ok)
-        {
-            _metrics.DuplicateExecution();
-            WorkerLog.OutcomeRefused(_logger, job.Id, outcome.Kind, fence);
-            _circuits.RecordNeutral(job.Type);
-            return;
-        }
-
-        switch (outcome.Kind)
-        {
-            case OutcomeKind.Complete:
-                _metrics.JobCompleted(job.Queue, job.Type, duration);
-                _circuits.RecordSuccess(job.Type);
-                WorkerLog.Completed(_logger, job.Id, job.Type, duration);
-                return;
-            case OutcomeKind.Release:
-            case OutcomeKind.Cancelled:
-                _circuits.RecordNeutral(job.Type);
-                return;
-        }
-
-        var error = outcome.Error!;
-        _metrics.JobFailed(job.Queue, job.Type, error.Category, duration);
-        if (outcome.Kind == OutcomeKind.Retry)
-        {
-            _metrics.JobRetried(job.Queue, job.Type);
-        }
-        else if (outcome.Kind == OutcomeKind.DeadLetter)
-        {
-            _metrics.JobsDeadLettered(job.Queue, 1, "attempts_exhausted");
-        }
-
-        WorkerLog.AttemptFailed(_logger, failure, job.Id, job.Type, job.Attempt, error.Category, outcome.Kind, error.Message);
-        if (error.Category is FailureCategory.Temporary or FailureCategory.System or FailureCategory.Timeout)
-        {
-            if (_circuits.RecordFailure(job.Type))
-            {
-                WorkerLog.CircuitOpened(_logger, job.Type, _options.CircuitBreakerThreshold);
-            }
-        }
-        else
-        {
-            _circuits.RecordNeutral(job.Type);
-        }
-    }
-
-    /// <summary>Cancels jobs past their execution timeout and abandons handlers that ignore a cancelled token past the grace period.</summary>
-    private void Supervise()
-    {
-        foreach (var run in _running.Values)
-        {
-            if (run.IsSettled)
-            {
-                continue;
-            }
-
-            var elapsed = _time.GetElapsedTime(run.StartedTimestamp);
-            if (run.Reason == CancelReason.None && elapsed >= run.Job.Timeout)
-            {
-                run.Cancel(CancelReason.Timeout);
-                run.CancelledTimestamp = _time.GetTimestamp();
-            }
-
-            if (run.Reason is not (CancelReason.None or CancelReason.Shutdown) && !run.Execution.IsCompleted)
-            {
-                run.CancelledTimestamp ??= _time.GetTimestamp();
-                if (_time.GetElapsedTime(run.CancelledTimestamp.Value) < _options.AbandonGracePeriod)
-                {
-                    continue;
-                }
-
-                _abandoned[run.Job.Token] = run;
-                if (!run.TrySettle())
-                {
-                    _abandoned.TryRemove(run.Job.Token, out _);
-                }
-                else
-                {
-                    WorkerLog.Abandoned(_logger, run.Job.Id, run.Job.Type, _options.AbandonGracePeriod);
-                    var category = CategoryFor(run.Reason) ?? FailureCategory.Timeout;
-                    var error = ErrorFor(run, category, $"The handler ignored its cancelled token ({run.Reason}) for {DurationText.Format(_options.AbandonGracePeriod)} and was abandoned.", null);
-                    _ = RecordAsync(run, _policy.Decide(run.Job, error), elapsed);
-                }
-            }
-        }
-    }
-
-    /// <summary>The queue preference for one pass: the configured order, or a weighted random order (Efraimidis–Spirakis keys).</summary>
-    private IReadOnlyList<string> OrderQueues()
-    {
-        if (_options.QueueWeights.Count == 0)
-        {
-            return _queues;
-        }
-
-        return _queues
-            .Select(q => (Queue: q, Key: Math.Pow(Math.Max(_random(), double.Epsilon), 1.0 / (_options.QueueWeights.TryGetValue(q, out var w) ? w : 1))))
-            .OrderByDescending(x => x.Key)
-            .Select(x => x.Queue)
-            .ToArray();
-    }
-
-    /// <summary>
-    /// Suspects (<see cref="SuspectRule.IsSuspect(LeasedJob)"/>) run alone: if one takes the process down, it takes nothing else with
-    /// it. Leased alone on an idle worker, it starts now. Leased with others or while others run, the first is held (its
-    /// lease kept and renewed) until this worker's other jobs end, and then runs alone; further suspects of the batch
-    /// are given back unstarted and uncharged for other workers to take. Returns the jobs to start now.
-    /// </summary>
-    private List<(LeasedJob Job, bool Trial)> IsolateSuspects(List<(LeasedJob Job, bool Trial)> leased)
-    {
-        var suspects = leased.Where(e => SuspectRule.IsSuspect(e.Job)).ToList();
-        if (suspects.Count == 0)
-        {
-            return leased;
-        }
-
-        if (leased.Count == 1 && NothingInFlight)
-        {
-            _suspect = leased[0].Job.Token;
-            LogRunsAlone(leased[0].Job);
-            return leased;
-        }
-
-        var (first, trial) = suspects[0];
-        _held = new HeldSuspect(first, trial);
-        foreach (var (job, isTrial) in suspects.Skip(1))
-        {
-            GiveBack(job, isTrial, ReleaseUnstarted(job, "Given back unstarted: it runs alone, and this worker already holds a job that must run alone."));
-        }
-
-        var others = leased.Except(suspects).ToList();
-        WorkerLog.SuspectHeld(_logger, first.Id, first.Type, _running.Count + others.Count, suspects.Count - 1);
-        return others;
-    }
-
-    private bool NothingInFlight => _running.IsEmpty && _finishing.IsEmpty;
-
-    private void RunAlone(LeasedJob job, bool trial)
-    {
-        _suspect = job.Token;
-        LogRunsAlone(job);
-        Dispatch(job, trial);
-    }
-
-    private void LogRunsAlone(LeasedJob job) =>
-        WorkerLog.SuspectRunsAlone(_logger, job.Id, job.Type, job.Attempt, SuspectRule.Why(job.LostLeases, job.Attempt, job.MaxAttempts));
-
-    private JobOutcome ReleaseUnstarted(LeasedJob job, string message) =>
-        JobOutcome.Release(job.Token, new JobError(job.Attempt, Id, null, _time.GetUtcNow(), FailureCategory.Shutdown, message));
-
-    /// <summary>Ends a lease that never started through the completer; the lease is renewed until the outcome is written.</summary>
-    private void GiveBack(LeasedJob job, bool trial, JobOutcome outcome)
-    {
-        var entry = new RunningJob(job, new CancellationTokenSource(), _time.GetTimestamp(), _time.GetUtcNow(), trial);
-        _finishing[job.Token] = entry;
-        _ = Completer.SubmitAsync(outcome).ContinueWith(
-            written =>
-            {
-                _finishing.TryRemove(job.Token, out _);
-                entry.Dispose();
-                if (trial)
-                {
-                    _circuits.RecordNeutral(job.Type);
-                }
-
-                _slotFreed.Notify(job.Queue);
-            },
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    /// <summary>
-    /// Judges the memory reading against the soft limit. Over it, a full compacting collection (at most one per
-    /// <see cref="MemoryCollectInterval"/>) runs before judging again: memory a finished job left to the collector
-    /// must not keep the worker paused for good.
-    /// </summary>
-    private bool MemoryAllowsLeasing(ref long memory)
-    {
-        if (_options.MemoryLimitBytes is not { } limit)
-        {
-            return true;
-        }
-
-        if (memory > limit && (_lastCollectTimestamp is not { } last || _time.GetElapsedTime(last) >= MemoryCollectInterval))
-        {
-            _lastCollectTimestamp = _time.GetTimestamp();
-            _collectMemory();
-            memory = ReadMemory();
-            WorkerLog.MemoryCollected(_logger, memory, limit);
-        }
-
-        if (memory > limit)
-        {
-            if (!_memoryPaused)
-            {
-                _memoryPaused = true;
-                WorkerLog.MemoryOverLimit(_logger, memory, limit);
-            }
-
-            return false;
-        }
-
-        if (_memoryPaused)
-        {
-            _memoryPaused = false;
-            WorkerLog.MemoryBackUnder(_logger, memory);
-        }
-
-        return true;
-    }
-
-    private long ReadMemory()
-    {
-        var memory = _workingSet();
-        Interlocked.Exchange(ref _lastMemory, memory);
-        return memory;
-    }
-
-    private bool Jammed()
-    {
-        var jammed = _abandoned.Count >= _options.MaxAbandonedHandlers;
-        if (jammed && !_jammed)
-        {
-            WorkerLog.TooManyAbandoned(_logger, _abandoned.Count, _options.MaxAbandonedHandlers);
-        }
-
-        _jammed = jammed;
-        return jammed;
-    }
-
-    private JobError ErrorFor(RunningJob run, FailureCategory category, string message, Exception? exception) =>
-        new(run.Job.Attempt, Id, run.StartedAt, _time.GetUtcNow(), category, message, exception?.ToString(), exception?.GetType().FullName);
-
-    private static FailureCategory? CategoryFor(CancelReason reason) => reason switch
-    {
-        CancelReason.Timeout => FailureCategory.Timeout,
-        CancelReason.Shutdown => FailureCategory.Shutdown,
-        CancelReason.CancelRequested => FailureCategory.Cancelled,
-        CancelReason.LeaseLost => FailureCategory.Crash,
-        _ => null,
-    };
-
-    private sealed record HeldSuspect(LeasedJob Job, bool Trial);
 
     private WorkerRegistration Registration(long memory) => new()
     {
@@ -731,8 +389,8 @@ public sealed class WorkerRuntime : IDisposable
         Queues = _queues,
         Concurrency = _options.Concurrency,
         StartedAt = _startedAt,
-        State = _draining ? WorkerState.Draining : WorkerState.Active,
-        ActiveJobs = _running.Count,
+        State = _gate.IsDraining ? WorkerState.Draining : WorkerState.Active,
+        ActiveJobs = _book.RunningCount,
         MemoryBytes = memory,
     };
 
