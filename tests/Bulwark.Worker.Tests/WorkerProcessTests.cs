@@ -260,7 +260,8 @@ public sealed class WorkerProcessTests : IAsyncLifetime
     public async Task A_poison_job_leased_beside_other_jobs_takes_them_down_at_most_twice_and_is_quarantined_within_max_attempts()
     {
         var poison = (await EnqueueAsync("demo.crash", "{}", 1, maxAttempts: 3))[0];
-        var (appends, expectedLines) = await EnqueueAppendsAsync(12);
+        // 500 bystanders: every one completes, none is dead-lettered, while the poison job crashes the worker 3 times.
+        var (appends, expectedLines) = await EnqueueAppendsAsync(500);
         var restarts = 0;
         var worker = Start("crowd", ["--concurrency", "4", .. Fast]);
         await Poll.UntilAsync(
