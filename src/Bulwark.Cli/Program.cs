@@ -2,8 +2,11 @@ using System.CommandLine;
 using Bulwark.Cli.Commands;
 
 // The composition root of the `bulwark` command: one line per command; each lives in Commands/.
-var root = new RootCommand("Bulwark: durable background jobs. Exit codes: 0 success, 1 failure, 2 bad input.")
+// A plain command named "bulwark" as the root: RootCommand takes the assembly's name (Bulwark.Cli) for the help.
+var root = new Command("bulwark", "Bulwark: durable background jobs. Exit codes: 0 success, 1 failure, 2 bad input.")
 {
+    new System.CommandLine.Help.HelpOption(),
+    new VersionOption(),
     EnqueueCommand.Create(),
     JobsCommand.Create(),
     QueuesCommand.Create(),
@@ -15,6 +18,8 @@ var root = new RootCommand("Bulwark: durable background jobs. Exit codes: 0 succ
     RecurringCommand.Create(),
     WorkersCommand.Create(),
     StalledCommand.Create(),
+    ExplainCommand.Create(),
+    ReclaimStalledCommand.Create(),
     WorkerCommand.Create(),
     ServeCommand.Create(),
     GameDayCommand.Create(),

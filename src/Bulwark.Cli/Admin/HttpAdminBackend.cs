@@ -73,6 +73,21 @@ internal sealed class HttpAdminBackend : IAdminBackend
         return body.GetProperty("jobs").EnumerateArray().Select(j => new EnqueueResult(j.GetProperty("id").GetInt64(), j.GetProperty("deduplicated").GetBoolean())).ToArray();
     }
 
+    public async Task<JsonElement?> ExplainAsync(long jobId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, $"jobs/{jobId}/explain", null, cancellationToken);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadAsync(response, cancellationToken);
+    }
+
+    public async Task<ReclaimResult> ReclaimStalledAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, "maintenance/reclaim-stalled", null, cancellationToken);
+        var body = await ReadAsync(response, cancellationToken);
+        static long[] Ids(JsonElement e) => [.. e.EnumerateArray().Select(x => x.GetInt64())];
+        return new ReclaimResult(Ids(body.GetProperty("reclaimed")), Ids(body.GetProperty("poisoned")), Ids(body.GetProperty("cancelled")),
+            [.. body.GetProperty("dead_workers").EnumerateArray().Select(x => x.GetString()!)]);
+    }
+
     public async Task<JobSnapshot?> GetJobAsync(long jobId, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(HttpMethod.Get, $"jobs/{jobId}", null, cancellationToken);

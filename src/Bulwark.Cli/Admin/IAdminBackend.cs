@@ -38,6 +38,12 @@ internal interface IAdminBackend : IAsyncDisposable
 
     Task<IReadOnlyList<JobSnapshot>> ListStalledAsync(int limit, CancellationToken cancellationToken);
 
+    /// <summary>Why the job is not running now, in the API's shape (<c>GET /jobs/{id}/explain</c>); null when there is no such job.</summary>
+    Task<JsonElement?> ExplainAsync(long jobId, CancellationToken cancellationToken);
+
+    /// <summary>Reclaims stalled jobs and declares silent workers dead now, as a maintenance pass would.</summary>
+    Task<ReclaimResult> ReclaimStalledAsync(CancellationToken cancellationToken);
+
     /// <summary>Enqueues a flow (the JSON of <c>POST /flows</c>) atomically; each node's job id by name, parents first.</summary>
     Task<IReadOnlyList<KeyValuePair<string, long>>> SubmitFlowAsync(JsonElement flow, CancellationToken cancellationToken);
 

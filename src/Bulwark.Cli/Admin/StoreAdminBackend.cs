@@ -5,6 +5,7 @@ using Bulwark.Flows;
 using Bulwark.Jobs;
 using Bulwark.Scheduling;
 using Bulwark.Server.Api;
+using Bulwark.Maintenance;
 using Bulwark.Storage;
 
 namespace Bulwark.Cli.Admin;
@@ -53,6 +54,35 @@ internal sealed class StoreAdminBackend : IAdminBackend
 
     public Task<IReadOnlyList<JobSnapshot>> ListStalledAsync(int limit, CancellationToken cancellationToken) =>
         _query.ListStalledAsync(limit, cancellationToken);
+
+    public async Task<JsonElement?> ExplainAsync(long jobId, CancellationToken cancellationToken)
+    {
+        if (await _query.GetJobAsync(jobId, cancellationToken) is not { } job)
+        {
+            return null;
+        }
+
+        // Straight from the store: no breakers or storage circuit of a running process to consult.
+        var explanation = await JobExplainer.ExplainAsync(job, _query, _time, EmptyServices.Instance, cancellationToken);
+        return JsonSerializer.SerializeToElement(explanation, ApiShape);
+    }
+
+    public Task<ReclaimResult> ReclaimStalledAsync(CancellationToken cancellationToken) =>
+        _store.ReclaimAsync(new MaintenanceOptions().WorkerDeadAfter, cancellationToken);
+
+    // The API's field names, so that --json reads the same whichever back-end answered.
+    private static readonly JsonSerializerOptions ApiShape = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private sealed class EmptyServices : IServiceProvider
+    {
+        public static readonly EmptyServices Instance = new();
+
+        public object? GetService(Type serviceType) => null;
+    }
 
     public async Task<IReadOnlyList<KeyValuePair<string, long>>> SubmitFlowAsync(JsonElement flow, CancellationToken cancellationToken)
     {

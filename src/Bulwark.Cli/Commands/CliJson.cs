@@ -13,4 +13,9 @@ internal static class CliJson
     };
 
     public static void Print<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
+
+    /// <summary>Prints an object whose property names are already the API's (snake_case), unchanged.</summary>
+    public static void PrintApiShape<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, AsWritten));
+
+    private static readonly JsonSerializerOptions AsWritten = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

@@ -5,9 +5,13 @@ using Bulwark.Workers;
 
 namespace Bulwark.Server.Api;
 
-/// <summary>Answers "why is this job not running now?" from what the store and the breakers say.</summary>
-internal static class JobExplainer
+/// <summary>
+/// Answers "why is this job not running now?" from what the store and the breakers say: the body of
+/// <c>GET /api/v1/jobs/{id}/explain</c>, and what <c>bulwark explain ID</c> prints.
+/// </summary>
+public static class JobExplainer
 {
+    /// <summary>Explains <paramref name="job"/>; <paramref name="services"/> may hold breakers and the storage circuit (or nothing).</summary>
     public static async Task<Explanation> ExplainAsync(JobSnapshot job, IJobQuery query, TimeProvider time, IServiceProvider services, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -150,16 +154,31 @@ internal static class JobExplainer
         }
     }
 
-    internal sealed record Explanation(long Id, string State, bool Runnable, string Summary, IReadOnlyList<Reason> Reasons);
+    /// <summary>The answer: whether the job can start now, the first reason in words, and every reason.</summary>
+    /// <param name="Id">The job.</param>
+    /// <param name="State">Its state's wire name.</param>
+    /// <param name="Runnable">True when only a free slot stands between it and a worker.</param>
+    /// <param name="Summary">The first reason's detail.</param>
+    /// <param name="Reasons">Every reason, each with a stable code.</param>
+    public sealed record Explanation(long Id, string State, bool Runnable, string Summary, IReadOnlyList<Reason> Reasons);
 
-    internal sealed record Reason(string Code, string Detail)
+    /// <summary>One reason: a stable <paramref name="Code"/> (such as <c>queue_paused</c>, <c>reclaimed</c>, <c>runs_alone</c>) and what it means here.</summary>
+    /// <param name="Code">Stable, for scripts.</param>
+    /// <param name="Detail">In words, with what to do.</param>
+    public sealed record Reason(string Code, string Detail)
     {
+        /// <summary>The worker concerned (holding the lease, or the one it was reclaimed from).</summary>
         public string? Worker { get; init; }
 
+        /// <summary>Until when this holds (lease expiry, scheduled start, lifetime).</summary>
         public DateTimeOffset? Until { get; init; }
 
+        /// <summary>The dependencies it waits for.</summary>
         public IReadOnlyList<Dependency>? Dependencies { get; init; }
     }
 
-    internal sealed record Dependency(long Id, string State);
+    /// <summary>A dependency that has not completed.</summary>
+    /// <param name="Id">The parent job.</param>
+    /// <param name="State">Its state's wire name (or <c>missing</c>).</param>
+    public sealed record Dependency(long Id, string State);
 }
