@@ -19,9 +19,9 @@ public sealed class GameDayCliTests : IDisposable
 
     public static TheoryData<string> Scenarios => new(
         "worker-crash", "power-loss", "storage-failure", "stuck-job", "overload", "dependency-deadlock", "graceful-restart", "external-outage",
-        "malformed-payload", "handler-panic", "clock-skew", "poison-job", "cascading-failure", "resource-exhaustion");
+        "malformed-payload", "handler-panic", "clock-skew", "poison-job", "cascading-failure", "resource-exhaustion", "rolling-restart");
 
-    public static TheoryData<string> PostgresScenarios => new("worker-crash", "power-loss", "overload", "graceful-restart", "clock-skew", "poison-job");
+    public static TheoryData<string> PostgresScenarios => new("worker-crash", "power-loss", "overload", "graceful-restart", "clock-skew", "poison-job", "rolling-restart");
 
     [Theory]
     [MemberData(nameof(PostgresScenarios))]

@@ -21,6 +21,7 @@ internal static class ScenarioCatalog
         new ClockSkewScenario(),
         new PoisonJobScenario(),
         new CascadingFailureScenario(),
+        new RollingRestartScenario(),
     ];
 
     public static IReadOnlyList<NotRun> Missing { get; } = [];
