@@ -6,6 +6,7 @@ using Bulwark.Sample.Web;
 using Bulwark.Server;
 using Bulwark.Sqlite;
 using Npgsql;
+using OpenTelemetry.Metrics;
 
 var builder = WebApplication.CreateBuilder(args);
 // `--store orders.db` or `--store postgres://user:pass@host/db` (or Bulwark:Store in appsettings.json, Bulwark__Store in the environment).
@@ -28,7 +29,8 @@ builder.Services.AddBulwark(builder.Configuration, bulwark =>
     bulwark.AddWorker(builder.Configuration); // Bulwark:Worker and Bulwark:Maintenance, checked at start-up
 });
 builder.Services.AddHealthChecks().AddBulwark();
-builder.Services.AddBulwarkTelemetry(); // bulwark_* metrics at /metrics
+// bulwark_* metrics at /metrics: Bulwark's meter on the app's own OpenTelemetry pipeline, with the exporter the app chooses.
+builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddBulwarkInstrumentation().AddPrometheusExporter());
 if (store.IsPostgres)
 {
     builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(store.NpgsqlConnectionString()));

@@ -10,7 +10,8 @@ namespace Bulwark.Server;
 public static class BulwarkEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the REST API (docs/api.md) under <paramref name="prefix"/>, with <c>X-API-Key</c> auth and problem+json errors,
+    /// Maps the REST API (docs/api.md) under <paramref name="prefix"/>, with access by <c>X-API-Key</c> or authorization
+    /// policy (<see cref="BulwarkServerOptions.AdminPolicy"/>) and problem+json errors,
     /// and its OpenAPI document at <c>{prefix}/openapi.json</c>. Needs <c>AddBulwark</c> and <c>AddBulwarkServer</c>.
     /// </summary>
     public static RouteGroupBuilder MapBulwarkApi(this IEndpointRouteBuilder endpoints, string prefix = "/api/v1")
@@ -18,7 +19,7 @@ public static class BulwarkEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         prefix = "/" + prefix.Trim('/');
         var api = endpoints.MapGroup(prefix);
-        api.AddEndpointFilter<ApiKeyFilter>();
+        api.AddEndpointFilter<ApiAccessFilter>();
         api.AddEndpointFilter<ApiErrorFilter>();
         JobEndpoints.Map(api);
         QueueEndpoints.Map(api);
@@ -41,7 +42,11 @@ public static class BulwarkEndpointRouteBuilderExtensions
         return endpoints;
     }
 
-    /// <summary>Maps the Prometheus scrape endpoint (every <c>bulwark_*</c> metric) at <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Maps the Prometheus scrape endpoint (every <c>bulwark_*</c> metric) at <paramref name="path"/>. Needs a Prometheus
+    /// exporter on the app's meter provider: <c>AddOpenTelemetry().WithMetrics(m =&gt; m.AddBulwarkInstrumentation().AddPrometheusExporter())</c>,
+    /// or <c>AddBulwarkTelemetry()</c> in a host that owns its whole telemetry pipeline.
+    /// </summary>
     public static IEndpointRouteBuilder MapBulwarkMetrics(this IEndpointRouteBuilder endpoints, string path = "/metrics")
     {
         ArgumentNullException.ThrowIfNull(endpoints);

@@ -77,9 +77,7 @@ internal static class WorkerHost
             throw new WorkerOptionsException(string.Join(" ", problems)) { Problems = problems };
         }
 
-        // The host must outwait the drain: shutdown timeout, then the grace for handlers that ignore their token.
-        var drain = worker.ShutdownTimeout + worker.AbandonGracePeriod + TimeSpan.FromSeconds(10);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain);
+        // AddWorker raises the host's shutdown timeout to cover the drain.
         return builder.Build();
     }
 }

@@ -19,7 +19,7 @@ internal static class HealthEndpoints
         endpoints.MapGet($"{prefix}/ready", ReadyAsync);
         if (detailed)
         {
-            endpoints.MapGet($"{prefix}/detailed", DetailedAsync).AddEndpointFilter<Auth.ApiKeyFilter>();
+            endpoints.MapGet($"{prefix}/detailed", DetailedAsync).AddEndpointFilter<Auth.ApiAccessFilter>();
         }
     }
 

@@ -17,6 +17,9 @@ namespace Bulwark.Hosting;
 /// <summary>Handlers, the worker and maintenance on a <see cref="BulwarkBuilder"/>.</summary>
 public static class BulwarkWorkerExtensions
 {
+    // Time the host allows after the drain and the abandon grace period, to release unfinished jobs and stop.
+    private static readonly TimeSpan DrainMargin = TimeSpan.FromSeconds(10);
+
     /// <summary>Registers <typeparamref name="THandler"/> (resolved from a fresh scope per job) for jobs of <paramref name="type"/>.</summary>
     public static BulwarkBuilder AddHandler<THandler, TPayload>(this BulwarkBuilder builder, string type)
         where THandler : class, IJobHandler<TPayload>
@@ -51,7 +54,8 @@ public static class BulwarkWorkerExtensions
 
     /// <summary>
     /// Runs a worker in this host (an <see cref="IHostedService"/>) and the maintenance passes. Options are checked at
-    /// start-up. The host's shutdown timeout should exceed the worker's (the CLI sets it).
+    /// start-up. Raises <see cref="HostOptions.ShutdownTimeout"/> (never lowers it) to cover the drain: the worker's
+    /// shutdown timeout, then its abandon grace period, then 10 s to release what is left.
     /// </summary>
     public static BulwarkBuilder AddWorker(this BulwarkBuilder builder, Action<WorkerBuilder>? configure = null)
     {
@@ -77,6 +81,16 @@ public static class BulwarkWorkerExtensions
             sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
             query: sp.GetService<IJobQuery>()));
         services.AddSingleton<ICircuitBreakers>(sp => sp.GetRequiredService<WorkerRuntime>().Circuits);
+        // PostConfigure reads the options when the host starts, so later changes (configuration binding) count too.
+        // The default host timeout (30 s) would otherwise cut a 30 s drain short and lose the releases of unfinished jobs.
+        services.PostConfigure<HostOptions>(host =>
+        {
+            var drain = options.ShutdownTimeout + options.AbandonGracePeriod + DrainMargin;
+            if (host.ShutdownTimeout < drain)
+            {
+                host.ShutdownTimeout = drain;
+            }
+        });
         services.AddSingleton<IHostedService>(sp => new WorkerService(
             sp.GetRequiredService<WorkerRuntime>(),
             sp.GetRequiredService<JobSignal>(),
