@@ -11,7 +11,7 @@ namespace Bulwark.Client;
 /// What applications use to enqueue and look up jobs. Validates every job before it reaches the store, so a
 /// refused job stores nothing; returns only after the store has made the job durable.
 /// </summary>
-public sealed class JobClient
+public sealed class JobClient : IJobClient
 {
     private readonly IJobStore _store;
     private readonly IJobQuery _query;
@@ -19,16 +19,37 @@ public sealed class JobClient
     private readonly TimeProvider _time;
     private readonly JobSignal? _signal;
     private readonly BulwarkMetrics? _metrics;
+    private readonly JobTypeMap _types;
 
-    /// <summary>Creates a client over a store.</summary>
+    /// <summary>Creates a client over a store. <c>EnqueueAsync(payload)</c> then knows the job types declared on payload types.</summary>
     public JobClient(IJobStore store, IJobQuery query, JobClientOptions? options = null, TimeProvider? time = null, JobSignal? signal = null, BulwarkMetrics? metrics = null)
+        : this(store, query, options, time, signal, metrics, JobTypeMap.Empty)
     {
+    }
+
+    internal JobClient(IJobStore store, IJobQuery query, JobClientOptions? options, TimeProvider? time, JobSignal? signal, BulwarkMetrics? metrics, JobTypeMap types)
+    {
+        _types = types;
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _query = query ?? throw new ArgumentNullException(nameof(query));
         _options = options ?? new JobClientOptions();
         _time = time ?? TimeProvider.System;
         _signal = signal;
         _metrics = metrics;
+    }
+
+    /// <inheritdoc/>
+    public Task<long> EnqueueAsync<TPayload>(TPayload payload, Action<EnqueueOptions>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var (type, queue) = JobTypeOf(typeof(TPayload));
+        return EnqueueAsync(queue, type, payload, configure, cancellationToken);
+    }
+
+    /// <summary>The job type and queue <c>EnqueueAsync(payload)</c> uses for payloads of <paramref name="payloadType"/>; throws saying what to add when none is known.</summary>
+    public (string Type, string Queue) JobTypeOf(Type payloadType)
+    {
+        ArgumentNullException.ThrowIfNull(payloadType);
+        return _types.Resolve(payloadType);
     }
 
     /// <summary>Enqueues one job with a payload object serialized to JSON. Returns its id (the existing job's id when its key is live).</summary>
