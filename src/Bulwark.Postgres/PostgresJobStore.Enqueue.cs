@@ -131,9 +131,9 @@ public sealed partial class PostgresJobStore
 
     /// <summary>
     /// Inserts <c>jobs[start..end)</c> (none with a key or dependencies) in one statement. Identity values are drawn as the
-    /// rows leave the sort by batch position, so the ascending ids map to the batch positions in order.
+    /// rows leave the sort by batch position, so the ascending ids map to the batch positions in order. With
+    /// <paramref name="notify"/>, the jobs' queues are notified in the same round trip.
     /// </summary>
-    /// <param name="notify">Also notify the jobs' queues in the same round trip.</param>
     private async Task InsertPlainAsync(
         NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<NewJob> jobs, int start, int end, EnqueueResult[] results, CancellationToken ct, bool notify = false)
     {
