@@ -34,11 +34,15 @@ public static class BulwarkEndpointRouteBuilderExtensions
         return api;
     }
 
-    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c> (store answers, storage circuit closed, not draining) and <c>/health/detailed</c> (needs a key when keys are configured).</summary>
-    public static IEndpointRouteBuilder MapBulwarkHealth(this IEndpointRouteBuilder endpoints, string prefix = "/health")
+    /// <summary>
+    /// Maps <c>/health/live</c>, <c>/health/ready</c> (store answers, storage circuit closed, not draining) and, unless
+    /// <paramref name="detailed"/> is false, <c>/health/detailed</c> (read access, as the API; needs <c>AddBulwarkServer</c>).
+    /// A worker's probe port maps only live and ready.
+    /// </summary>
+    public static IEndpointRouteBuilder MapBulwarkHealth(this IEndpointRouteBuilder endpoints, string prefix = "/health", bool detailed = true)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        HealthEndpoints.Map(endpoints, "/" + prefix.Trim('/'));
+        HealthEndpoints.Map(endpoints, "/" + prefix.Trim('/'), detailed);
         return endpoints;
     }
 

@@ -72,9 +72,10 @@ public static class BulwarkServerServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Reads <c>Bulwark:Server</c>; throws with the key and the value to change when a value is malformed.</summary>
-    internal static BulwarkServerOptions ReadOptions(IConfiguration configuration, Action<BulwarkServerOptions>? configure = null)
+    /// <summary>Reads <c>Bulwark:Server</c> (then <paramref name="configure"/>); throws with the key and the value to change when a value is malformed.</summary>
+    public static BulwarkServerOptions ReadOptions(IConfiguration configuration, Action<BulwarkServerOptions>? configure = null)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         var section = configuration.GetSection(BulwarkServerOptions.Section);
         var options = new BulwarkServerOptions();
         foreach (var key in Keys(section.GetSection("ReadKeys")))

@@ -33,7 +33,7 @@ public sealed class ServerAccessTests
     [InlineData("http://10.1.2.3:5080", false)]
     [InlineData("http://example.com:5080", false)]
     public void Only_loopback_addresses_count_as_loopback(string address, bool loopback) =>
-        Assert.Equal(loopback, ServerAccess.IsLoopbackAddress(address));
+        Assert.Equal(loopback, ListenAddress.IsLoopback(address));
 
     [Fact]
     public async Task An_app_without_api_keys_starts_on_a_non_loopback_address_and_serves_its_own_and_bulwarks_endpoints_to_loopback()

@@ -42,7 +42,7 @@ internal sealed class AccessStartupCheck(ServerAccess access, BulwarkServerOptio
             // Addresses are known once the server is bound, after the hosted services have started.
             lifetime.ApplicationStarted.Register(() =>
             {
-                var open = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault(a => !ServerAccess.IsLoopbackAddress(a));
+                var open = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault(a => !ListenAddress.IsLoopback(a));
                 if (open is not null)
                 {
                     ServerLog.ListeningBeyondLoopback(logger, open, ServerAccess.HowToOpen);

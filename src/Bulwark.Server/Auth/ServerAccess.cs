@@ -62,17 +62,4 @@ internal sealed class ServerAccess(ApiKeySet keys, BulwarkServerOptions options)
     /// proxy on the same machine every caller looks local, which is why a real deployment configures keys or a policy.
     /// </summary>
     public static bool IsLocal(HttpContext http) => http.Connection.RemoteIpAddress is not { } ip || IPAddress.IsLoopback(ip);
-
-    /// <summary>True for localhost, 127.0.0.0/8 and ::1 (with any port and scheme).</summary>
-    public static bool IsLoopbackAddress(string address)
-    {
-        if (!Uri.TryCreate(address.Replace("://+", "://wildcard-plus", StringComparison.Ordinal).Replace("://*", "://wildcard-star", StringComparison.Ordinal), UriKind.Absolute, out var uri))
-        {
-            return false;
-        }
-
-        var host = uri.Host.Trim('[', ']');
-        return string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
-            || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
-    }
 }

@@ -13,6 +13,9 @@ namespace Bulwark.Client;
 /// </summary>
 public sealed class JobClient : IJobClient
 {
+    // One source for every client: an ActivitySource is a handle that listeners subscribe to, kept for the process.
+    private static readonly ActivitySource Producer = new(Telemetry.ActivitySourceName);
+
     private readonly IJobStore _store;
     private readonly IJobQuery _query;
     private readonly JobClientOptions _options;
@@ -66,10 +69,17 @@ public sealed class JobClient : IJobClient
         return results[0];
     }
 
-    /// <summary>Enqueues a batch atomically: all or none. Each job is validated first; one bad job refuses the batch.</summary>
+    /// <summary>
+    /// Enqueues a batch atomically: all or none. Each job is validated first; one bad job refuses the batch. A producer span
+    /// (<c>send {queue}</c>, OpenTelemetry messaging conventions) covers the store's write, and each job's trace continues from it.
+    /// </summary>
     public async Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
     {
         JobValidator.ValidateBatch(jobs, _options.MaxPayloadBytes);
+        var queues = jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal).ToArray();
+        var destination = queues.Length == 1 ? queues[0] : null;
+        using var activity = Producer.StartActivity(destination is null ? "send" : $"send {destination}", ActivityKind.Producer);
+        Telemetry.TagMessaging(activity, "send", destination, jobId: null, batchSize: jobs.Count > 1 ? jobs.Count : null);
         var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
         if (traceParent is not null)
         {
@@ -77,6 +87,11 @@ public sealed class JobClient : IJobClient
         }
 
         var results = await _store.EnqueueAsync(jobs, cancellationToken);
+        if (results.Count == 1)
+        {
+            activity?.SetTag("messaging.message.id", results[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         var created = results.Count(r => !r.Deduplicated);
         if (created > 0)
         {
