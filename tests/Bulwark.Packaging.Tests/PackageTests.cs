@@ -2,10 +2,10 @@ namespace Bulwark.Packaging.Tests;
 
 public sealed class PackageTests(PackedArtifacts artifacts) : IClassFixture<PackedArtifacts>
 {
-    private static readonly string[] Libraries = ["Bulwark", "Bulwark.Sqlite", "Bulwark.Postgres", "Bulwark.Server", "Bulwark.Testing"];
+    private static readonly string[] Libraries = ["Bulwark", "Bulwark.Sqlite", "Bulwark.Postgres", "Bulwark.Server", "Bulwark.Testing", "Bulwark.EntityFrameworkCore"];
 
     [Fact]
-    public void Packing_produces_exactly_the_five_libraries_and_the_tool_at_the_one_version()
+    public void Packing_produces_exactly_the_six_libraries_and_the_tool_at_the_one_version()
     {
         var version = Repository.Version;
         var packages = Directory.GetFiles(artifacts.Packages, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();

@@ -10,7 +10,7 @@ namespace Bulwark.Packaging.Tests;
 /// </summary>
 public sealed class PublicApiTests
 {
-    public static TheoryData<string> Assemblies => new() { "Bulwark", "Bulwark.Sqlite", "Bulwark.Postgres", "Bulwark.Server", "Bulwark.Testing" };
+    public static TheoryData<string> Assemblies => new() { "Bulwark", "Bulwark.Sqlite", "Bulwark.Postgres", "Bulwark.Server", "Bulwark.Testing", "Bulwark.EntityFrameworkCore" };
 
     [Theory]
     [MemberData(nameof(Assemblies))]

@@ -18,6 +18,17 @@ public interface IJobClient
     /// </summary>
     Task<long> EnqueueAsync<TPayload>(TPayload payload, Action<EnqueueOptions>? configure = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Enqueues one job for <paramref name="payload"/> (type and queue as for <see cref="EnqueueAsync{TPayload}(TPayload, Action{EnqueueOptions}?, CancellationToken)"/>)
+    /// inside <paramref name="transaction"/>, an open transaction on the store's own database: the job exists if and only
+    /// if the transaction commits, and workers are woken at that commit. Needs a store that can join a transaction
+    /// (PostgreSQL); otherwise throws <see cref="InvalidOperationException"/> saying so.
+    /// </summary>
+    Task<long> EnqueueAsync<TPayload>(System.Data.Common.DbTransaction transaction, TPayload payload, Action<EnqueueOptions>? configure = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Enqueues one job of <paramref name="type"/> on <paramref name="queue"/> inside <paramref name="transaction"/> (see the overload above).</summary>
+    Task<long> EnqueueAsync<TPayload>(System.Data.Common.DbTransaction transaction, string queue, string type, TPayload payload, Action<EnqueueOptions>? configure = null, CancellationToken cancellationToken = default);
+
     /// <summary>Enqueues one job of <paramref name="type"/> on <paramref name="queue"/>, its payload serialized to JSON. Returns its id.</summary>
     Task<long> EnqueueAsync<TPayload>(string queue, string type, TPayload payload, Action<EnqueueOptions>? configure = null, CancellationToken cancellationToken = default);
 

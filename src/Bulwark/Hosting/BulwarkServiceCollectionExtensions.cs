@@ -29,7 +29,8 @@ public static class BulwarkServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<JobSignal>(),
             sp.GetRequiredService<BulwarkMetrics>(),
-            new JobTypeMap(sp.GetServices<HandlerRegistration>())));
+            new JobTypeMap(sp.GetServices<HandlerRegistration>()),
+            sp.GetService<ITransactionalEnqueue>()));
         services.TryAddSingleton<IJobClient>(sp => sp.GetRequiredService<JobClient>());
         var builder = new BulwarkBuilder(services);
         configure?.Invoke(builder);
