@@ -5,6 +5,7 @@ using Bulwark.Postgres;
 using Bulwark.Sample.Web;
 using Bulwark.Server;
 using Bulwark.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using OpenTelemetry.Metrics;
 
@@ -34,13 +35,14 @@ builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddBulwarkIns
 if (store.IsPostgres)
 {
     builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(store.NpgsqlConnectionString()));
-    builder.Services.AddSingleton<PostgresOrders>();
+    builder.Services.AddDbContext<OrdersContext>(o => o.UseNpgsql(store.NpgsqlConnectionString()));
+    builder.Services.AddScoped<OrderPlacement>();
 }
 
 var app = builder.Build();
 if (store.IsPostgres)
 {
-    await app.Services.GetRequiredService<PostgresOrders>().EnsureTableAsync(app.Lifetime.ApplicationStopping);
+    await OrderPlacement.EnsureTableAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), store, app.Lifetime.ApplicationStopping);
 }
 
 app.MapPost("/orders", async (OrderRequest? order, IServiceProvider services, CancellationToken cancellationToken) =>
@@ -52,7 +54,7 @@ app.MapPost("/orders", async (OrderRequest? order, IServiceProvider services, Ca
 
     if (store.IsPostgres)
     {
-        var (orderId, jobId) = await services.GetRequiredService<PostgresOrders>().PlaceAsync(order.Email, order.Item, cancellationToken);
+        var (orderId, jobId) = await services.GetRequiredService<OrderPlacement>().PlaceAsync(order.Email, order.Item, cancellationToken);
         return Results.Accepted($"/jobs/{jobId}", new { orderId, jobId });
     }
 
