@@ -5,7 +5,9 @@ using Bulwark.Postgres;
 using Bulwark.Sample.Web;
 using Bulwark.Server;
 using Bulwark.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using OpenTelemetry.Metrics;
 
 var builder = WebApplication.CreateBuilder(args);
 // `--store orders.db` or `--store postgres://user:pass@host/db` (or Bulwark:Store in appsettings.json, Bulwark__Store in the environment).
@@ -28,17 +30,19 @@ builder.Services.AddBulwark(builder.Configuration, bulwark =>
     bulwark.AddWorker(builder.Configuration); // Bulwark:Worker and Bulwark:Maintenance, checked at start-up
 });
 builder.Services.AddHealthChecks().AddBulwark();
-builder.Services.AddBulwarkTelemetry(); // bulwark_* metrics at /metrics
+// bulwark_* metrics at /metrics: Bulwark's meter on the app's own OpenTelemetry pipeline, with the exporter the app chooses.
+builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddBulwarkInstrumentation().AddPrometheusExporter());
 if (store.IsPostgres)
 {
     builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(store.NpgsqlConnectionString()));
-    builder.Services.AddSingleton<PostgresOrders>();
+    builder.Services.AddDbContext<OrdersContext>(o => o.UseNpgsql(store.NpgsqlConnectionString()));
+    builder.Services.AddScoped<OrderPlacement>();
 }
 
 var app = builder.Build();
 if (store.IsPostgres)
 {
-    await app.Services.GetRequiredService<PostgresOrders>().EnsureTableAsync(app.Lifetime.ApplicationStopping);
+    await OrderPlacement.EnsureTableAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), store, app.Lifetime.ApplicationStopping);
 }
 
 app.MapPost("/orders", async (OrderRequest? order, IServiceProvider services, CancellationToken cancellationToken) =>
@@ -50,7 +54,7 @@ app.MapPost("/orders", async (OrderRequest? order, IServiceProvider services, Ca
 
     if (store.IsPostgres)
     {
-        var (orderId, jobId) = await services.GetRequiredService<PostgresOrders>().PlaceAsync(order.Email, order.Item, cancellationToken);
+        var (orderId, jobId) = await services.GetRequiredService<OrderPlacement>().PlaceAsync(order.Email, order.Item, cancellationToken);
         return Results.Accepted($"/jobs/{jobId}", new { orderId, jobId });
     }
 

@@ -29,7 +29,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private long _committedOperations;
     private long _mergedEnqueues;
 
-    /// <param name="insertPlain">Inserts plain jobs (no key, no dependencies) and returns their ids in order: used to merge the plain enqueues of a batch.</param>
+    // insertPlain inserts plain jobs (no key, no dependencies) and returns their ids in order: used to merge the plain enqueues of a batch.
     public GroupCommitWriter(
         NpgsqlDataSource dataSource, int maxBatch, int retries, TimeProvider time, ILogger logger,
         Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<NewJob>, CancellationToken, Task<IReadOnlyList<EnqueueResult>>>? insertPlain = null)

@@ -1,4 +1,5 @@
 using Bulwark.Hosting;
+using Bulwark.Storage;
 using Bulwark.Workers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,7 @@ public static class PostgresBulwarkBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         // Fail at configuration time, with the reason, rather than at the first job.
         PostgresConnectionString.Normalize(connectionString);
-        return builder.UseStore(sp =>
+        builder.UseStore(sp =>
         {
             var options = new PostgresStoreOptions
             {
@@ -29,5 +30,8 @@ public static class PostgresBulwarkBuilderExtensions
             };
             return PostgresJobStore.Create(configure is null ? options : configure(options));
         });
+        // The store also joins the application's transactions (IJobClient.EnqueueAsync(transaction, …), EF Core).
+        builder.Services.AddSingleton<ITransactionalEnqueue>(sp => sp.GetRequiredService<PostgresJobStore>());
+        return builder;
     }
 }

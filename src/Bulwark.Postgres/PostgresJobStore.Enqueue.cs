@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Bulwark.Jobs;
 using Bulwark.Storage;
@@ -50,6 +51,17 @@ public sealed partial class PostgresJobStore
         await EnsureOpenAsync(cancellationToken);
         return await EnqueueCoreAsync(connection, transaction, jobs, cancellationToken);
     }
+
+    /// <summary>
+    /// <see cref="EnqueueAsync(NpgsqlTransaction, IReadOnlyList{NewJob}, CancellationToken)"/> for a transaction handed over
+    /// as a <see cref="DbTransaction"/> (EF Core's <c>GetDbTransaction()</c>, Dapper); anything but an Npgsql one is refused.
+    /// </summary>
+    Task<IReadOnlyList<EnqueueResult>> ITransactionalEnqueue.EnqueueAsync(DbTransaction transaction, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
+        EnqueueAsync(
+            transaction as NpgsqlTransaction ?? throw new ArgumentException(
+                $"The PostgreSQL store joins Npgsql transactions only, not {transaction?.GetType().Name ?? "null"}: open the transaction on a PostgreSQL connection to the store's database.", nameof(transaction)),
+            jobs,
+            cancellationToken);
 
     private async Task<IReadOnlyList<EnqueueResult>> EnqueueCoreAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<NewJob> jobs, CancellationToken ct)
     {
@@ -131,9 +143,9 @@ public sealed partial class PostgresJobStore
 
     /// <summary>
     /// Inserts <c>jobs[start..end)</c> (none with a key or dependencies) in one statement. Identity values are drawn as the
-    /// rows leave the sort by batch position, so the ascending ids map to the batch positions in order.
+    /// rows leave the sort by batch position, so the ascending ids map to the batch positions in order. With
+    /// <paramref name="notify"/>, the jobs' queues are notified in the same round trip.
     /// </summary>
-    /// <param name="notify">Also notify the jobs' queues in the same round trip.</param>
     private async Task InsertPlainAsync(
         NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<NewJob> jobs, int start, int end, EnqueueResult[] results, CancellationToken ct, bool notify = false)
     {

@@ -13,7 +13,7 @@ namespace Bulwark.Postgres;
 /// index of ready jobs, lease expiry and ordering judged by the database clock, <c>LISTEN/NOTIFY</c> wake-ups, versioned
 /// migrations under an advisory lock, group commit, and transactional enqueue inside the application's own transaction.
 /// </summary>
-public sealed partial class PostgresJobStore : IJobStore, IJobQuery
+public sealed partial class PostgresJobStore : IJobStore, IJobQuery, ITransactionalEnqueue
 {
     /// <summary>The notification channel of the default schema.</summary>
     public const string DefaultNotificationChannel = "bulwark_jobs";

@@ -10,7 +10,8 @@ namespace Bulwark.Server;
 public static class BulwarkEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the REST API (docs/api.md) under <paramref name="prefix"/>, with <c>X-API-Key</c> auth and problem+json errors,
+    /// Maps the REST API (docs/api.md) under <paramref name="prefix"/>, with access by <c>X-API-Key</c> or authorization
+    /// policy (<see cref="BulwarkServerOptions.AdminPolicy"/>) and problem+json errors,
     /// and its OpenAPI document at <c>{prefix}/openapi.json</c>. Needs <c>AddBulwark</c> and <c>AddBulwarkServer</c>.
     /// </summary>
     public static RouteGroupBuilder MapBulwarkApi(this IEndpointRouteBuilder endpoints, string prefix = "/api/v1")
@@ -18,7 +19,7 @@ public static class BulwarkEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         prefix = "/" + prefix.Trim('/');
         var api = endpoints.MapGroup(prefix);
-        api.AddEndpointFilter<ApiKeyFilter>();
+        api.AddEndpointFilter<ApiAccessFilter>();
         api.AddEndpointFilter<ApiErrorFilter>();
         JobEndpoints.Map(api);
         QueueEndpoints.Map(api);
@@ -33,15 +34,25 @@ public static class BulwarkEndpointRouteBuilderExtensions
         return api;
     }
 
-    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c> (store answers, storage circuit closed, not draining) and <c>/health/detailed</c> (needs a key when keys are configured).</summary>
-    public static IEndpointRouteBuilder MapBulwarkHealth(this IEndpointRouteBuilder endpoints, string prefix = "/health")
+    /// <summary>
+    /// Maps <c>/health</c> and <c>/health/ready</c> (store answers, storage circuit closed, not draining, a worker in the
+    /// process not paused at its memory limit), <c>/health/live</c> and <c>/health/detailed</c>: with
+    /// <paramref name="detailed"/> (the default) the server's view, with read access as the API (needs
+    /// <c>AddBulwarkServer</c>); without it, a worker's probe port, where <c>/health/detailed</c> tells only this
+    /// process's worker state and needs no key.
+    /// </summary>
+    public static IEndpointRouteBuilder MapBulwarkHealth(this IEndpointRouteBuilder endpoints, string prefix = "/health", bool detailed = true)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        HealthEndpoints.Map(endpoints, "/" + prefix.Trim('/'));
+        HealthEndpoints.Map(endpoints, "/" + prefix.Trim('/'), workerProbe: !detailed);
         return endpoints;
     }
 
-    /// <summary>Maps the Prometheus scrape endpoint (every <c>bulwark_*</c> metric) at <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Maps the Prometheus scrape endpoint (every <c>bulwark_*</c> metric) at <paramref name="path"/>. Needs a Prometheus
+    /// exporter on the app's meter provider: <c>AddOpenTelemetry().WithMetrics(m =&gt; m.AddBulwarkInstrumentation().AddPrometheusExporter())</c>,
+    /// or <c>AddBulwarkTelemetry()</c> in a host that owns its whole telemetry pipeline.
+    /// </summary>
     public static IEndpointRouteBuilder MapBulwarkMetrics(this IEndpointRouteBuilder endpoints, string path = "/metrics")
     {
         ArgumentNullException.ThrowIfNull(endpoints);

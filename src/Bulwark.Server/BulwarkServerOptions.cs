@@ -12,6 +12,15 @@ public sealed class BulwarkServerOptions
     /// <summary>Keys that may do everything.</summary>
     public IList<string> AdminKeys { get; } = [];
 
+    /// <summary>
+    /// An ASP.NET Core authorization policy (registered with <c>AddAuthorization</c>) whose users may do everything on the
+    /// API and dashboard, as an alternative or an addition to <see cref="AdminKeys"/>. Null: none. Checked at start-up.
+    /// </summary>
+    public string? AdminPolicy { get; set; }
+
+    /// <summary>A policy whose users may read (GET) the API and view the dashboard. Null: reading needs <see cref="AdminPolicy"/> (or a key).</summary>
+    public string? ReadPolicy { get; set; }
+
     /// <summary>Queue depth (pending + scheduled + ready) above which enqueue is refused with 429, unless a queue sets its own.</summary>
     public long DefaultHardLimit { get; set; } = 1_000_000;
 
@@ -39,6 +48,9 @@ public sealed class BulwarkServerOptions
     /// <summary>The warning depth of <paramref name="queue"/>.</summary>
     public long WarningDepthFor(string queue) => Queues.TryGetValue(queue, out var q) && q.WarningDepth is { } depth ? depth : DefaultWarningDepth;
 
-    /// <summary>True when any API key is configured (otherwise the server stays on loopback).</summary>
+    /// <summary>True when any API key is configured.</summary>
     public bool HasKeys => ReadKeys.Count > 0 || AdminKeys.Count > 0;
+
+    /// <summary>True when keys or a policy protect Bulwark's endpoints (otherwise they answer loopback callers only).</summary>
+    public bool IsProtected => HasKeys || AdminPolicy is not null || ReadPolicy is not null;
 }

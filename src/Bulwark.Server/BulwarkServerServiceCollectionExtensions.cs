@@ -1,12 +1,10 @@
 using System.Globalization;
-using Bulwark.Diagnostics;
 using Bulwark.Jobs;
 using Bulwark.Server.Api;
 using Bulwark.Server.Auth;
 using Bulwark.Server.Health;
 using Bulwark.Server.Observability;
 using Bulwark.Storage;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,28 +19,37 @@ namespace Bulwark.Server;
 public static class BulwarkServerServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the server's services: options from <c>Bulwark:Server</c> (then <paramref name="configure"/>), API-key auth, the
-    /// loopback guard, backpressure, the queue-depth sampler, the storage-circuit prober (when <c>UseStorageCircuit</c> is on)
-    /// and OpenTelemetry (Prometheus exporter; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set). Call <c>AddBulwark</c> too.
+    /// Adds the server's services: options from <c>Bulwark:Server</c> (then <paramref name="configure"/>), access by API key
+    /// or authorization policy (loopback callers only when neither is configured; the rest of the app is not affected),
+    /// backpressure, the queue-depth sampler, the storage-circuit prober (when <c>UseStorageCircuit</c> is on), and Bulwark's
+    /// meter and activity source on the app's OpenTelemetry pipeline (no exporter: see <see cref="AddBulwarkTelemetry"/>).
+    /// Call <c>AddBulwark</c> too.
     /// </summary>
     public static IServiceCollection AddBulwarkServer(this IServiceCollection services, Action<BulwarkServerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(sp => ReadOptions(sp.GetRequiredService<IConfiguration>(), configure));
         services.TryAddSingleton(sp => new ApiKeySet(sp.GetRequiredService<BulwarkServerOptions>()));
+        services.TryAddSingleton<ServerAccess>();
         services.TryAddSingleton<ServerState>();
         services.TryAddSingleton<QueueLimiter>();
         services.AddProblemDetails();
-        services.AddTransient<IStartupFilter, LoopbackGuard>();
+        services.AddHostedService<AccessStartupCheck>();
         services.AddHostedService<QueueDepthSampler>();
         services.AddHostedService<StorageCircuitProber>();
-        services.AddBulwarkTelemetry();
+        // Instrumentation only, as OpenTelemetry asks of libraries: whatever exporters the app configures (UseOtlpExporter,
+        // Prometheus, …) receive Bulwark's metrics and spans, and none is added behind the app's back.
+        services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics.AddBulwarkInstrumentation())
+            .WithTracing(tracing => tracing.AddBulwarkInstrumentation());
         return services;
     }
 
     /// <summary>
-    /// Exports the Bulwark meter through OpenTelemetry: a Prometheus scrape endpoint (map it with <c>MapBulwarkMetrics</c>),
-    /// and OTLP metrics and traces when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// The exporters of the <c>bulwark</c> command line, for hosts that own their whole telemetry pipeline: Bulwark's meter
+    /// and activity source, a Prometheus scrape endpoint (map it with <c>MapBulwarkMetrics</c>), and OTLP metrics and traces
+    /// when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set. An application with its own OpenTelemetry set-up (for example .NET
+    /// Aspire's <c>UseOtlpExporter()</c>) should not call this: add <c>AddBulwarkInstrumentation()</c> to its pipeline instead.
     /// </summary>
     public static IServiceCollection AddBulwarkTelemetry(this IServiceCollection services)
     {
@@ -50,13 +57,8 @@ public static class BulwarkServerServiceCollectionExtensions
         var otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
         var telemetry = services.AddOpenTelemetry().WithMetrics(metrics =>
         {
-            // Seconds, not the SDK's millisecond-shaped default buckets: 5 ms to 30 min.
-            var seconds = new ExplicitBucketHistogramConfiguration { Boundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800] };
-            metrics.AddMeter(Telemetry.MeterName)
-                .AddView(Telemetry.JobDuration, seconds)
-                .AddView(Telemetry.JobWait, seconds)
-                // No scrape cache: a scrape right after an action shows it (operators and tests both expect that).
-                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
+            // No scrape cache: a scrape right after an action shows it (operators and tests both expect that).
+            metrics.AddBulwarkInstrumentation().AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
             if (otlp)
             {
                 metrics.AddOtlpExporter();
@@ -64,15 +66,16 @@ public static class BulwarkServerServiceCollectionExtensions
         });
         if (otlp)
         {
-            telemetry.WithTracing(tracing => tracing.AddSource(Telemetry.ActivitySourceName).AddOtlpExporter());
+            telemetry.WithTracing(tracing => tracing.AddBulwarkInstrumentation().AddOtlpExporter());
         }
 
         return services;
     }
 
-    /// <summary>Reads <c>Bulwark:Server</c>; throws with the key and the value to change when a value is malformed.</summary>
-    internal static BulwarkServerOptions ReadOptions(IConfiguration configuration, Action<BulwarkServerOptions>? configure = null)
+    /// <summary>Reads <c>Bulwark:Server</c> (then <paramref name="configure"/>); throws with the key and the value to change when a value is malformed.</summary>
+    public static BulwarkServerOptions ReadOptions(IConfiguration configuration, Action<BulwarkServerOptions>? configure = null)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         var section = configuration.GetSection(BulwarkServerOptions.Section);
         var options = new BulwarkServerOptions();
         foreach (var key in Keys(section.GetSection("ReadKeys")))
@@ -85,6 +88,8 @@ public static class BulwarkServerServiceCollectionExtensions
             options.AdminKeys.Add(key);
         }
 
+        options.AdminPolicy = Name(section, "AdminPolicy");
+        options.ReadPolicy = Name(section, "ReadPolicy");
         options.DefaultHardLimit = Count(section, "DefaultHardLimit") ?? options.DefaultHardLimit;
         options.DefaultWarningDepth = Count(section, "DefaultWarningDepth") ?? options.DefaultWarningDepth;
         options.MaxRequestBytes = Count(section, "MaxRequestBytes") ?? options.MaxRequestBytes;
@@ -110,6 +115,8 @@ public static class BulwarkServerServiceCollectionExtensions
     private static IEnumerable<string> Keys(IConfigurationSection section) =>
         (section.Value is { } single ? single.Split(',') : section.GetChildren().Select(c => c.Value ?? ""))
             .Select(k => k.Trim()).Where(k => k.Length > 0);
+
+    private static string? Name(IConfiguration section, string name) => string.IsNullOrWhiteSpace(section[name]) ? null : section[name]!.Trim();
 
     private static long? Count(IConfiguration section, string name)
     {

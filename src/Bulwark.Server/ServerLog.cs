@@ -5,11 +5,11 @@ namespace Bulwark.Server;
 /// <summary>Every log event of the server, with fixed ids. None carries a key, payload or connection string.</summary>
 internal static partial class ServerLog
 {
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "No API keys configured: listening on loopback only. Set Bulwark:Server:ReadKeys / AdminKeys to listen on other addresses.")]
-    public static partial void NoKeysLoopbackOnly(ILogger logger);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "No API keys configured: listening on loopback only. Bulwark's API, dashboard and detailed health answer callers on this machine only. {HowToOpen}")]
+    public static partial void NoKeysLoopbackOnly(ILogger logger, string howToOpen);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Critical, Message = "Refusing to listen on {Address}: no API keys are configured, so the API would be open to the network. Configure Bulwark:Server:AdminKeys (and ReadKeys), or bind to 127.0.0.1.")]
-    public static partial void RefusedNonLoopback(ILogger logger, string address);
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The app listens on {Address}, beyond loopback, with no API keys or authorization policy: Bulwark's endpoints refuse remote callers with 403 (the rest of the app is untouched). {HowToOpen}")]
+    public static partial void ListeningBeyondLoopback(ILogger logger, string address, string howToOpen);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Store operation {Operation} failed ({ErrorType}); answered 503.")]
     public static partial void StoreFailed(ILogger logger, string operation, string errorType);
@@ -28,4 +28,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Information, Message = "API key auth on: {ReadKeys} read key(s), {AdminKeys} admin key(s).")]
     public static partial void KeysConfigured(ILogger logger, int readKeys, int adminKeys);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "Authorization policies on Bulwark's endpoints: admin {AdminPolicy}, read {ReadPolicy}.")]
+    public static partial void PoliciesConfigured(ILogger logger, string adminPolicy, string readPolicy);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Refused {Method} {Path} from {Remote}: no API keys or authorization policy are configured, so Bulwark's endpoints answer loopback callers only.")]
+    public static partial void RefusedRemote(ILogger logger, string method, string path, string? remote);
 }

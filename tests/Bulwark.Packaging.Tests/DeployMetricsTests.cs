@@ -50,6 +50,7 @@ public sealed partial class DeployMetricsTests : IDisposable
             .AddDemoHandlers()
             .AddWorker(w => w.Queues("deploy").Poll(TimeSpan.FromMilliseconds(50))));
         builder.Services.AddBulwarkServer();
+        builder.Services.AddBulwarkTelemetry();
         await using var app = builder.Build();
         app.MapBulwarkApi();
         app.MapBulwarkMetrics();

@@ -2,10 +2,10 @@ namespace Bulwark.Packaging.Tests;
 
 public sealed class PackageTests(PackedArtifacts artifacts) : IClassFixture<PackedArtifacts>
 {
-    private static readonly string[] Libraries = ["Bulwark", "Bulwark.Sqlite", "Bulwark.Postgres", "Bulwark.Server", "Bulwark.Testing"];
+    private static readonly string[] Libraries = ["Bulwark", "Bulwark.Sqlite", "Bulwark.Postgres", "Bulwark.Server", "Bulwark.Testing", "Bulwark.EntityFrameworkCore"];
 
     [Fact]
-    public void Packing_produces_exactly_the_five_libraries_and_the_tool_at_the_one_version()
+    public void Packing_produces_exactly_the_six_libraries_and_the_tool_at_the_one_version()
     {
         var version = Repository.Version;
         var packages = Directory.GetFiles(artifacts.Packages, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
@@ -32,6 +32,8 @@ public sealed class PackageTests(PackedArtifacts artifacts) : IClassFixture<Pack
             Assert.StartsWith("https://", Field("projectUrl"), StringComparison.Ordinal);
             Assert.Contains(metadata.Elements(), e => e.Name.LocalName == "repository" && e.Attribute("url")?.Value.StartsWith("https://", StringComparison.Ordinal) == true);
             Assert.Contains("README.md", entries);
+            // The package's own README (src/<project>/PACKAGE.md), not the repository's, which opens with ./test.sh.
+            Assert.StartsWith($"# {id}\n", PackedArtifacts.ReadEntry(file, "README.md").ReplaceLineEndings("\n"), StringComparison.Ordinal);
             Assert.Contains("LICENSE", entries);
             Assert.True(File.Exists(Path.Combine(artifacts.Packages, $"{id}.{version}.snupkg")), $"{id} has no .snupkg symbol package.");
         }
@@ -41,12 +43,14 @@ public sealed class PackageTests(PackedArtifacts artifacts) : IClassFixture<Pack
     public void Library_packages_depend_on_each_other_at_the_same_version()
     {
         var version = Repository.Version;
+        Assert.Contains("lib/net10.0/Bulwark.xml", PackedArtifacts.Read(Path.Combine(artifacts.Packages, $"Bulwark.{version}.nupkg")).Entries);
         foreach (var id in Libraries.Where(l => l != "Bulwark"))
         {
             var (metadata, entries) = PackedArtifacts.Read(Path.Combine(artifacts.Packages, $"{id}.{version}.nupkg"));
             var core = metadata.Descendants().Single(e => e.Name.LocalName == "dependency" && e.Attribute("id")?.Value == "Bulwark");
             Assert.Equal(version, core.Attribute("version")?.Value);
             Assert.Contains($"lib/net10.0/{id}.dll", entries);
+            Assert.Contains($"lib/net10.0/{id}.xml", entries); // IntelliSense
         }
     }
 

@@ -39,6 +39,14 @@ public sealed class PackedArtifacts : IAsyncLifetime
         return Task.CompletedTask;
     }
 
+    /// <summary>The text of one entry of a package.</summary>
+    public static string ReadEntry(string file, string entry)
+    {
+        using var zip = ZipFile.OpenRead(file);
+        using var reader = new StreamReader(zip.GetEntry(entry)!.Open());
+        return reader.ReadToEnd();
+    }
+
     /// <summary>The nuspec of <paramref name="file"/>, and its entry names.</summary>
     public static (XElement Metadata, IReadOnlyList<string> Entries) Read(string file)
     {

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Bulwark.Packaging.Tests;
 
-/// <summary>The sample web app as a real process on a free loopback port (Kestrel picks it; read from its start-up log).</summary>
+/// <summary>A web app (the sample, or one built from packages) as a real process on a free loopback port (Kestrel picks it; read from its start-up log).</summary>
 internal sealed class SampleProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -25,10 +25,16 @@ internal sealed class SampleProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<SampleProcess> StartAsync(string workingDirectory, params string[] arguments)
+    public static Task<SampleProcess> StartAsync(string workingDirectory, params string[] arguments)
     {
         var bin = Repository.PathOf("samples", "Bulwark.Sample.Web", "bin", Repository.Configuration, "net10.0");
-        var dll = Path.Combine(bin, "Bulwark.Sample.Web.dll");
+        return StartDllAsync(Path.Combine(bin, "Bulwark.Sample.Web.dll"), workingDirectory, arguments);
+    }
+
+    /// <summary>Starts the app <paramref name="dll"/> (its folder is the content root) in <paramref name="workingDirectory"/>.</summary>
+    public static async Task<SampleProcess> StartDllAsync(string dll, string workingDirectory, params string[] arguments)
+    {
+        var bin = Path.GetDirectoryName(dll)!;
         Assert.True(File.Exists(dll), $"{dll} is missing; build the solution first (./test.sh does).");
         var start = new ProcessStartInfo("dotnet")
         {
@@ -50,14 +56,14 @@ internal sealed class SampleProcess : IAsyncDisposable
         sample._process.BeginOutputReadLine();
         sample._process.BeginErrorReadLine();
         sample._process.EnableRaisingEvents = true;
-        sample._process.Exited += (_, _) => sample._listening.TrySetException(new InvalidOperationException("The sample exited before listening."));
+        sample._process.Exited += (_, _) => sample._listening.TrySetException(new InvalidOperationException($"{Path.GetFileName(dll)} exited before listening."));
 
         var started = await Task.WhenAny(sample._listening.Task, Task.Delay(TimeSpan.FromSeconds(90)));
         if (started != sample._listening.Task || !sample._listening.Task.IsCompletedSuccessfully)
         {
             var output = sample.Output;
             await sample.DisposeAsync();
-            Assert.Fail($"The sample did not start listening. Its output:{Environment.NewLine}{output}");
+            Assert.Fail($"{Path.GetFileName(dll)} did not start listening. Its output:{Environment.NewLine}{output}");
         }
 
         sample.Url = await sample._listening.Task;

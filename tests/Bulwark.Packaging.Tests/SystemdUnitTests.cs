@@ -20,7 +20,7 @@ public sealed partial class SystemdUnitTests : IDisposable
         {
             File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
-        foreach (var unit in new[] { "bulwark-server.service", "bulwark-worker@.service" })
+        foreach (var unit in new[] { "bulwark-server.service", "bulwark-worker@.service", "bulwark-app-worker@.service" })
         {
             var text = await File.ReadAllTextAsync(Repository.PathOf("deploy", "systemd", unit));
             await File.WriteAllTextAsync(Path.Combine(_dir, unit), text.Replace("/opt/bulwark/bulwark", fake, StringComparison.Ordinal));
@@ -46,6 +46,8 @@ public sealed partial class SystemdUnitTests : IDisposable
     [Theory]
     [InlineData("bulwark-server.service", 45)] // serve's host shutdown timeout
     [InlineData("bulwark-worker@.service", 0)]
+    [InlineData("bulwark-app-worker@.service", 45)] // AddWorker's host timeout: 30 s drain + 5 s grace + 10 s
+
     public async Task Units_stop_with_SIGTERM_and_wait_longer_than_the_drain(string unit, int hostShutdownSeconds)
     {
         var service = Parse(await File.ReadAllLinesAsync(Repository.PathOf("deploy", "systemd", unit)))["Service"];
@@ -61,6 +63,18 @@ public sealed partial class SystemdUnitTests : IDisposable
 
         Assert.True(drain > 0, $"{unit}: the drain time is unknown; pass --shutdown-timeout in ExecStart.");
         Assert.True(stop > drain, $"{unit}: TimeoutStopSec={stop} must exceed the drain ({drain} s), or systemd kills a draining worker.");
+    }
+
+    [Fact]
+    public async Task The_server_unit_runs_no_jobs_and_the_app_worker_unit_runs_the_users_own_app()
+    {
+        var server = Parse(await File.ReadAllLinesAsync(Repository.PathOf("deploy", "systemd", "bulwark-server.service")))["Service"];
+        var app = Parse(await File.ReadAllLinesAsync(Repository.PathOf("deploy", "systemd", "bulwark-app-worker@.service")))["Service"];
+
+        // Demo workers on the server would take an app's jobs from "default" and fail them (no such handler).
+        Assert.Contains("serve --workers 0", server["ExecStart"], StringComparison.Ordinal);
+        Assert.Equal("/opt/%i/%i", app["ExecStart"]);
+        Assert.Equal("-/etc/bulwark/%i.env", app["EnvironmentFile"]);
     }
 
     private static Dictionary<string, Dictionary<string, string>> Parse(IEnumerable<string> lines)

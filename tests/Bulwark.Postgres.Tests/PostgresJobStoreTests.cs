@@ -163,7 +163,7 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
             await analyze.ExecuteNonQueryAsync();
         }
 
-        var text = await PostgresTestDatabase.ExplainLeaseAsync(connection, _schema, "bulk", 10);
+        var text = await LeasePlan.ExplainLeaseAsync(connection, _schema, "bulk", 10);
         Assert.True(text.Contains("Index Scan using jobs_ready_idx", StringComparison.Ordinal), text);
         Assert.False(text.Contains("Seq Scan", StringComparison.Ordinal), text);
     }

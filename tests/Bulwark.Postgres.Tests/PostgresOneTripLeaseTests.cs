@@ -56,7 +56,7 @@ public sealed class PostgresOneTripLeaseTests() : PostgresSchemaTests("pglease1"
 
         await Store.EnqueueAsync([.. Enumerable.Range(0, 5000).Select(_ => TestJobs.New("plan"))]);
 
-        var text = await PostgresTestDatabase.ExplainLeaseAsync(connection, Schema, "plan", 50);
+        var text = await LeasePlan.ExplainLeaseAsync(connection, Schema, "plan", 50);
         Assert.Contains("jobs_pkey", text, StringComparison.Ordinal);
         Assert.DoesNotContain("jobs_state_id_idx", text, StringComparison.Ordinal);
     }

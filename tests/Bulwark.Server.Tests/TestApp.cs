@@ -71,6 +71,7 @@ internal sealed class TestApp : IAsyncDisposable
             bulwark?.Invoke(b);
         });
         builder.Services.AddBulwarkServer();
+        builder.Services.AddBulwarkTelemetry(); // the Prometheus exporter behind MapBulwarkMetrics
         var app = builder.Build();
         app.MapBulwarkApi("/api/v1");
         app.MapBulwarkHealth();

@@ -54,4 +54,50 @@ public sealed class HostingTests
         Assert.Equal(2, error.Problems.Count);
         Assert.Contains("Concurrency must be between 1 and 10000 (got 0)", error.Message);
     }
+
+    [Fact]
+    public void Add_worker_raises_the_hosts_shutdown_timeout_to_cover_the_drain_and_keeps_a_longer_one()
+    {
+        var defaults = Host.CreateApplicationBuilder([]);
+        defaults.Services.AddBulwark(b => b.UseStore(_ => new InMemoryJobStore())).AddWorker(w => w.ShutdownTimeout(TimeSpan.FromSeconds(60)));
+        using (var host = defaults.Build())
+        {
+            // 60 s drain + 5 s abandon grace + 10 s to release and stop.
+            Assert.Equal(TimeSpan.FromSeconds(75), host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HostOptions>>().Value.ShutdownTimeout);
+        }
+
+        var longer = Host.CreateApplicationBuilder([]);
+        longer.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
+        longer.Services.AddBulwark(b => b.UseStore(_ => new InMemoryJobStore())).AddWorker();
+        using (var host = longer.Build())
+        {
+            Assert.Equal(TimeSpan.FromMinutes(5), host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HostOptions>>().Value.ShutdownTimeout);
+        }
+    }
+
+    [Fact]
+    public async Task A_host_with_a_shorter_shutdown_timeout_still_waits_for_a_running_job_to_finish_its_drain()
+    {
+        var store = new InMemoryJobStore();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = Host.CreateApplicationBuilder([]);
+        // The app asks for 1 s; the drain needs up to 3 s + 1 s grace + margin, so AddWorker raises it.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+        builder.Services.AddBulwark(b => b.UseStore(_ => store))
+            .AddHandler<Empty>("slow", async (_, _) =>
+            {
+                started.SetResult();
+                // The job's own work, longer than the app's 1 s: it ignores the drain (which only cancels at 3 s).
+                await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None);
+            })
+            .AddWorker(w => w.Queues("default").Name("drainer").ShutdownTimeout(TimeSpan.FromSeconds(3)).Options.AbandonGracePeriod = TimeSpan.FromSeconds(1));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var id = await host.Services.GetRequiredService<JobClient>().EnqueueAsync("default", "slow", new Empty());
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        await host.StopAsync();
+
+        Assert.Equal(JobState.Completed, (await store.GetJobAsync(id))!.State);
+    }
 }

@@ -37,7 +37,7 @@ internal static class RecurringCommand
             var table = new TextTable(["NAME", "CRON", "TIME ZONE", "QUEUE", "TYPE", "MISFIRE", "NEXT TICK", "LAST TICK", "LAST JOB"]);
             foreach (var job in jobs)
             {
-                table.Add([job.Name, job.Cron, job.TimeZone, job.Queue, job.Type, RecurringView.MisfireName(job.Misfire),
+                table.Add([job.Name, job.Cron, job.TimeZone, job.Queue, job.Type, job.Misfire.ToName(),
                     TextFormat.Time(job.NextTick), TextFormat.Time(job.LastTick), job.LastJobId is { } id ? TextFormat.Number(id) : null]);
             }
 
@@ -73,7 +73,7 @@ internal static class RecurringCommand
                 Queue = r.GetValue(queue)!,
                 Type = r.GetValue(type)!,
                 Payload = r.GetValue(payload)!,
-                Misfire = RecurringRequestReader.Misfire(r.GetValue(misfire)),
+                Misfire = MisfirePolicies.Parse(r.GetValue(misfire)),
                 MaxAttempts = r.GetValue(maxAttempts),
             }.Validate();
             var stored = await backend.SetRecurringAsync(job, ct);

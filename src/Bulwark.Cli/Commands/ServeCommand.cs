@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Bulwark.Cli.Serve;
 using Bulwark.Jobs;
-using Bulwark.Server.Auth;
+using Bulwark.Server;
 using Bulwark.Storage;
 using Bulwark.Workers;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -73,7 +73,7 @@ internal static class ServeCommand
             var storePath = StoreSelection.Describe(settings.StorePath);
             using var app = ServeHost.Build(StoreSelection.IsPostgres(settings.StorePath) ? settings : settings with { StorePath = Path.GetFullPath(settings.StorePath) });
             HostedCommand.ValidateConfiguration(app.Services);
-            var keys = app.Services.GetRequiredService<ApiKeySet>();
+            var access = app.Services.GetRequiredService<BulwarkServerOptions>();
             try
             {
                 app.StartAsync().GetAwaiter().GetResult();
@@ -90,9 +90,9 @@ internal static class ServeCommand
             var worker = app.Services.GetService<WorkerRuntime>();
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [.. settings.Urls];
             var url0 = bound.FirstOrDefault() ?? settings.Urls[0];
-            var authLine = keys.Enabled ? $"API keys on ({keys.ReadCount} read, {keys.AdminCount} admin): send X-API-Key" : "no API keys configured: listening on loopback only";
-            var keyFlag = keys.Enabled ? " --api-key $BULWARK_API_KEY" : "";
-            var keyHeader = keys.Enabled ? " -H \"X-API-Key: $BULWARK_API_KEY\"" : "";
+            var authLine = access.HasKeys ? $"API keys on ({access.ReadKeys.Count} read, {access.AdminKeys.Count} admin): send X-API-Key" : "no API keys configured: listening on loopback only";
+            var keyFlag = access.HasKeys ? " --api-key $BULWARK_API_KEY" : "";
+            var keyHeader = access.HasKeys ? " -H \"X-API-Key: $BULWARK_API_KEY\"" : "";
             Console.WriteLine($$$"""
                 Bulwark server listening on {{{string.Join(", ", bound)}}}
                   store:   {{{storePath}}}

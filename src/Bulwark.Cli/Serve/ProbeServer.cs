@@ -47,7 +47,7 @@ internal sealed class ProbeServer(IServiceProvider worker, IReadOnlyList<string>
         builder.Services.AddBulwarkTelemetry();
 
         _app = builder.Build();
-        HealthEndpoints.Map(_app, "/health", workerProbe: true);
+        _app.MapBulwarkHealth("/health", detailed: false);
         _app.MapBulwarkMetrics();
         await _app.StartAsync(cancellationToken);
     }

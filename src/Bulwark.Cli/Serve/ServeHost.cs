@@ -1,6 +1,5 @@
 using Bulwark.Cli.Commands;
 using Bulwark.Hosting;
-using Bulwark.Server.Auth;
 using Bulwark.Server;
 using Bulwark.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -23,7 +22,7 @@ internal static class ServeHost
 
         // Refuse before anything is opened: without API keys the API must not be reachable from the network.
         var options = BulwarkServerServiceCollectionExtensions.ReadOptions(builder.Configuration);
-        if (!options.HasKeys && settings.Urls.FirstOrDefault(u => !LoopbackGuard.IsLoopback(u)) is { } open)
+        if (!options.IsProtected && settings.Urls.FirstOrDefault(u => !ListenAddress.IsLoopback(u)) is { } open)
         {
             throw new CliException(ExitCodes.Usage, $"refusing to listen on {open}: no API keys configured, so the API would be open to the network. "
                 + "Set Bulwark__Server__AdminKeys__0 (and ReadKeys) or listen on loopback (--urls http://127.0.0.1:5080).");
@@ -71,6 +70,7 @@ internal static class ServeHost
             }
         });
         builder.Services.AddBulwarkServer();
+        builder.Services.AddBulwarkTelemetry();
         builder.Services.AddBulwarkDashboard();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
 

@@ -90,9 +90,7 @@ internal static class WorkerHost
         var options = worker!;
         ThrowIfUnusable(options);
 
-        // The host must outwait the drain: shutdown timeout, then the grace for handlers that ignore their token.
-        var drain = options.ShutdownTimeout + options.AbandonGracePeriod + TimeSpan.FromSeconds(10);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain);
+        // AddWorker raises the host's shutdown timeout to cover the drain.
         return builder.Build();
     }
 

@@ -19,7 +19,7 @@ internal static class FlowEndpoints
     {
         using var body = await ApiInput.JsonBodyAsync(http.Request, options.MaxRequestBytes, cancellationToken);
         var flow = FlowRequestReader.Read(body.RootElement);
-        var (names, jobs) = JobClientFlowExtensions.ToBatch(client, flow);
+        var (names, jobs) = client.BuildFlow(flow);
 
         var results = await LimitedEnqueue.EnqueueAsync(client, limiter, jobs, cancellationToken);
 

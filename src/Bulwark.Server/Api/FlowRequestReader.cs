@@ -8,14 +8,16 @@ namespace Bulwark.Server.Api;
 /// Reads a flow, <c>{"nodes":[{"name","queue","type","payload","depends_on":[names],…}]}</c>, into a <see cref="FlowBuilder"/>
 /// (the body of <c>POST /flows</c> and the file of <c>bulwark flow submit</c>). Every refusal is a
 /// <see cref="JobValidationException"/> naming the node and the field; job fields are checked by the library when enqueued.
+/// Public so that every front end reads the one format (the CLI validates flow files with it).
 /// </summary>
-internal static class FlowRequestReader
+public static class FlowRequestReader
 {
     private static readonly string[] Fields =
         ["name", "queue", "type", "payload", "depends_on", "priority", "delay", "run_at", "max_attempts", "timeout", "backoff", "key", "expires_at", "lifetime"];
 
     private const string Example = """{"nodes":[{"name":"extract","type":"doc.extract"},{"name":"ocr","type":"doc.ocr","depends_on":["extract"]}]}""";
 
+    /// <summary>The flow in <paramref name="body"/>; throws <see cref="JobValidationException"/> naming the node and field at fault.</summary>
     public static FlowBuilder Read(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("nodes", out var nodes))

@@ -41,18 +41,10 @@ internal static class RecurringRequestReader
             MaxAttempts = Int(body, "max_attempts") ?? JobDefaults.MaxAttempts,
             Timeout = String(body, "timeout") is { } timeout ? Duration(timeout) : JobDefaults.Timeout,
             Backoff = String(body, "backoff") is { } backoff ? BackoffPolicy.Parse(backoff) : BackoffPolicy.Default,
-            Misfire = Misfire(String(body, "misfire")),
+            Misfire = MisfirePolicies.Parse(String(body, "misfire")),
         };
         return job.Validate();
     }
-
-    /// <summary>Accepts <c>skip</c>, <c>run_once</c> and <c>run-once</c>.</summary>
-    public static MisfirePolicy Misfire(string? text) => text?.Replace('-', '_').ToLowerInvariant() switch
-    {
-        null or "skip" => MisfirePolicy.Skip,
-        "run_once" => MisfirePolicy.RunOnce,
-        _ => throw new JobValidationException("misfire", $"\"misfire\" must be \"skip\" (missed ticks are skipped) or \"run_once\" (one run for the missed ticks), not \"{text}\"."),
-    };
 
     private static TimeSpan Duration(string text) =>
         DurationText.TryParse(text, out var value) && value > TimeSpan.Zero

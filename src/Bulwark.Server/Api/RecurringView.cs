@@ -11,7 +11,6 @@ internal sealed record RecurringView(
 {
     public static RecurringView From(RecurringJob r) => new(
         r.Name, r.Cron, r.TimeZone, r.Queue, r.Type, ApiJson.Raw(r.Payload), r.Priority, r.MaxAttempts,
-        DurationText.Format(r.Timeout), r.Backoff.ToString(), MisfireName(r.Misfire), r.NextTick, r.LastTick, r.LastJobId);
+        DurationText.Format(r.Timeout), r.Backoff.ToString(), r.Misfire.ToName(), r.NextTick, r.LastTick, r.LastJobId);
 
-    public static string MisfireName(MisfirePolicy policy) => policy == MisfirePolicy.RunOnce ? "run_once" : "skip";
 }

@@ -15,14 +15,21 @@ internal sealed class DashboardAccessFilter(string prefix, DashboardAuth auth, I
     {
         var http = context.HttpContext;
         SetSecurityHeaders(http);
-        var access = auth.Resolve(http);
+        var access = await auth.ResolveAsync(http);
         var posts = HttpMethods.IsPost(http.Request.Method);
         if (access == ApiAccess.None)
         {
-            if (!auth.KeysEnabled)
+            if (!auth.Protected)
             {
                 Refuse(http, "not loopback while no keys are configured");
-                return Page(http, access).Render(http, "Loopback only", "", "<p class=\"error\">No API keys are configured, so the dashboard answers only on this machine (loopback). Configure Bulwark:Server:AdminKeys and ReadKeys to open it to others.</p>", StatusCodes.Status403Forbidden);
+                return Page(http, access).Render(http, "Loopback only", "", $"<p class=\"error\">No API keys are configured, so the dashboard answers only on this machine (loopback). {DashboardPage.E(ServerAccess.HowToOpen)}</p>", StatusCodes.Status403Forbidden);
+            }
+
+            if (!auth.KeysEnabled)
+            {
+                // Policies only: the application's authentication decides; a challenge sends a browser to its sign-in.
+                Refuse(http, "authorization policy not satisfied");
+                return http.User.Identity?.IsAuthenticated == true ? Results.Forbid() : Results.Challenge();
             }
 
             if (!posts && http.Request.Path.StartsWithSegments(prefix + "/overview.json", StringComparison.Ordinal) is false)
@@ -40,7 +47,10 @@ internal sealed class DashboardAccessFilter(string prefix, DashboardAuth auth, I
             if (access != ApiAccess.Admin)
             {
                 Refuse(http, "read-only key");
-                return Page(http, access).Render(http, "Admin key required", "", "<p class=\"error\">This key may only look. Changing queues, jobs, circuits or workers needs an admin key (Bulwark:Server:AdminKeys): sign out and sign in with one.</p>", StatusCodes.Status403Forbidden);
+                var why = auth.KeysEnabled
+                    ? "This key may only look. Changing queues, jobs, circuits or workers needs an admin key (Bulwark:Server:AdminKeys): sign out and sign in with one."
+                    : "You may only look. Changing queues, jobs, circuits or workers needs the admin authorization policy (Bulwark:Server:AdminPolicy).";
+                return Page(http, access).Render(http, "Admin access required", "", $"<p class=\"error\">{DashboardPage.E(why)}</p>", StatusCodes.Status403Forbidden);
             }
 
             if (!await antiforgery.IsRequestValidAsync(http))
@@ -65,7 +75,7 @@ internal sealed class DashboardAccessFilter(string prefix, DashboardAuth auth, I
         headers.Pragma = "no-cache";
     }
 
-    private DashboardPage Page(HttpContext http, ApiAccess access) => new(prefix, access, auth.KeysEnabled, antiforgery.GetAndStoreTokens(http).RequestToken, time.GetUtcNow());
+    private DashboardPage Page(HttpContext http, ApiAccess access) => new(prefix, access, auth.KeysEnabled, antiforgery.GetAndStoreTokens(http).RequestToken, time.GetUtcNow(), !auth.Protected);
 
     private void Refuse(HttpContext http, string reason) =>
         DashboardLog.Refused(logger, http.Request.Method, http.Request.Path, http.Connection.RemoteIpAddress?.ToString(), reason);

@@ -8,9 +8,11 @@ internal sealed partial class DashboardEndpoints
     private IResult SignInForm(HttpContext http, string? returnUrl, string? error, int status = StatusCodes.Status200OK)
     {
         DashboardAccessFilter.SetSecurityHeaders(http);
-        var page = new DashboardPage(_prefix, ApiAccess.None, _auth.KeysEnabled, _antiforgery.GetAndStoreTokens(http).RequestToken, _time.GetUtcNow());
-        var body = !_auth.KeysEnabled
+        var page = new DashboardPage(_prefix, ApiAccess.None, _auth.KeysEnabled, _antiforgery.GetAndStoreTokens(http).RequestToken, _time.GetUtcNow(), !_auth.Protected);
+        var body = !_auth.Protected
             ? $"<p class=\"notice\">No API keys are configured: the dashboard is open on loopback without signing in. {page.Link("/", "Go to the overview")}</p>"
+            : !_auth.KeysEnabled
+            ? $"<p class=\"notice\">This dashboard uses the application's own sign-in (an authorization policy), not API keys. {page.Link("/", "Go to the overview")}</p>"
             : (error is null ? "" : $"<p class=\"error\" id=\"signin-error\">{DashboardPage.E(error)}</p>")
               + $"<form method=\"post\" action=\"{DashboardPage.E(page.Url("/signin"))}\" class=\"signin\">{page.TokenInput}"
               + $"<input type=\"hidden\" name=\"returnUrl\" value=\"{DashboardPage.E(LocalReturn(returnUrl))}\">"

@@ -72,7 +72,7 @@ internal sealed partial class DashboardEndpoints
     }
 
     private DashboardPage Page(HttpContext http) =>
-        new(_prefix, _auth.Resolve(http), _auth.KeysEnabled, _antiforgery.GetAndStoreTokens(http).RequestToken, _time.GetUtcNow());
+        new(_prefix, DashboardAuth.Resolve(http), _auth.KeysEnabled, _antiforgery.GetAndStoreTokens(http).RequestToken, _time.GetUtcNow(), !_auth.Protected);
 
     private ICircuitBreakers? Breakers => _services.GetService<ICircuitBreakers>();
 

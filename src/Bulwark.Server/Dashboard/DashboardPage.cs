@@ -8,7 +8,7 @@ using Bulwark.Server.Auth;
 namespace Bulwark.Server.Dashboard;
 
 /// <summary>Renders one dashboard response: the layout, links under the prefix, and forms carrying the antiforgery token.</summary>
-internal sealed class DashboardPage(string prefix, ApiAccess access, bool keysEnabled, string? token, DateTimeOffset now)
+internal sealed class DashboardPage(string prefix, ApiAccess access, bool keysEnabled, string? token, DateTimeOffset now, bool loopbackOnly = false)
 {
     public string Prefix => prefix;
 
@@ -109,11 +109,13 @@ internal sealed class DashboardPage(string prefix, ApiAccess access, bool keysEn
         _ => "none",
     };
 
-    private string AccessText => (access, keysEnabled) switch
+    private string AccessText => (access, loopbackOnly, keysEnabled) switch
     {
-        (ApiAccess.Admin, false) => "loopback · no keys configured",
-        (ApiAccess.Admin, true) => "admin key",
-        (ApiAccess.Read, _) => "read-only key",
+        (ApiAccess.Admin, true, _) => "loopback · no keys configured",
+        (ApiAccess.Admin, false, true) => "admin key",
+        (ApiAccess.Admin, false, false) => "admin",
+        (ApiAccess.Read, _, true) => "read-only key",
+        (ApiAccess.Read, _, false) => "read-only",
         _ => "",
     };
 }

@@ -30,7 +30,7 @@ internal static class HealthEndpoints
         }
         else
         {
-            endpoints.MapGet($"{prefix}/detailed", DetailedAsync).AddEndpointFilter<Auth.ApiKeyFilter>();
+            endpoints.MapGet($"{prefix}/detailed", DetailedAsync).AddEndpointFilter<Auth.ApiAccessFilter>();
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Text.Json;
 using Bulwark.Diagnostics;
@@ -11,24 +12,50 @@ namespace Bulwark.Client;
 /// What applications use to enqueue and look up jobs. Validates every job before it reaches the store, so a
 /// refused job stores nothing; returns only after the store has made the job durable.
 /// </summary>
-public sealed class JobClient
+public sealed class JobClient : IJobClient
 {
+    // One source for every client: an ActivitySource is a handle that listeners subscribe to, kept for the process.
+    private static readonly ActivitySource Producer = new(Telemetry.ActivitySourceName);
+
     private readonly IJobStore _store;
     private readonly IJobQuery _query;
     private readonly JobClientOptions _options;
     private readonly TimeProvider _time;
     private readonly JobSignal? _signal;
     private readonly BulwarkMetrics? _metrics;
+    private readonly JobTypeMap _types;
+    private readonly ITransactionalEnqueue? _transactional;
 
-    /// <summary>Creates a client over a store.</summary>
+    /// <summary>Creates a client over a store. <c>EnqueueAsync(payload)</c> then knows the job types declared on payload types.</summary>
     public JobClient(IJobStore store, IJobQuery query, JobClientOptions? options = null, TimeProvider? time = null, JobSignal? signal = null, BulwarkMetrics? metrics = null)
+        : this(store, query, options, time, signal, metrics, JobTypeMap.Empty)
     {
+    }
+
+    internal JobClient(IJobStore store, IJobQuery query, JobClientOptions? options, TimeProvider? time, JobSignal? signal, BulwarkMetrics? metrics, JobTypeMap types, ITransactionalEnqueue? transactional = null)
+    {
+        _types = types;
+        _transactional = transactional;
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _query = query ?? throw new ArgumentNullException(nameof(query));
         _options = options ?? new JobClientOptions();
         _time = time ?? TimeProvider.System;
         _signal = signal;
         _metrics = metrics;
+    }
+
+    /// <inheritdoc/>
+    public Task<long> EnqueueAsync<TPayload>(TPayload payload, Action<EnqueueOptions>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var (type, queue) = JobTypeOf(typeof(TPayload));
+        return EnqueueAsync(queue, type, payload, configure, cancellationToken);
+    }
+
+    /// <summary>The job type and queue <c>EnqueueAsync(payload)</c> uses for payloads of <paramref name="payloadType"/>; throws saying what to add when none is known.</summary>
+    public (string Type, string Queue) JobTypeOf(Type payloadType)
+    {
+        ArgumentNullException.ThrowIfNull(payloadType);
+        return _types.Resolve(payloadType);
     }
 
     /// <summary>Enqueues one job with a payload object serialized to JSON. Returns its id (the existing job's id when its key is live).</summary>
@@ -45,17 +72,50 @@ public sealed class JobClient
         return results[0];
     }
 
-    /// <summary>Enqueues a batch atomically: all or none. Each job is validated first; one bad job refuses the batch.</summary>
+    /// <inheritdoc/>
+    public Task<long> EnqueueAsync<TPayload>(DbTransaction transaction, TPayload payload, Action<EnqueueOptions>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var (type, queue) = JobTypeOf(typeof(TPayload));
+        return EnqueueAsync(transaction, queue, type, payload, configure, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> EnqueueAsync<TPayload>(DbTransaction transaction, string queue, string type, TPayload payload, Action<EnqueueOptions>? configure = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var store = _transactional ?? throw new InvalidOperationException(
+            "This store cannot join your transaction: transactional enqueue needs the PostgreSQL store (UsePostgres) on the same database as your data. "
+            + "The SQLite store keeps jobs in its own file; enqueue after your commit with EnqueueAsync(payload) instead.");
+        var jobs = Prepare([Build(queue, type, Serialize(payload), configure)], out var activity);
+        using (activity)
+        {
+            var results = await store.EnqueueAsync(transaction, jobs, cancellationToken);
+            activity?.SetTag("messaging.message.id", results[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // Counted when written, as the business change is: a rollback is not subtracted. Workers are woken by the
+            // store at commit (PostgreSQL NOTIFY is delivered only then), not here.
+            if (!results[0].Deduplicated)
+            {
+                _metrics?.JobsEnqueued(queue, 1);
+            }
+
+            return results[0].Id;
+        }
+    }
+
+    /// <summary>
+    /// Enqueues a batch atomically: all or none. Each job is validated first; one bad job refuses the batch. A producer span
+    /// (<c>send {queue}</c>, OpenTelemetry messaging conventions) covers the store's write, and each job's trace continues from it.
+    /// </summary>
     public async Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
     {
-        JobValidator.ValidateBatch(jobs, _options.MaxPayloadBytes);
-        var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
-        if (traceParent is not null)
+        jobs = Prepare(jobs, out var producer);
+        using var activity = producer;
+        var results = await _store.EnqueueAsync(jobs, cancellationToken);
+        if (results.Count == 1)
         {
-            jobs = jobs.Select(j => j.TraceParent is null ? JobValidator.WithTraceParent(j, traceParent, _options.MaxPayloadBytes) : j).ToArray();
+            activity?.SetTag("messaging.message.id", results[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        var results = await _store.EnqueueAsync(jobs, cancellationToken);
         var created = results.Count(r => !r.Deduplicated);
         if (created > 0)
         {
@@ -67,6 +127,23 @@ public sealed class JobClient
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// Validates a batch and opens its producer span (<c>send {queue}</c>, OpenTelemetry messaging conventions); each job
+    /// without a trace parent gets the current one (the span's, when something listens), so the job's span continues it.
+    /// </summary>
+    private IReadOnlyList<NewJob> Prepare(IReadOnlyList<NewJob> jobs, out Activity? activity)
+    {
+        JobValidator.ValidateBatch(jobs, _options.MaxPayloadBytes);
+        var queues = jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal).ToArray();
+        var destination = queues.Length == 1 ? queues[0] : null;
+        activity = Producer.StartActivity(destination is null ? "send" : $"send {destination}", ActivityKind.Producer);
+        Telemetry.TagMessaging(activity, "send", destination, jobId: null, batchSize: jobs.Count > 1 ? jobs.Count : null);
+        var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
+        return traceParent is null
+            ? jobs
+            : jobs.Select(j => j.TraceParent is null ? JobValidator.WithTraceParent(j, traceParent, _options.MaxPayloadBytes) : j).ToArray();
     }
 
     /// <summary>Builds a validated <see cref="NewJob"/> from a JSON payload and options (for batches).</summary>

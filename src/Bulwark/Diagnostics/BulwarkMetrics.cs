@@ -31,6 +31,11 @@ public sealed class BulwarkMetrics : IDisposable
     private readonly ConcurrentDictionary<string, int> _circuits = new();
     private readonly ConcurrentDictionary<string, (long Warning, long Hard)> _limits = new();
 
+    private static readonly InstrumentAdvice<double> SecondsAdvice = new()
+    {
+        HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+    };
+
     /// <summary>Creates the meter (through <see cref="IMeterFactory"/> when one is given, as ASP.NET Core hosts do).</summary>
     public BulwarkMetrics(IMeterFactory? meterFactory = null)
     {
@@ -40,8 +45,10 @@ public sealed class BulwarkMetrics : IDisposable
         _failed = _meter.CreateCounter<long>(Telemetry.JobsFailed, description: "Attempts that failed, by category.");
         _retried = _meter.CreateCounter<long>(Telemetry.JobsRetried, description: "Attempts scheduled for retry.");
         _deadLettered = _meter.CreateCounter<long>(Telemetry.JobsDeadLettered, description: "Jobs moved to dead letter.");
-        _duration = _meter.CreateHistogram<double>(Telemetry.JobDuration, unit: "s", description: "Handler run time.");
-        _wait = _meter.CreateHistogram<double>(Telemetry.JobWait, unit: "s", description: "Time from due to start.");
+        // Bucket advice in seconds (5 ms to 30 min) rides with the instrument, so any OpenTelemetry pipeline the application
+        // builds gets useful buckets without a view; the SDK's default buckets are shaped for milliseconds.
+        _duration = _meter.CreateHistogram(Telemetry.JobDuration, unit: "s", description: "Handler run time.", tags: null, advice: SecondsAdvice);
+        _wait = _meter.CreateHistogram(Telemetry.JobWait, unit: "s", description: "Time from due to start.", tags: null, advice: SecondsAdvice);
         _stalledReclaimed = _meter.CreateCounter<long>(Telemetry.StalledReclaimed, description: "Running jobs reclaimed after their lease expired or owner died.");
         _recoveryReclaimed = _meter.CreateCounter<long>(Telemetry.RecoveryReclaimed, description: "Jobs reclaimed at worker start-up recovery.");
         _leaseLost = _meter.CreateCounter<long>(Telemetry.LeaseLost, description: "Leases a worker lost; their late outcomes are refused.");

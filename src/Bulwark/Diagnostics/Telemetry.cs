@@ -35,6 +35,33 @@ public static class Telemetry
         "bulwark_circuit_breaker_state",
     ];
 
+    /// <summary>Sets the OpenTelemetry messaging attributes of a span: system, operation, destination and message id.</summary>
+    internal static void TagMessaging(System.Diagnostics.Activity? activity, string operation, string? queue, long? jobId, int? batchSize = null)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("messaging.system", "bulwark");
+        activity.SetTag("messaging.operation.type", operation);
+        activity.SetTag("messaging.operation.name", operation);
+        if (queue is not null)
+        {
+            activity.SetTag("messaging.destination.name", queue);
+        }
+
+        if (jobId is not null)
+        {
+            activity.SetTag("messaging.message.id", jobId.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (batchSize is not null)
+        {
+            activity.SetTag("messaging.batch.message_count", batchSize.Value);
+        }
+    }
+
     internal const string JobsEnqueued = "bulwark.jobs.enqueued";
     internal const string JobsCompleted = "bulwark.jobs.completed";
     internal const string JobsFailed = "bulwark.jobs.failed";

@@ -14,7 +14,7 @@ public static class JobClientFlowExtensions
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(flow);
-        var (names, jobs) = ToBatch(client, flow);
+        var (names, jobs) = client.BuildFlow(flow);
         var results = await client.EnqueueManyAsync(jobs, cancellationToken);
         var ids = new Dictionary<string, long>(names.Count, StringComparer.Ordinal);
         for (var i = 0; i < names.Count; i++)
@@ -25,9 +25,14 @@ public static class JobClientFlowExtensions
         return ids;
     }
 
-    /// <summary>The flow as one batch in dependency order, edges as <see cref="NewJob.DependsOnBatchIndexes"/>.</summary>
-    internal static (IReadOnlyList<string> Names, IReadOnlyList<NewJob> Jobs) ToBatch(JobClient client, FlowBuilder flow)
+    /// <summary>
+    /// The flow validated and built as one batch in dependency order, edges as <see cref="NewJob.DependsOnBatchIndexes"/>,
+    /// for a caller that enqueues it itself (the server's API puts it through its queue limits first).
+    /// </summary>
+    public static FlowBatch BuildFlow(this JobClient client, FlowBuilder flow)
     {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(flow);
         var nodes = flow.SortedNodes();
         var index = new Dictionary<string, int>(nodes.Count, StringComparer.Ordinal);
         var jobs = new NewJob[nodes.Count];
@@ -49,6 +54,6 @@ public static class JobClientFlowExtensions
             index[node.Name] = i;
         }
 
-        return (nodes.Select(n => n.Name).ToArray(), jobs);
+        return new FlowBatch(nodes.Select(n => n.Name).ToArray(), jobs);
     }
 }

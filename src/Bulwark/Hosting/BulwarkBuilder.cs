@@ -19,6 +19,7 @@ public sealed class BulwarkBuilder
         ArgumentNullException.ThrowIfNull(factory);
         Services.RemoveAll<IJobStore>();
         Services.RemoveAll<IJobQuery>();
+        Services.RemoveAll<ITransactionalEnqueue>(); // a capability of the previous store, if it had it
         Services.RemoveAll<TStore>();
         Services.AddSingleton(factory);
         Services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<TStore>());

@@ -11,7 +11,10 @@ namespace Bulwark.Hosting;
 /// <summary><c>services.AddBulwark(o =&gt; o.UseSqlite("jobs.db"))</c>.</summary>
 public static class BulwarkServiceCollectionExtensions
 {
-    /// <summary>Adds the Bulwark core (client, metrics, signal, clock) and lets <paramref name="configure"/> choose the store.</summary>
+    /// <summary>
+    /// Adds the Bulwark core (the client as <see cref="IJobClient"/> and <see cref="JobClient"/>, metrics, signal, clock) and
+    /// lets <paramref name="configure"/> choose the store.
+    /// </summary>
     public static BulwarkBuilder AddBulwark(this IServiceCollection services, Action<BulwarkBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -25,7 +28,10 @@ public static class BulwarkServiceCollectionExtensions
             sp.GetRequiredService<IOptions<JobClientOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<JobSignal>(),
-            sp.GetRequiredService<BulwarkMetrics>()));
+            sp.GetRequiredService<BulwarkMetrics>(),
+            new JobTypeMap(sp.GetServices<HandlerRegistration>()),
+            sp.GetService<ITransactionalEnqueue>()));
+        services.TryAddSingleton<IJobClient>(sp => sp.GetRequiredService<JobClient>());
         var builder = new BulwarkBuilder(services);
         configure?.Invoke(builder);
         return builder;

@@ -8,6 +8,7 @@ namespace Bulwark.Jobs;
 /// <param name="Category">Why it ended.</param>
 /// <param name="Message">The error message.</param>
 /// <param name="StackTrace">The exception's stack trace, when there was one.</param>
+/// <param name="ExceptionType">The exception's full type name, when there was one.</param>
 public sealed record JobError(
     int Attempt,
     string? WorkerId,

@@ -1,7 +1,7 @@
 namespace Bulwark.Jobs;
 
 /// <summary>
-/// A validated request to create a job, as a store receives it. Build one with <see cref="JobValidator.Create"/>
+/// A validated request to create a job, as a store receives it. Check one with <see cref="JobValidator.Validate"/>
 /// (or through <c>JobClient</c>), which checks every field before anything reaches a store.
 /// </summary>
 public sealed record NewJob

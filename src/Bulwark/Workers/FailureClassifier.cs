@@ -2,9 +2,10 @@ using Bulwark.Jobs;
 
 namespace Bulwark.Workers;
 
-/// <summary>Maps a handler's exception to a failure category (DESIGN.md §2).</summary>
-internal static class FailureClassifier
+/// <summary>Maps a handler's exception to a failure category (DESIGN.md §2), as the worker records it.</summary>
+public static class FailureClassifier
 {
+    /// <summary>The category of an attempt that ended with <paramref name="exception"/>.</summary>
     public static FailureCategory Classify(Exception exception) => exception switch
     {
         PermanentJobException or PayloadException => FailureCategory.Permanent,

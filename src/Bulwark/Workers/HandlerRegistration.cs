@@ -3,9 +3,12 @@ using System.Text.Json;
 namespace Bulwark.Workers;
 
 /// <summary>One job type's handler as registered in DI: reads the payload and invokes the handler in a job's scope.</summary>
-internal sealed class HandlerRegistration(string type, Type payloadType, Func<IServiceProvider, object, JobContext, Task<object?>> invoke)
+internal sealed class HandlerRegistration(string type, Type payloadType, Func<IServiceProvider, object, JobContext, Task<object?>> invoke, string? defaultQueue = null)
 {
     public string Type { get; } = type;
+
+    /// <summary>The queue the handler declares (<see cref="JobTypeAttribute.Queue"/>), used by <c>EnqueueAsync(payload)</c>.</summary>
+    public string? DefaultQueue { get; } = defaultQueue;
 
     public Type PayloadType { get; } = payloadType;
 

@@ -11,6 +11,23 @@ public sealed class JobContext
     private readonly JsonSerializerOptions _json;
     private readonly Action _onLeaseLost;
 
+    /// <summary>
+    /// A context for a job leased from <paramref name="store"/>, for hosts that run handlers themselves and for tests
+    /// (<c>Bulwark.Testing.JobHarness</c> builds one). Progress and checkpoints are written to the store, fenced by the
+    /// job's lease; <paramref name="cancellationToken"/> is what the handler sees as <see cref="CancellationToken"/>.
+    /// </summary>
+    public JobContext(LeasedJob job, IJobStore store, string workerId, CancellationToken cancellationToken, JsonSerializerOptions? serializerOptions = null, ILogger? logger = null)
+        : this(
+            job ?? throw new ArgumentNullException(nameof(job)),
+            workerId ?? throw new ArgumentNullException(nameof(workerId)),
+            store ?? throw new ArgumentNullException(nameof(store)),
+            serializerOptions ?? new Client.JobClientOptions().SerializerOptions,
+            logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            cancellationToken,
+            static () => { })
+    {
+    }
+
     internal JobContext(LeasedJob job, string workerId, IJobStore store, JsonSerializerOptions json, ILogger logger, CancellationToken cancellationToken, Action onLeaseLost)
     {
         Job = job;

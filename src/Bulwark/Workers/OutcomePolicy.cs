@@ -3,9 +3,12 @@ using Bulwark.Storage;
 
 namespace Bulwark.Workers;
 
-/// <summary>Turns how an attempt ended into the outcome the store applies, from the job's own policy.</summary>
-internal sealed class OutcomePolicy(bool retrySystemErrors, Func<double> random)
+/// <summary>Turns how an attempt ended into the outcome the store applies, from the job's own policy (retries, backoff, dead letter).</summary>
+/// <param name="retrySystemErrors">Retry bug-like errors (category System), as <see cref="WorkerOptions.RetrySystemErrors"/>.</param>
+/// <param name="random">A value in [0, 1) for backoff jitter.</param>
+public sealed class OutcomePolicy(bool retrySystemErrors, Func<double> random)
 {
+    /// <summary>The outcome of <paramref name="job"/>'s attempt that ended with <paramref name="error"/>.</summary>
     public JobOutcome Decide(LeasedJob job, JobError error)
     {
         switch (error.Category)

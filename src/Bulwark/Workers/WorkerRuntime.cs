@@ -344,7 +344,9 @@ public sealed class WorkerRuntime : IDisposable
     {
         var job = run.Job;
         ActivityContext.TryParse(job.TraceParent, null, out var parent);
-        using var activity = _activities.StartActivity($"{job.Type} process", ActivityKind.Consumer, parent);
+        // OpenTelemetry messaging conventions ("process {destination}", messaging.*), plus Bulwark's own attributes.
+        using var activity = _activities.StartActivity($"process {job.Queue}", ActivityKind.Consumer, parent);
+        Telemetry.TagMessaging(activity, "process", job.Queue, job.Id);
         activity?.SetTag("bulwark.job.id", job.Id);
         activity?.SetTag("bulwark.job.type", job.Type);
         activity?.SetTag("bulwark.queue", job.Queue);
