@@ -58,6 +58,8 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("POST", "/api/v1/jobs", """{"queue":"default","type":"demo.noop","trace_parent":"BAD"}""", "trace_parent")]
     [InlineData("POST", "/api/v1/jobs", """{"jobs":[{"queue":"default","type":"demo.noop"},{"queue":"default","type":"demo.noop","payload":{"x":"BAD"}}]}""", "jobs[1].payload.x")]
     [InlineData("POST", "/api/v1/jobs", """{"queLONEue":"default","type":"demo.noop"}""", "(a property name)")]
+    [InlineData("POST", "/api/v1/jobs", "[\"BAD\"]", "[0]")]
+    [InlineData("POST", "/api/v1/jobs", "\"LONE\"", "(the body)")]
     [InlineData("POST", "/api/v1/flows", """{"nodes":[{"name":"exBADtract","type":"doc.extract"}]}""", "nodes[0].name")]
     [InlineData("POST", "/api/v1/flows", """{"nodes":[{"name":"a","type":"t"},{"name":"b","type":"t","depends_on":["LONE"]}]}""", "nodes[1].depends_on[0]")]
     [InlineData("POST", "/api/v1/flows", """{"nodes":[{"name":"a","type":"t","payload":{"p":"BAD"}}]}""", "nodes[0].payload.p")]

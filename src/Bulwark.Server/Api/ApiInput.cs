@@ -86,7 +86,7 @@ internal static class ApiInput
             throw ApiProblemException.BadRequest($"The body is not valid JSON ({ex.Message}); send a job as JSON, for example {{\"queue\":\"default\",\"type\":\"demo.noop\",\"payload\":{{}}}}.");
         }
 
-        if (UndecodableAt(document.RootElement, "") is { } field)
+        if (UndecodableAt(document.RootElement) is { } field)
         {
             document.Dispose();
             throw new ApiProblemException(StatusCodes.Status400BadRequest, "Bad request",
@@ -98,24 +98,33 @@ internal static class ApiInput
     }
 
     /// <summary>
-    /// The path of the first string or property name that cannot become .NET text (invalid UTF-8 bytes, or an escaped
-    /// lone surrogate such as "\ud800"), or null. The parser accepts both and defers the failure to the first read of
-    /// the string, which would surface as a 500 deep inside a reader; checking the whole document once here lets
-    /// every endpoint answer 400 before it reads a field.
+    /// The path (<c>jobs[1].payload.to[0]</c>) of the first string or property name that cannot become .NET text
+    /// (invalid UTF-8 bytes, or an escaped lone surrogate such as "\ud800"), or null. The parser accepts both and
+    /// defers the failure to the first read of the string, which surfaced as a 500 deep inside a reader; checking the
+    /// whole document once here lets every endpoint answer 400 before it reads a field.
     /// </summary>
-    internal static string? UndecodableAt(JsonElement node, string path)
+    private static string? UndecodableAt(JsonElement root) => Undecodable(root) switch
+    {
+        null => null,
+        "" => "(the body)",
+        ['.' or ' ', .. var rest] => rest,
+        var path => path,
+    };
+
+    // The path is built only on the way back from a bad string, so a valid body costs no allocations for it.
+    private static string? Undecodable(JsonElement node)
     {
         switch (node.ValueKind)
         {
             case JsonValueKind.String:
-                return Decodes(node) ? null : path;
+                return Decodes(node) ? null : "";
             case JsonValueKind.Array:
                 var index = 0;
                 foreach (var item in node.EnumerateArray())
                 {
-                    if (UndecodableAt(item, $"{path}[{index}]") is { } bad)
+                    if (Undecodable(item) is { } rest)
                     {
-                        return bad;
+                        return $"[{index}]{rest}";
                     }
 
                     index++;
@@ -133,12 +142,12 @@ internal static class ApiInput
                     catch (InvalidOperationException)
                     {
                         // No name to give: point at the object, and say it is one of its names.
-                        return path.Length == 0 ? "(a property name)" : $"{path} (a property name)";
+                        return " (a property name)";
                     }
 
-                    if (UndecodableAt(property.Value, path.Length == 0 ? name : $"{path}.{name}") is { } bad)
+                    if (Undecodable(property.Value) is { } rest)
                     {
-                        return bad;
+                        return $".{name}{rest}";
                     }
                 }
 
