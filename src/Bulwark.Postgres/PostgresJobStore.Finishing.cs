@@ -11,15 +11,17 @@ public sealed partial class PostgresJobStore
     /// Applies a batch of outcomes (each job once in the batch) in one statement, each row fenced by its token as the
     /// one-job statement would be. Returns the batch position of every row written, its queue, its new state, and whether
     /// a pending job waits on it (so dependents are resolved only where there are any).
+    /// A job whose cancellation was requested ends cancelled whatever unsuccessful outcome arrives (cancel wins; the
+    /// attempt's error is kept); a completion still completes. <c>{state}</c> is that effective state.
     /// </summary>
     internal static readonly string FinishSetSql = """
         UPDATE {s}.jobs j
-        SET state = o.state,
-            result = CASE WHEN o.state = 'completed' THEN o.result ELSE j.result END,
-            run_at = CASE WHEN o.state = 'scheduled' THEN @now + o.delay ELSE j.run_at END,
-            reason = CASE WHEN o.state IN ('failed','dead_letter','cancelled') THEN o.reason ELSE j.reason END,
-            finished_at = CASE WHEN o.state IN ('completed','failed','dead_letter','cancelled') THEN @now ELSE j.finished_at END,
-            attempt = CASE WHEN o.state = 'ready' THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
+        SET state = {state},
+            result = CASE WHEN {state} = 'completed' THEN o.result ELSE j.result END,
+            run_at = CASE WHEN {state} = 'scheduled' THEN @now + o.delay ELSE j.run_at END,
+            reason = CASE WHEN o.state <> {state} THEN @cancelled_reason WHEN {state} IN ('failed','dead_letter','cancelled') THEN o.reason ELSE j.reason END,
+            finished_at = CASE WHEN {state} IN ('completed','failed','dead_letter','cancelled') THEN @now ELSE j.finished_at END,
+            attempt = CASE WHEN {state} = 'ready' THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
             errors = CASE WHEN o.error IS NULL THEN j.errors ELSE j.errors || o.error::jsonb END,
             lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
         FROM unnest(@ids, @epochs, @states, @results, @reasons, @delays, @errors)
@@ -28,7 +30,9 @@ public sealed partial class PostgresJobStore
         RETURNING o.ord, j.queue, j.state,
                   j.state IN ('completed','failed','dead_letter','cancelled')
                   AND EXISTS (SELECT 1 FROM {s}.jobs ch WHERE ch.state = 'pending' AND ch.depends_on @> ARRAY[j.id])
-        """;
+        """.Replace("{state}", "(CASE WHEN j.cancel_requested AND o.state <> 'completed' THEN 'cancelled' ELSE o.state END)", StringComparison.Ordinal);
+
+    private const string CancelledWhileRunning = "Cancelled by a user while it ran.";
 
     /// <inheritdoc />
     public Task<IReadOnlyList<FenceResult>> FinishAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken = default)
@@ -129,6 +133,7 @@ public sealed partial class PostgresJobStore
             Add(update, "reasons", NpgsqlDbType.Array | NpgsqlDbType.Text, reasons);
             Add(update, "delays", NpgsqlDbType.Array | NpgsqlDbType.Interval, delays);
             Add(update, "errors", NpgsqlDbType.Array | NpgsqlDbType.Text, errors);
+            Add(update, "cancelled_reason", NpgsqlDbType.Text, CancelledWhileRunning);
             await using var reader = await update.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
@@ -185,6 +190,8 @@ public sealed partial class PostgresJobStore
     private async Task FinishOneAsync(
         NpgsqlConnection c, NpgsqlTransaction tx, JobOutcome outcome, int index, FenceResult[] results, List<long> resolve, List<string> ready, CancellationToken ct)
     {
+        // Cancel wins over an unsuccessful end, as in the set-wise statement; a completion still completes.
+        var cancelWins = outcome.Kind is not (OutcomeKind.Complete or OutcomeKind.Cancelled);
         var sql = outcome.Kind switch
         {
             OutcomeKind.Complete => "state = 'completed', result = @result, finished_at = @now",
@@ -195,6 +202,26 @@ public sealed partial class PostgresJobStore
             OutcomeKind.Cancelled => "state = 'cancelled', reason = @reason, finished_at = @now, errors = errors || @error",
             _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Kind, "Unknown outcome kind."),
         };
+
+        if (cancelWins)
+        {
+            await using var cancel = Command(c, tx, """
+                UPDATE {s}.jobs SET state = 'cancelled', reason = @reason, finished_at = @now, errors = errors || @error,
+                    lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+                WHERE id = @id AND state = 'running' AND lease_epoch = @epoch AND cancel_requested
+                RETURNING queue
+                """);
+            Add(cancel, "id", NpgsqlDbType.Bigint, outcome.Token.JobId);
+            Add(cancel, "epoch", NpgsqlDbType.Bigint, outcome.Token.Epoch);
+            Add(cancel, "reason", NpgsqlDbType.Text, CancelledWhileRunning);
+            Add(cancel, "error", NpgsqlDbType.Jsonb, JobRows.SerializeErrors(outcome.Error!));
+            if (await cancel.ExecuteScalarAsync(ct) is string)
+            {
+                results[index] = FenceResult.Ok;
+                resolve.Add(outcome.Token.JobId);
+                return;
+            }
+        }
 
         await using var update = Command(c, tx, $"""
             UPDATE {"{s}"}.jobs SET {sql}, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now

@@ -3,8 +3,8 @@ using Npgsql;
 namespace Bulwark.Postgres;
 
 /// <summary>
-/// Versioned schema migrations. Applied in one transaction under a transaction-scoped advisory lock keyed by the schema,
-/// so when ten processes start at once one migrates and the others wait, then find nothing left to do.
+/// Versioned schema migrations. Each is applied in its own transaction under a transaction-scoped advisory lock keyed by
+/// the schema, so when ten processes start at once one migrates and the others wait, then find nothing left to do.
 /// </summary>
 internal static class PostgresMigrations
 {
@@ -113,48 +113,71 @@ internal static class PostgresMigrations
     public static int Latest => All[^1].Version;
 
     /// <summary>Brings <paramref name="schema"/> to the latest version. Returns (from, to).</summary>
-    public static async Task<(int From, int To)> ApplyAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken)
+    public static Task<(int From, int To)> ApplyAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken) =>
+        ApplyAsync(connection, schema, All, cancellationToken);
+
+    /// <summary>
+    /// Applies <paramref name="migrations"/> one transaction each, every one under the advisory lock and re-reading the
+    /// version inside it: a migration that fails rolls back alone, leaving the schema at the version before it (the
+    /// ones before it stay applied). Tests pass a list with a broken last entry.
+    /// </summary>
+    internal static async Task<(int From, int To)> ApplyAsync(
+        NpgsqlConnection connection, string schema, IReadOnlyList<(int Version, string Name, string Sql)> migrations, CancellationToken cancellationToken)
     {
         var quoted = Quote(schema);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('bulwark.migrate.' || @schema, 0))", connection, tx))
+        var latest = migrations[^1].Version;
+        int? from = null;
+        while (true)
         {
-            lockCmd.Parameters.AddWithValue("schema", schema);
-            await lockCmd.ExecuteNonQueryAsync(cancellationToken);
-        }
+            await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('bulwark.migrate.' || @schema, 0))", connection, tx))
+            {
+                lockCmd.Parameters.AddWithValue("schema", schema);
+                await lockCmd.ExecuteNonQueryAsync(cancellationToken);
+            }
 
-        await using (var create = new NpgsqlCommand(
-            $"CREATE SCHEMA IF NOT EXISTS {quoted}; CREATE TABLE IF NOT EXISTS {quoted}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());",
-            connection,
-            tx))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
+            await using (var create = new NpgsqlCommand(
+                $"CREATE SCHEMA IF NOT EXISTS {quoted}; CREATE TABLE IF NOT EXISTS {quoted}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());",
+                connection,
+                tx))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
 
-        int current;
-        await using (var read = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {quoted}.schema_migrations", connection, tx))
-        {
-            current = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-        }
+            int current;
+            await using (var read = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {quoted}.schema_migrations", connection, tx))
+            {
+                current = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+            }
 
-        if (current > Latest)
-        {
-            throw new InvalidOperationException(
-                $"The PostgreSQL schema '{schema}' is at version {current}, newer than this Bulwark build knows ({Latest}); upgrade Bulwark on this machine or point it at another schema.");
-        }
+            from ??= current;
+            if (current > latest)
+            {
+                throw new InvalidOperationException(
+                    $"The PostgreSQL schema '{schema}' is at version {current}, newer than this Bulwark build knows ({latest}); upgrade Bulwark on this machine or point it at another schema. The schema was not changed.");
+            }
 
-        foreach (var (version, name, sql) in All.Where(m => m.Version > current))
-        {
-            await using var apply = new NpgsqlCommand(sql.Replace("{s}", quoted, StringComparison.Ordinal), connection, tx);
-            await apply.ExecuteNonQueryAsync(cancellationToken);
-            await using var record = new NpgsqlCommand($"INSERT INTO {quoted}.schema_migrations (version, name) VALUES (@v, @n)", connection, tx);
-            record.Parameters.AddWithValue("v", version);
-            record.Parameters.AddWithValue("n", name);
-            await record.ExecuteNonQueryAsync(cancellationToken);
-        }
+            var next = migrations.FirstOrDefault(m => m.Version > current);
+            if (next.Sql is null)
+            {
+                await tx.CommitAsync(cancellationToken);
+                return (from.Value, current);
+            }
 
-        await tx.CommitAsync(cancellationToken);
-        return (current, Latest);
+            await using (var apply = new NpgsqlCommand(next.Sql.Replace("{s}", quoted, StringComparison.Ordinal), connection, tx))
+            {
+                await apply.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var record = new NpgsqlCommand($"INSERT INTO {quoted}.schema_migrations (version, name) VALUES (@v, @n)", connection, tx))
+            {
+                record.Parameters.AddWithValue("v", next.Version);
+                record.Parameters.AddWithValue("n", next.Name);
+                await record.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await tx.CommitAsync(cancellationToken);
+        }
     }
 
     public static string Quote(string schema) => "\"" + schema + "\"";

@@ -10,6 +10,7 @@ public sealed partial class SqliteJobStore
 {
     private const string ClearLease = "lease_owner = NULL, lease_expires_at = NULL";
     private const string AppendError = "errors = json_insert(errors, '$[#]', json(@error))";
+    private const string CancelledWhileRunning = "Cancelled by a user while it ran.";
 
     // Positional parameters: the insert is driven through RawStatement, bound by position (?7 is now, used twice).
     private const string InsertColumns =
@@ -504,6 +505,11 @@ public sealed partial class SqliteJobStore
 
     private static FenceResult Finish(WriteContext c, JobOutcome outcome)
     {
+        if (outcome.Kind is not (OutcomeKind.Complete or OutcomeKind.Cancelled) && CancelWins(c, outcome))
+        {
+            return FenceResult.Ok;
+        }
+
         var (target, set) = outcome.Kind switch
         {
             OutcomeKind.Complete => (JobState.Completed, "state = 'completed', result = @result, finished_at = @now, " + ClearLease),
@@ -532,6 +538,27 @@ public sealed partial class SqliteJobStore
         }
 
         return FenceResult.Ok;
+    }
+
+    /// <summary>
+    /// A retry, release, failure or dead letter of a job whose cancellation was requested ends it cancelled instead,
+    /// keeping the attempt's error: the request must win even when the handler ends before the heartbeat delivers it.
+    /// Inside the writer's transaction nothing else writes, so trying this guarded statement first and the outcome's
+    /// own statement second is as atomic as one.
+    /// </summary>
+    private static bool CancelWins(WriteContext c, JobOutcome outcome)
+    {
+        var changed = Execute(c,
+            $"UPDATE jobs SET state = 'cancelled', reason = @reason, finished_at = @now, {AppendError}, {ClearLease}, updated_at = @now WHERE id = @id AND state = 'running' AND lease_epoch = @epoch AND cancel_requested = 1",
+            ("@id", outcome.Token.JobId), ("@epoch", outcome.Token.Epoch), ("@now", c.Now),
+            ("@reason", CancelledWhileRunning), ("@error", JobRow.ErrorJson(outcome.Error!)));
+        if (changed == 0)
+        {
+            return false;
+        }
+
+        ResolveDependents(c, outcome.Token.JobId, JobState.Cancelled);
+        return true;
     }
 
     /// <inheritdoc />

@@ -137,21 +137,24 @@ internal static class SqliteSchema
     internal static int CurrentVersion => Migrations.Length;
 
     /// <summary>Brings the file to <see cref="CurrentVersion"/>; refuses a file written by a newer Bulwark.</summary>
-    internal static void Migrate(SqliteConnection connection, string path)
+    internal static void Migrate(SqliteConnection connection, string path) => Migrate(connection, path, Migrations);
+
+    /// <summary>Applies <paramref name="migrations"/>, one transaction each; tests pass a list with a broken last entry.</summary>
+    internal static void Migrate(SqliteConnection connection, string path, IReadOnlyList<string> migrations)
     {
         var version = ReadVersion(connection);
-        ThrowIfNewer(version, path);
-        while (version < CurrentVersion)
+        ThrowIfNewer(version, path, migrations.Count);
+        while (version < migrations.Count)
         {
             // BEGIN IMMEDIATE takes the write lock first, so two processes opening a fresh file migrate it once.
             Execute(connection, "BEGIN IMMEDIATE");
             try
             {
                 version = ReadVersion(connection);
-                ThrowIfNewer(version, path);
-                if (version < CurrentVersion)
+                ThrowIfNewer(version, path, migrations.Count);
+                if (version < migrations.Count)
                 {
-                    Execute(connection, Migrations[version]);
+                    Execute(connection, migrations[version]);
                     Execute(connection, $"PRAGMA user_version = {version + 1}");
                 }
 
@@ -174,12 +177,12 @@ internal static class SqliteSchema
         return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static void ThrowIfNewer(int version, string path)
+    private static void ThrowIfNewer(int version, string path, int known)
     {
-        if (version > CurrentVersion)
+        if (version > known)
         {
             throw new InvalidOperationException(
-                $"The job store '{path}' has schema version {version}, but this Bulwark knows versions up to {CurrentVersion}. " +
+                $"The job store '{path}' has schema version {version}, but this Bulwark knows versions up to {known}. " +
                 "It was written by a newer Bulwark: upgrade this process (or restore a backup made by this version). The file was not changed.");
         }
     }

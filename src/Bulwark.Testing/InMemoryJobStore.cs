@@ -697,7 +697,11 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
                 break;
             case OutcomeKind.Retry when job.CancelRequested:
             case OutcomeKind.Release when job.CancelRequested:
-                // The user asked to stop it; retrying or handing it back would run it again.
+            case OutcomeKind.Fail when job.CancelRequested:
+            case OutcomeKind.DeadLetter when job.CancelRequested:
+                // Cancel wins over any unsuccessful end: retrying or handing it back would run it again, and a failure
+                // that arrives after the request (often caused by the stop itself) is not what the user asked for.
+                // The attempt's error is kept. A completion still completes: the work was done.
                 job.Reason = "Cancelled by a user while it ran.";
                 Move(job, JobState.Cancelled, JobTrigger.Cancel, now);
                 break;

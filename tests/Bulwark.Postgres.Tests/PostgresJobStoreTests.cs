@@ -8,7 +8,7 @@ using Xunit;
 namespace Bulwark.Postgres.Tests;
 
 /// <summary>What only the PostgreSQL store promises: transactional enqueue, concurrent migrations, the ready-index plan, NOTIFY wake-ups, transient-error retry.</summary>
-public sealed class PostgresJobStoreTests : IAsyncLifetime
+public sealed partial class PostgresJobStoreTests : IAsyncLifetime
 {
     private readonly string _schema = PostgresTestDatabase.NewSchema("pgstore");
     private readonly List<PostgresJobStore> _stores = [];

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 
 namespace Bulwark.Server.Tests;
@@ -38,6 +40,66 @@ public sealed class BadInputTests : IAsyncLifetime
 
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, expected);
         Assert.Equal(0, await _app.StoredJobsAsync());
+    }
+
+    // BAD marks where the body holds invalid UTF-8 (0xFF never occurs in UTF-8; 0xC3 0x28 is a lead byte without its
+    // continuation); LONE is the escape of a lone surrogate. The parser accepts both and only fails when the string is
+    // read, which is where the 500 came from.
+    [Theory]
+    [InlineData("POST", "/api/v1/jobs", """{"queue":"deBADfault","type":"demo.noop"}""", "queue")]
+    [InlineData("POST", "/api/v1/jobs", """{"queue":"default","type":"demo.BAD"}""", "type")]
+    [InlineData("POST", "/api/v1/jobs", """{"queue":"default","type":"demo.noop","key":"order-BAD"}""", "key")]
+    [InlineData("POST", "/api/v1/jobs", """{"queue":"default","type":"demo.noop","key":"order-LONE"}""", "key")]
+    [InlineData("POST", "/api/v1/jobs", """{"queue":"default","type":"demo.noop","payload":{"to":["a@b.c","BAD"]}}""", "payload.to[1]")]
+    [InlineData("POST", "/api/v1/jobs", """{"queue":"default","type":"demo.noop","payload":{"text":"hi LONE"}}""", "payload.text")]
+    [InlineData("POST", "/api/v1/jobs", """{"queue":"default","type":"demo.noop","payload":"LONE"}""", "payload")]
+    [InlineData("POST", "/api/v1/jobs", """{"queue":"default","type":"demo.noop","payload":{"nBADme":1}}""", "payload (a property name)")]
+    [InlineData("POST", "/api/v1/jobs", """{"queue":"default","type":"demo.noop","backoff":"fixed(LONE)"}""", "backoff")]
+    [InlineData("POST", "/api/v1/jobs", """{"queue":"default","type":"demo.noop","trace_parent":"BAD"}""", "trace_parent")]
+    [InlineData("POST", "/api/v1/jobs", """{"jobs":[{"queue":"default","type":"demo.noop"},{"queue":"default","type":"demo.noop","payload":{"x":"BAD"}}]}""", "jobs[1].payload.x")]
+    [InlineData("POST", "/api/v1/jobs", """{"queLONEue":"default","type":"demo.noop"}""", "(a property name)")]
+    [InlineData("POST", "/api/v1/jobs", "[\"BAD\"]", "[0]")]
+    [InlineData("POST", "/api/v1/jobs", "\"LONE\"", "(the body)")]
+    [InlineData("POST", "/api/v1/flows", """{"nodes":[{"name":"exBADtract","type":"doc.extract"}]}""", "nodes[0].name")]
+    [InlineData("POST", "/api/v1/flows", """{"nodes":[{"name":"a","type":"t"},{"name":"b","type":"t","depends_on":["LONE"]}]}""", "nodes[1].depends_on[0]")]
+    [InlineData("POST", "/api/v1/flows", """{"nodes":[{"name":"a","type":"t","payload":{"p":"BAD"}}]}""", "nodes[0].payload.p")]
+    [InlineData("PUT", "/api/v1/recurring/nightly", """{"cron":"0 0 2 * * *","queue":"reports","type":"report.BAD"}""", "type")]
+    [InlineData("PUT", "/api/v1/recurring/nightly", """{"cron":"0 0 2 * * *","time_zone":"Europe/LONE","queue":"reports","type":"report.build"}""", "time_zone")]
+    [InlineData("PUT", "/api/v1/recurring/nightly", """{"cron":"0 0 2 * * *","queue":"reports","type":"report.build","payload":{"k":"LONE"}}""", "payload.k")]
+    [InlineData("PUT", "/api/v1/queues/email/limits", """{"rate_limit":"BAD"}""", "rate_limit")]
+    [InlineData("PUT", "/api/v1/queues/email/limits", """{"rate_limitLONE":5}""", "(a property name)")]
+    public async Task Text_that_is_not_valid_unicode_is_a_400_naming_the_field_and_stores_nothing(string method, string path, string body, string field)
+    {
+        // The control app's store keeps recurring jobs and queue limits, so every endpoint with a body is reached.
+        await using var app = await ControlApp.StartAsync();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new ByteArrayContent(WithBadText(body)) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Add("X-API-Key", TestApp.AdminKey);
+
+        using var response = await app.Client.SendAsync(request);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "not valid Unicode");
+        var problem = await TestApp.JsonAsync(response);
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        Assert.Equal(0, await app.StoredJobsAsync());
+        Assert.Empty(await app.Store.ListRecurringAsync());
+        Assert.Empty(await app.Store.GetQueueLimitsAsync());
+    }
+
+    [Fact]
+    public async Task Escaped_surrogate_pairs_and_raw_UTF8_beyond_the_BMP_are_accepted()
+    {
+        var id = await _app.EnqueueAsync(payload: """{"escaped":"\ud83d\ude00","raw":"😀"}""");
+
+        var job = await _app.Store.GetJobAsync(id);
+        Assert.Equal("😀😀", string.Concat(JsonDocument.Parse(job!.Payload).RootElement.EnumerateObject().Select(p => p.Value.GetString())));
+    }
+
+    private static byte[] WithBadText(string body)
+    {
+        byte[] bad = [0xC3, 0x28, 0xFF];
+        var parts = body.Replace("LONE", "\\ud800", StringComparison.Ordinal).Split("BAD").Select(Encoding.UTF8.GetBytes);
+        return parts.Aggregate((joined, next) => [.. joined, .. bad, .. next]);
     }
 
     [Fact]

@@ -76,6 +76,7 @@ public sealed class SqliteJobStoreTests : IDisposable
         var error = Assert.Throws<InvalidOperationException>(() => Open());
 
         Assert.Contains($"schema version {SqliteSchema.CurrentVersion + 5}", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"knows versions up to {SqliteSchema.CurrentVersion}", error.Message, StringComparison.Ordinal);
         Assert.Contains("newer Bulwark", error.Message, StringComparison.Ordinal);
     }
 

@@ -117,6 +117,80 @@ public abstract partial class JobStoreContractTests
         Assert.Equal(JobState.Cancelled, (await GetAsync(id)).State);
     }
 
+    // The batch shapes matter: stores write a lone outcome, a batch of distinct jobs and a job named twice by different statements.
+    [Theory]
+    [InlineData(OutcomeKind.Retry, "alone")]
+    [InlineData(OutcomeKind.Fail, "alone")]
+    [InlineData(OutcomeKind.DeadLetter, "alone")]
+    [InlineData(OutcomeKind.Release, "alone")]
+    [InlineData(OutcomeKind.Retry, "beside another")]
+    [InlineData(OutcomeKind.Fail, "beside another")]
+    [InlineData(OutcomeKind.DeadLetter, "beside another")]
+    [InlineData(OutcomeKind.Release, "beside another")]
+    [InlineData(OutcomeKind.Retry, "twice")]
+    [InlineData(OutcomeKind.Fail, "twice")]
+    [InlineData(OutcomeKind.DeadLetter, "twice")]
+    [InlineData(OutcomeKind.Release, "twice")]
+    public async Task A_job_whose_cancel_was_requested_ends_cancelled_whatever_unsuccessful_outcome_arrives(OutcomeKind kind, string batch)
+    {
+        var id = await EnqueueAsync();
+        var child = await EnqueueAsync(TestJobs.New(dependsOn: [id]));
+        var other = await EnqueueAsync();
+        var leased = await Store.LeaseAsync(new LeaseRequest("w1", ["default"], 2, LeaseLength));
+        var token = leased.Single(l => l.Id == id).Token;
+        Assert.Equal(CancelResult.CancellationRequested, await Store.CancelAsync(id));
+        Time.Advance(TimeSpan.FromSeconds(2));
+        var outcome = OutcomeOf(kind, token);
+
+        IReadOnlyList<JobOutcome> outcomes = batch switch
+        {
+            "alone" => [outcome],
+            "beside another" => [outcome, JobOutcome.Retry(leased.Single(l => l.Id == other).Token, TestJobs.Error(1, Now), TimeSpan.FromSeconds(5))],
+            _ => [outcome, JobOutcome.Complete(token)],
+        };
+        var results = await Store.FinishAsync(outcomes);
+
+        Assert.Equal(FenceResult.Ok, results[0]);
+        var job = await GetAsync(id);
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.Equal(Now, job.FinishedAt);
+        Assert.Null(job.LeaseOwner);
+        Assert.Equal(1, job.Attempt);
+        Assert.Contains("cancel", job.Reason, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(outcome.Error!.Message, Assert.Single(job.Errors).Message);
+        Assert.Equal(JobState.DeadLetter, (await GetAsync(child)).State);
+        if (batch == "beside another")
+        {
+            // The job beside it was not cancelled: its retry stands.
+            Assert.Equal(FenceResult.Ok, results[1]);
+            Assert.Equal(JobState.Scheduled, (await GetAsync(other)).State);
+        }
+        else if (batch == "twice")
+        {
+            Assert.Equal(FenceResult.NotRunning, results[1]);
+        }
+
+        Time.Advance(TimeSpan.FromMinutes(1));
+        await Store.PromoteDueAsync();
+        Assert.DoesNotContain(await LeaseAsync(max: 10), l => l.Id == id);
+    }
+
+    [Fact]
+    public async Task A_completion_that_arrives_after_the_cancel_request_still_completes_the_job()
+    {
+        var id = await EnqueueAsync();
+        var child = await EnqueueAsync(TestJobs.New(dependsOn: [id]));
+        var leased = await LeaseOneAsync();
+        Assert.Equal(CancelResult.CancellationRequested, await Store.CancelAsync(id));
+
+        Assert.Equal(FenceResult.Ok, await FinishAsync(JobOutcome.Complete(leased.Token, """{"sent":true}""")));
+
+        var job = await GetAsync(id);
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal("""{"sent":true}""", job.Result);
+        Assert.Equal(JobState.Ready, (await GetAsync(child)).State);
+    }
+
     [Theory]
     [InlineData(OutcomeKind.Complete)]
     [InlineData(OutcomeKind.Retry)]

@@ -74,7 +74,11 @@ public abstract partial class JobStoreContractTests
                 var outcome = kind == OutcomeKind.Retry ? JobOutcome.Retry(token, TestJobs.Error(m.Attempt, now), retryDelay) : OutcomeOf(kind, token);
 
                 Assert.True(expected == await FinishAsync(outcome), $"{context}: {kind} of {token} should be {expected}");
-                if (expected == FenceResult.Ok)
+                if (expected == FenceResult.Ok && m.CancelRequested && kind != OutcomeKind.Complete)
+                {
+                    m.State = JobState.Cancelled; // Cancel wins over every unsuccessful end; the attempt stays charged.
+                }
+                else if (expected == FenceResult.Ok)
                 {
                     (m.State, m.RunAt, m.Attempt) = kind switch
                     {
@@ -94,19 +98,39 @@ public abstract partial class JobStoreContractTests
                 var inCompany = model.Values.Count(m => m.State == JobState.Running) > 1;
                 bool Refunded(ModelJob m) => m.Attempt >= m.MaxAttempts && m.LostLeases == 0 && inCompany;
                 bool Poison(ModelJob m) => m.Attempt >= m.MaxAttempts && !Refunded(m);
-                var poisoned = expired.Where(kv => Poison(kv.Value)).Select(kv => kv.Key).Order().ToList();
-                var reclaimed = expired.Where(kv => !Poison(kv.Value)).Select(kv => kv.Key).Order().ToList();
+                var cancelled = expired.Where(kv => kv.Value.CancelRequested).Select(kv => kv.Key).Order().ToList();
+                var poisoned = expired.Where(kv => !kv.Value.CancelRequested && Poison(kv.Value)).Select(kv => kv.Key).Order().ToList();
+                var reclaimed = expired.Where(kv => !kv.Value.CancelRequested && !Poison(kv.Value)).Select(kv => kv.Key).Order().ToList();
+                Assert.Equal(cancelled, result.Cancelled.Order().ToList());
                 Assert.Equal(poisoned, result.Poisoned.Order().ToList());
                 Assert.Equal(reclaimed, result.Reclaimed.Order().ToList());
                 foreach (var (_, m) in expired)
                 {
-                    (m.State, m.Attempt) = Poison(m) ? (JobState.DeadLetter, m.Attempt) : (JobState.Ready, Refunded(m) ? m.Attempt - 1 : m.Attempt);
+                    (m.State, m.Attempt) = m.CancelRequested ? (JobState.Cancelled, m.Attempt)
+                        : Poison(m) ? (JobState.DeadLetter, m.Attempt) : (JobState.Ready, Refunded(m) ? m.Attempt - 1 : m.Attempt);
                     m.LostLeases++;
                 }
             }
-            else if (roll < 95)
+            else if (roll < 93)
             {
                 Time.Advance(step);
+            }
+            else if (roll < 96 && model.Count > 0)
+            {
+                // A waiting job is cancelled at once; a running one is only flagged, and its next outcome decides.
+                var id = model.Keys.ElementAt(random.Next(model.Count));
+                var m = model[id];
+                var expected = m.State.IsTerminal() ? CancelResult.AlreadyFinished
+                    : m.State == JobState.Running ? CancelResult.CancellationRequested : CancelResult.Cancelled;
+                Assert.True(expected == await Store.CancelAsync(id), $"{context}: cancel of job {id} ({m.State}) should be {expected}");
+                if (expected == CancelResult.Cancelled)
+                {
+                    m.State = JobState.Cancelled;
+                }
+                else if (expected == CancelResult.CancellationRequested)
+                {
+                    m.CancelRequested = true;
+                }
             }
             else
             {
@@ -157,6 +181,7 @@ public abstract partial class JobStoreContractTests
         public int Attempt { get; set; }
         public int LostLeases { get; set; }
         public long Epoch { get; set; }
+        public bool CancelRequested { get; set; }
         public DateTimeOffset LeaseExpiresAt { get; set; }
     }
 }

@@ -22,7 +22,8 @@ internal sealed class ApiErrorFilter(ILogger<ApiErrorFilter> logger) : IEndpoint
         }
         catch (ApiProblemException ex)
         {
-            return ApiProblems.Create(http, ex.Status, ex.Title, ex.Message, ex.RetryAfter);
+            return ApiProblems.Create(http, ex.Status, ex.Title, ex.Message, ex.RetryAfter,
+                ex.Field is null ? null : new Dictionary<string, object?> { ["field"] = ex.Field });
         }
         catch (JobValidationException ex)
         {

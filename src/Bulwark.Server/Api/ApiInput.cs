@@ -76,13 +76,97 @@ internal static class ApiInput
             throw ApiProblemException.BadRequest("The body is empty; send a job as JSON, for example {\"queue\":\"default\",\"type\":\"demo.noop\",\"payload\":{}}.");
         }
 
+        JsonDocument document;
         try
         {
-            return JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+            document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException ex)
         {
             throw ApiProblemException.BadRequest($"The body is not valid JSON ({ex.Message}); send a job as JSON, for example {{\"queue\":\"default\",\"type\":\"demo.noop\",\"payload\":{{}}}}.");
+        }
+
+        if (UndecodableAt(document.RootElement) is { } field)
+        {
+            document.Dispose();
+            throw new ApiProblemException(StatusCodes.Status400BadRequest, "Bad request",
+                $"\"{Shorten(field)}\" holds text that is not valid Unicode (invalid UTF-8 bytes or a lone surrogate escape such as \\ud800); nothing was stored. Send UTF-8 text, and escape only whole surrogate pairs.",
+                field: field);
+        }
+
+        return document;
+    }
+
+    /// <summary>
+    /// The path (<c>jobs[1].payload.to[0]</c>) of the first string or property name that cannot become .NET text
+    /// (invalid UTF-8 bytes, or an escaped lone surrogate such as "\ud800"), or null. The parser accepts both and
+    /// defers the failure to the first read of the string, which surfaced as a 500 deep inside a reader; checking the
+    /// whole document once here lets every endpoint answer 400 before it reads a field.
+    /// </summary>
+    private static string? UndecodableAt(JsonElement root) => Undecodable(root) switch
+    {
+        null => null,
+        "" => "(the body)",
+        ['.' or ' ', .. var rest] => rest,
+        var path => path,
+    };
+
+    // The path is built only on the way back from a bad string, so a valid body costs no allocations for it.
+    private static string? Undecodable(JsonElement node)
+    {
+        switch (node.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Decodes(node) ? null : "";
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in node.EnumerateArray())
+                {
+                    if (Undecodable(item) is { } rest)
+                    {
+                        return $"[{index}]{rest}";
+                    }
+
+                    index++;
+                }
+
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in node.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // No name to give: point at the object, and say it is one of its names.
+                        return " (a property name)";
+                    }
+
+                    if (Undecodable(property.Value) is { } rest)
+                    {
+                        return $".{name}{rest}";
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool Decodes(JsonElement text)
+    {
+        try
+        {
+            _ = text.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 
