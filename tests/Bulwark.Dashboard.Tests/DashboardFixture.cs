@@ -46,6 +46,9 @@ public sealed class DashboardFixture : IAsyncLifetime
         Assert.EndsWith("/dashboard/signin", new Uri(page.Url).AbsolutePath, StringComparison.Ordinal);
         await page.FillAsync("input[name=key]", key);
         await page.ClickAsync("form.signin button[type=submit]");
+        // The sign-in answers with a redirect to the overview: wait for that navigation to land, or the test's next
+        // GotoAsync races it (and is interrupted by it on a busy machine).
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/dashboard/");
         await page.WaitForSelectorAsync("header nav");
         return page;
     }
