@@ -28,4 +28,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Information, Message = "API key auth on: {ReadKeys} read key(s), {AdminKeys} admin key(s).")]
     public static partial void KeysConfigured(ILogger logger, int readKeys, int adminKeys);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "Circuit breaker of job type {Type} opened by hand for the fleet (since {Since}); every worker stops leasing it within one poll.")]
+    public static partial void CircuitOpenedByHand(ILogger logger, string type, DateTimeOffset since);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Circuit breaker of job type {Type} closed by hand for the fleet; workers lease it again within one poll.")]
+    public static partial void CircuitClosedByHand(ILogger logger, string type);
 }
