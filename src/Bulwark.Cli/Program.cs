@@ -15,6 +15,7 @@ var root = new RootCommand("Bulwark: durable background jobs. Exit codes: 0 succ
     RecurringCommand.Create(),
     WorkersCommand.Create(),
     StalledCommand.Create(),
+    CircuitCommand.Create(),
     WorkerCommand.Create(),
     ServeCommand.Create(),
     GameDayCommand.Create(),
