@@ -195,9 +195,10 @@ internal sealed class HttpAdminBackend : IAdminBackend
     private static CircuitBreakerRecord ToBreaker(JsonElement b) => new(
         b.GetProperty("type").GetString()!,
         CircuitStates.TryParse(b.GetProperty("state").GetString(), out var state) ? state : throw new CliException(ExitCodes.Failure, $"The server answered an unknown breaker state '{b.GetProperty("state").GetString()}'."),
-        b.GetProperty("worker_id").GetString(),
+        // The API leaves null fields out.
+        b.TryGetProperty("worker_id", out var worker) && worker.ValueKind == JsonValueKind.String ? worker.GetString() : null,
         b.GetProperty("since").GetDateTimeOffset(),
-        b.GetProperty("reset_at").ValueKind == JsonValueKind.Null ? null : b.GetProperty("reset_at").GetDateTimeOffset(),
+        b.TryGetProperty("reset_at", out var reset) && reset.ValueKind == JsonValueKind.String ? reset.GetDateTimeOffset() : null,
         b.GetProperty("consecutive_failures").GetInt32());
 
     public async Task<IReadOnlyList<JobSnapshot>> ListStalledAsync(int limit, CancellationToken cancellationToken)
