@@ -20,6 +20,7 @@ var root = new Command("bulwark", "Bulwark: durable background jobs. Exit codes:
     StalledCommand.Create(),
     ExplainCommand.Create(),
     ReclaimStalledCommand.Create(),
+    CircuitCommand.Create(),
     WorkerCommand.Create(),
     ServeCommand.Create(),
     GameDayCommand.Create(),

@@ -108,6 +108,22 @@ internal static class PostgresMigrations
                 updated_at timestamptz NOT NULL
             );
             """),
+        // worker_id is '' for a breaker opened by hand (it holds for every worker), else the worker whose own failures
+        // tripped it (reported so the fleet can see it). A closed breaker has no row.
+        (3, "circuit breakers", """
+            CREATE TABLE {s}.circuit_breakers (
+                type text NOT NULL,
+                worker_id text NOT NULL,
+                state text NOT NULL CHECK (state IN ('open','half_open')),
+                failures integer NOT NULL CHECK (failures >= 0),
+                opened_at timestamptz NOT NULL,
+                reset_at timestamptz,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (type, worker_id),
+                CHECK (worker_id <> '' OR (state = 'open' AND reset_at IS NULL))
+            );
+            CREATE INDEX circuit_breakers_worker ON {s}.circuit_breakers (worker_id);
+            """),
     ];
 
     public static int Latest => All[^1].Version;

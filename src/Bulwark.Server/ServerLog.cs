@@ -34,4 +34,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Refused {Method} {Path} from {Remote}: no API keys or authorization policy are configured, so Bulwark's endpoints answer loopback callers only.")]
     public static partial void RefusedRemote(ILogger logger, string method, string path, string? remote);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "Circuit breaker of job type {Type} opened by hand for the fleet (since {Since}); every worker stops leasing it within one poll.")]
+    public static partial void CircuitOpenedByHand(ILogger logger, string type, DateTimeOffset since);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "Circuit breaker of job type {Type} closed by hand for the fleet; workers lease it again within one poll.")]
+    public static partial void CircuitClosedByHand(ILogger logger, string type);
 }

@@ -132,6 +132,22 @@ internal static class SqliteSchema
         CREATE INDEX jobs_state   ON jobs (state, id) WHERE state IN {ColdStates};
         CREATE INDEX jobs_running ON jobs (lease_owner, lease_expires_at) WHERE state = 'running';
         """,
+        // 4: fleet-wide circuit breakers. worker_id is '' for a breaker opened by hand (it holds for every worker), else
+        // the worker whose own failures tripped it (reported so the fleet can see it). A closed breaker has no row.
+        """
+        CREATE TABLE circuit_breakers (
+            type        TEXT    NOT NULL,
+            worker_id   TEXT    NOT NULL,
+            state       TEXT    NOT NULL CHECK (state IN ('open','half_open')),
+            failures    INTEGER NOT NULL CHECK (failures >= 0),
+            opened_at   INTEGER NOT NULL,
+            reset_at    INTEGER,
+            updated_at  INTEGER NOT NULL,
+            PRIMARY KEY (type, worker_id),
+            CHECK (worker_id <> '' OR (state = 'open' AND reset_at IS NULL))
+        ) WITHOUT ROWID;
+        CREATE INDEX circuit_breakers_worker ON circuit_breakers (worker_id);
+        """,
     ];
 
     internal static int CurrentVersion => Migrations.Length;

@@ -96,6 +96,18 @@ public sealed class FaultInjectingJobStore : IJobStore, IJobQuery
     public async Task<int> DeleteJobsAsync(string queue, JobState state, DateTimeOffset olderThan, CancellationToken cancellationToken = default) { Write(); return await _store.DeleteJobsAsync(queue, state, olderThan, cancellationToken); }
 
     /// <inheritdoc />
+    public async Task<CircuitBreakerRecord> OpenCircuitAsync(string type, CancellationToken cancellationToken = default) { Write(); return await _store.OpenCircuitAsync(type, cancellationToken); }
+
+    /// <inheritdoc />
+    public async Task<bool> CloseCircuitAsync(string type, CancellationToken cancellationToken = default) { Write(); return await _store.CloseCircuitAsync(type, cancellationToken); }
+
+    /// <inheritdoc />
+    public async Task ReportCircuitsAsync(string workerId, IReadOnlyList<CircuitBreakerRecord> breakers, CancellationToken cancellationToken = default) { Write(); await _store.ReportCircuitsAsync(workerId, breakers, cancellationToken); }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CircuitBreakerRecord>> ListCircuitsAsync(CancellationToken cancellationToken = default) { Read(); return await _store.ListCircuitsAsync(cancellationToken); }
+
+    /// <inheritdoc />
     public async Task<JobSnapshot?> GetJobAsync(long jobId, CancellationToken cancellationToken = default) { Read(); return await _query.GetJobAsync(jobId, cancellationToken); }
 
     /// <inheritdoc />

@@ -288,11 +288,40 @@ public sealed class JobApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Circuit_breaker_actions_say_so_when_no_worker_runs_in_the_process()
+    public async Task Circuit_breakers_are_opened_listed_explained_and_closed_in_the_store_without_a_worker_in_the_process()
     {
-        using var response = await _app.PostAsync("/api/v1/circuit-breakers/email.send/open");
+        var id = await _app.EnqueueAsync(type: "email.send");
 
-        await BadInputTests.AssertProblemAsync(response, HttpStatusCode.Conflict, "No worker runs in this server process");
+        using (var open = await _app.PostAsync("/api/v1/circuit-breakers/email.send/open"))
+        {
+            Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+            var breaker = await TestApp.JsonAsync(open);
+            Assert.Equal(("email.send", "open", true), (breaker.GetProperty("type").GetString(), breaker.GetProperty("state").GetString(), breaker.GetProperty("manual").GetBoolean()));
+        }
+
+        var stored = Assert.Single(await _app.Store.ListCircuitsAsync());
+        Assert.Equal(("email.send", true), (stored.Type, stored.Manual));
+        using (var list = await _app.GetAsync("/api/v1/circuit-breakers"))
+        {
+            Assert.Equal("email.send", Assert.Single((await TestApp.JsonAsync(list)).GetProperty("types").EnumerateArray()).GetProperty("type").GetString());
+        }
+
+        var explain = await ExplainAsync(id);
+        var reason = explain.GetProperty("reasons").EnumerateArray().Single(r => r.GetProperty("code").GetString() == "circuit_open");
+        Assert.Contains("opened by hand for the whole fleet", reason.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        using (var close = await _app.PostAsync("/api/v1/circuit-breakers/email.send/close"))
+        {
+            Assert.True((await TestApp.JsonAsync(close)).GetProperty("was_open").GetBoolean());
+        }
+
+        using (var again = await _app.PostAsync("/api/v1/circuit-breakers/email.send/close"))
+        {
+            Assert.False((await TestApp.JsonAsync(again)).GetProperty("was_open").GetBoolean());
+        }
+
+        Assert.Empty(await _app.Store.ListCircuitsAsync());
+        Assert.DoesNotContain((await ExplainAsync(id)).GetProperty("reasons").EnumerateArray(), r => r.GetProperty("code").GetString() == "circuit_open");
     }
 
     [Fact]

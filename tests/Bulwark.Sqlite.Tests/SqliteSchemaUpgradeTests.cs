@@ -39,7 +39,7 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
         using (var connection = new SqliteConnection($"Data Source={_database.Path};Pooling=False"))
         {
             connection.Open();
-            Assert.Equal(3, SqliteSchema.ReadVersion(connection));
+            Assert.Equal(SqliteSchema.CurrentVersion, SqliteSchema.ReadVersion(connection));
             var indexes = new List<string>();
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs' AND name NOT LIKE 'sqlite_%'";
@@ -69,6 +69,10 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
 
         Assert.Equal([2L], reclaimed.Reclaimed);
         Assert.Equal([2L, 1L], (await store.ListJobsAsync(new JobListQuery(State: JobState.Ready))).Items.Select(j => j.Id));
+
+        // Version 4 added the fleet's circuit breakers to the old file.
+        await store.OpenCircuitAsync("t");
+        Assert.Equal(["t"], (await store.ListCircuitsAsync()).Select(b => b.Type));
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using Bulwark.Cli.Commands;
 using Bulwark.Jobs;
 using Bulwark.Scheduling;
 using Bulwark.Storage;
+using Bulwark.Workers;
 
 namespace Bulwark.Cli.Admin;
 
@@ -187,6 +188,33 @@ internal sealed class HttpAdminBackend : IAdminBackend
             State = Enum.Parse<WorkerState>(w.GetProperty("state").GetString()!, ignoreCase: true),
         }).ToArray();
     }
+
+    public async Task<IReadOnlyList<CircuitBreakerRecord>> ListCircuitsAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "circuit-breakers", null, cancellationToken);
+        return (await ReadAsync(response, cancellationToken)).GetProperty("types").EnumerateArray().Select(ToBreaker).ToArray();
+    }
+
+    public async Task<CircuitBreakerRecord> OpenCircuitAsync(string type, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"circuit-breakers/{Uri.EscapeDataString(type)}/open", null, cancellationToken);
+        return ToBreaker(await ReadAsync(response, cancellationToken));
+    }
+
+    public async Task<bool> CloseCircuitAsync(string type, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"circuit-breakers/{Uri.EscapeDataString(type)}/close", null, cancellationToken);
+        return (await ReadAsync(response, cancellationToken)).GetProperty("was_open").GetBoolean();
+    }
+
+    private static CircuitBreakerRecord ToBreaker(JsonElement b) => new(
+        b.GetProperty("type").GetString()!,
+        CircuitStates.TryParse(b.GetProperty("state").GetString(), out var state) ? state : throw new CliException(ExitCodes.Failure, $"The server answered an unknown breaker state '{b.GetProperty("state").GetString()}'."),
+        // The API leaves null fields out.
+        b.TryGetProperty("worker_id", out var worker) && worker.ValueKind == JsonValueKind.String ? worker.GetString() : null,
+        b.GetProperty("since").GetDateTimeOffset(),
+        b.TryGetProperty("reset_at", out var reset) && reset.ValueKind == JsonValueKind.String ? reset.GetDateTimeOffset() : null,
+        b.GetProperty("consecutive_failures").GetInt32());
 
     public async Task<IReadOnlyList<JobSnapshot>> ListStalledAsync(int limit, CancellationToken cancellationToken)
     {

@@ -57,4 +57,13 @@ internal interface IAdminBackend : IAsyncDisposable
 
     /// <summary>Applies the change to the queue's limits; returns the limits now in force.</summary>
     Task<QueueLimits> ChangeQueueLimitsAsync(string queue, QueueLimitChange change, CancellationToken cancellationToken);
+
+    /// <summary>The fleet's breakers: opened by hand, and each live worker's own.</summary>
+    Task<IReadOnlyList<CircuitBreakerRecord>> ListCircuitsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Opens a type's breaker by hand for the whole fleet; returns it.</summary>
+    Task<CircuitBreakerRecord> OpenCircuitAsync(string type, CancellationToken cancellationToken);
+
+    /// <summary>False when no breaker was open by hand for the type.</summary>
+    Task<bool> CloseCircuitAsync(string type, CancellationToken cancellationToken);
 }

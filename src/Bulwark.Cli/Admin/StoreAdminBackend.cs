@@ -7,6 +7,7 @@ using Bulwark.Scheduling;
 using Bulwark.Server.Api;
 using Bulwark.Maintenance;
 using Bulwark.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bulwark.Cli.Admin;
 
@@ -43,6 +44,14 @@ internal sealed class StoreAdminBackend : IAdminBackend
     public Task<IReadOnlyList<QueueStats>> GetQueuesAsync(CancellationToken cancellationToken) => _client.GetQueuesAsync(cancellationToken);
 
     public Task<int> RetryDeadLettersAsync(string queue, CancellationToken cancellationToken) => _store.RetryDeadLettersAsync(queue, cancellationToken);
+
+    public Task<IReadOnlyList<CircuitBreakerRecord>> ListCircuitsAsync(CancellationToken cancellationToken) => _store.ListCircuitsAsync(cancellationToken);
+
+    public Task<CircuitBreakerRecord> OpenCircuitAsync(string type, CancellationToken cancellationToken) =>
+        CircuitBreakerActions.OpenAsync(_store, type, NullLogger.Instance, cancellationToken);
+
+    public Task<bool> CloseCircuitAsync(string type, CancellationToken cancellationToken) =>
+        CircuitBreakerActions.CloseAsync(_store, type, NullLogger.Instance, cancellationToken);
 
     public Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken) =>
         _store.SetQueuePausedAsync(queue, paused, cancellationToken);

@@ -94,6 +94,14 @@ internal sealed class BenchStore(IJobStore store, IJobQuery query) : IJobStore, 
 
     public Task<int> DeleteJobsAsync(string queue, JobState state, DateTimeOffset olderThan, CancellationToken cancellationToken = default) => store.DeleteJobsAsync(queue, state, olderThan, cancellationToken);
 
+    public Task<CircuitBreakerRecord> OpenCircuitAsync(string type, CancellationToken cancellationToken = default) => store.OpenCircuitAsync(type, cancellationToken);
+
+    public Task<bool> CloseCircuitAsync(string type, CancellationToken cancellationToken = default) => store.CloseCircuitAsync(type, cancellationToken);
+
+    public Task ReportCircuitsAsync(string workerId, IReadOnlyList<CircuitBreakerRecord> breakers, CancellationToken cancellationToken = default) => store.ReportCircuitsAsync(workerId, breakers, cancellationToken);
+
+    public Task<IReadOnlyList<CircuitBreakerRecord>> ListCircuitsAsync(CancellationToken cancellationToken = default) => store.ListCircuitsAsync(cancellationToken);
+
     public Task<JobSnapshot?> GetJobAsync(long jobId, CancellationToken cancellationToken = default) => query.GetJobAsync(jobId, cancellationToken);
 
     public Task<JobSnapshot?> FindByKeyAsync(string key, CancellationToken cancellationToken = default) => query.FindByKeyAsync(key, cancellationToken);

@@ -19,6 +19,10 @@ internal static class CliValues
         new Option<string?>("--queue") { Description = description, HelpName = "QUEUE", Required = required },
         JobValidator.ValidateQueue);
 
+    public static Argument<string> TypeArgument(string description = "The job type.") => Validated(
+        new Argument<string>("type") { Description = description, HelpName = "TYPE" },
+        JobValidator.ValidateType);
+
     public static Argument<long> JobIdArgument() => new("id")
     {
         Description = "The job id.",

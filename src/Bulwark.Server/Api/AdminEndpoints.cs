@@ -3,6 +3,7 @@ using Bulwark.Jobs;
 using Bulwark.Storage;
 using Bulwark.Workers;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Api;
 
@@ -14,9 +15,9 @@ internal static class AdminEndpoints
         api.MapGet("/workers", ListWorkersAsync).WithSummary("Registered workers, newest heartbeat first.");
         api.MapGet("/stalled", ListStalledAsync).WithSummary("Running jobs whose lease expired: what the next reclaim takes back.");
         api.MapPost("/maintenance/reclaim-stalled", ReclaimAsync).WithSummary("Reclaim stalled jobs and declare silent workers dead, now.");
-        api.MapGet("/circuit-breakers", ListBreakers).WithSummary("Per-type circuit breakers of this process's workers, and the storage circuit.");
-        api.MapPost("/circuit-breakers/{type}/open", (string type, IServiceProvider services) => SetBreaker(type, open: true, services)).WithSummary("Stop leasing a job type until closed.");
-        api.MapPost("/circuit-breakers/{type}/close", (string type, IServiceProvider services) => SetBreaker(type, open: false, services)).WithSummary("Lease a job type again.");
+        api.MapGet("/circuit-breakers", ListBreakersAsync).WithSummary("The fleet's per-type circuit breakers (opened by hand, and each live worker's own), and this process's storage circuit.");
+        api.MapPost("/circuit-breakers/{type}/open", OpenBreakerAsync).WithSummary("Stop every worker of the fleet leasing a job type (within one poll) until closed.");
+        api.MapPost("/circuit-breakers/{type}/close", CloseBreakerAsync).WithSummary("Close a breaker opened by hand: the fleet leases the job type again within one poll.");
     }
 
     private static async Task<IResult> ListWorkersAsync([FromServices] IJobQuery query, CancellationToken cancellationToken)
@@ -49,34 +50,26 @@ internal static class AdminEndpoints
         }, ApiJson.Options);
     }
 
-    private static IResult ListBreakers(IServiceProvider services)
+    private static async Task<IResult> ListBreakersAsync([FromServices] IJobStore store, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var breakers = services.GetService(typeof(ICircuitBreakers)) as ICircuitBreakers;
+        var breakers = await store.ListCircuitsAsync(cancellationToken);
         var storage = services.GetService(typeof(StorageCircuit)) as StorageCircuit;
         return Results.Json(new
         {
-            types = breakers?.List().Select(b => new { type = b.Type, state = b.State.ToString().ToLowerInvariant(), consecutive_failures = b.ConsecutiveFailures, manual = b.Manual }).ToArray() ?? [],
+            types = breakers.Select(CircuitBreakerActions.View).ToArray(),
             storage = storage is null ? null : new { state = storage.State.ToString().ToLowerInvariant(), consecutive_errors = storage.ConsecutiveErrors },
         }, ApiJson.Options);
     }
 
-    private static IResult SetBreaker(string type, bool open, IServiceProvider services)
+    private static async Task<IResult> OpenBreakerAsync(string type, [FromServices] IJobStore store, [FromServices] ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        JobValidator.ValidateType(type);
-        if (services.GetService(typeof(ICircuitBreakers)) is not ICircuitBreakers breakers)
-        {
-            throw ApiProblemException.Conflict("No worker runs in this server process, so it has no circuit breakers to set; run the command against the worker's host (bulwark serve runs demo workers unless --workers 0).");
-        }
+        var breaker = await CircuitBreakerActions.OpenAsync(store, type, loggers.CreateLogger("Bulwark.Server"), cancellationToken);
+        return Results.Json(CircuitBreakerActions.View(breaker), ApiJson.Options);
+    }
 
-        if (open)
-        {
-            breakers.Open(type);
-        }
-        else
-        {
-            breakers.Close(type);
-        }
-
-        return Results.Json(new { type, state = breakers.GetState(type).ToString().ToLowerInvariant() }, ApiJson.Options);
+    private static async Task<IResult> CloseBreakerAsync(string type, [FromServices] IJobStore store, [FromServices] ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var wasOpen = await CircuitBreakerActions.CloseAsync(store, type, loggers.CreateLogger("Bulwark.Server"), cancellationToken);
+        return Results.Json(new { type, state = CircuitState.Closed.ToName(), was_open = wasOpen }, ApiJson.Options);
     }
 }

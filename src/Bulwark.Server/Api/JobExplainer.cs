@@ -92,9 +92,12 @@ public static class JobExplainer
                 }
             }
 
-            if (services.GetService(typeof(ICircuitBreakers)) is ICircuitBreakers breakers && breakers.GetState(job.Type) != CircuitState.Closed)
+            if (services.GetService(typeof(IJobStore)) is IJobStore store
+                && CircuitBreakerActions.Holding(await store.ListCircuitsAsync(cancellationToken), job.Type) is { } breaker)
             {
-                reasons.Add(new Reason("circuit_open", $"The circuit breaker of type '{job.Type}' is {breakers.GetState(job.Type).ToString().ToLowerInvariant()}: its jobs are not leased. POST /circuit-breakers/{job.Type}/close closes it by hand."));
+                reasons.Add(new Reason("circuit_open", breaker.Manual
+                    ? $"The circuit breaker of type '{job.Type}' was opened by hand for the whole fleet at {breaker.Since:u}: no worker leases its jobs. POST /circuit-breakers/{job.Type}/close (or bulwark circuit close {job.Type}) closes it."
+                    : $"The circuit breaker of type '{job.Type}' is {breaker.State.ToName().Replace('_', '-')} on worker {breaker.WorkerId} after {breaker.ConsecutiveFailures} failure(s) in a row: that worker does not lease its jobs until {breaker.ResetAt:u}, then tries one."));
             }
 
             if (services.GetService(typeof(StorageCircuit)) is StorageCircuit storage && storage.State != StorageCircuitState.Closed)

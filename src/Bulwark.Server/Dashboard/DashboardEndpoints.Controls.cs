@@ -1,6 +1,7 @@
 using System.Text;
 using Bulwark.Diagnostics;
 using Bulwark.Jobs;
+using Bulwark.Server.Api;
 using Bulwark.Storage;
 using Bulwark.Workers;
 using Microsoft.Extensions.DependencyInjection;
@@ -113,22 +114,15 @@ internal sealed partial class DashboardEndpoints
     {
         var form = await http.Request.ReadFormAsync(cancellationToken);
         var type = JobValidator.ValidateType(form["type"].ToString().Trim());
-        if (Breakers is not { } breakers)
-        {
-            return Page(http).Render(http, "No circuit breakers here", "controls", "<p class=\"error\">No worker runs in this server process, so it has no circuit breakers to set; use the dashboard or API of the worker's host.</p>", StatusCodes.Status409Conflict);
-        }
-
         if (open)
         {
-            breakers.Open(type);
-        }
-        else
-        {
-            breakers.Close(type);
+            await CircuitBreakerActions.OpenAsync(_store, type, _logger, cancellationToken);
+            return Done(http, "open-circuit", type, true, $"The circuit of {type} is open for the whole fleet: no worker leases its jobs (within one poll) until it is closed.", "/controls");
         }
 
-        return Done(http, open ? "open-circuit" : "close-circuit", type, true,
-            open ? $"The circuit of {type} is open: its jobs are not leased until it is closed." : $"The circuit of {type} is closed.", "/controls");
+        var wasOpen = await CircuitBreakerActions.CloseAsync(_store, type, _logger, cancellationToken);
+        return Done(http, "close-circuit", type, true,
+            wasOpen ? $"The circuit of {type} is closed: workers lease its jobs again within one poll." : $"The circuit of {type} was not open by hand; nothing changed.", "/controls");
     }
 
     private async Task<IResult> ReclaimAsync(HttpContext http, CancellationToken cancellationToken)

@@ -61,14 +61,12 @@ internal sealed partial class DashboardEndpoints
         }
 
         html.Append("</tbody></table>");
-        html.Append(CircuitTable(page, controls: true));
+        html.Append(CircuitTable(page, controls: true, await _store.ListCircuitsAsync(cancellationToken)));
         if (page.CanControl)
         {
-            if (Breakers is not null)
-            {
-                html.Append($"<form method=\"post\" action=\"{DashboardPage.E(page.Url("/circuits/open"))}\" class=\"row\">{page.TokenInput}")
-                    .Append("<label>Job type <input name=\"type\" required placeholder=\"email.send\"></label><button type=\"submit\" class=\"danger\">Open circuit</button></form>");
-            }
+            html.Append($"<form method=\"post\" action=\"{DashboardPage.E(page.Url("/circuits/open"))}\" class=\"row\">{page.TokenInput}")
+                .Append("<label>Job type <input name=\"type\" required placeholder=\"email.send\"></label><button type=\"submit\" class=\"danger\">Open circuit</button></form>")
+                .Append("<p class=\"hint\">Opens the type's breaker for the whole fleet: every worker stops leasing it within one poll until it is closed.</p>");
 
             html.Append("<h2>Stalled jobs</h2><p class=\"hint\">Take back running jobs whose lease expired and declare silent workers dead, now, instead of at the next maintenance pass.</p>")
                 .Append(page.Form("/reclaim", "Reclaim stalled now", "primary"));

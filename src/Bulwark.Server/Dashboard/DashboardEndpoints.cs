@@ -74,8 +74,6 @@ internal sealed partial class DashboardEndpoints
     private DashboardPage Page(HttpContext http) =>
         new(_prefix, DashboardAuth.Resolve(http), _auth.KeysEnabled, _antiforgery.GetAndStoreTokens(http).RequestToken, _time.GetUtcNow(), !_auth.Protected);
 
-    private ICircuitBreakers? Breakers => _services.GetService<ICircuitBreakers>();
-
     private StorageCircuit? StorageCircuit => _services.GetService<StorageCircuit>();
 
     /// <summary>Bad input and an unavailable store become a page that says what to do, not a stack trace.</summary>
@@ -135,7 +133,7 @@ internal sealed partial class DashboardEndpoints
                 .Append($"<svg class=\"chart\" data-chart=\"failure-rate\" viewBox=\"0 0 420 80\" role=\"img\" aria-label=\"Failure rate of {e}\"></svg></section>");
         }
 
-        html.Append("</div>").Append(CircuitTable(page, controls: false));
+        html.Append("</div>").Append(CircuitTable(page, controls: false, await _store.ListCircuitsAsync(cancellationToken)));
         return page.Render(http, "Overview", "overview", html.ToString());
     }
 
@@ -159,7 +157,7 @@ internal sealed partial class DashboardEndpoints
                     failed,
                 };
             }).ToArray(),
-            circuits = Breakers?.List().Select(b => new { type = b.Type, state = b.State.ToString().ToLowerInvariant(), failures = b.ConsecutiveFailures, manual = b.Manual }).ToArray() ?? [],
+            circuits = (await _store.ListCircuitsAsync(cancellationToken)).Select(b => new { type = b.Type, state = b.State.ToName(), failures = b.ConsecutiveFailures, manual = b.Manual, worker = b.WorkerId }).ToArray(),
             storage = StorageCircuit?.State.ToString().ToLowerInvariant(),
         };
         return Results.Json(body, JsonOptions);
@@ -167,7 +165,8 @@ internal sealed partial class DashboardEndpoints
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
-    private string CircuitTable(DashboardPage page, bool controls)
+    /// <summary>The fleet's breakers as the store holds them: opened by hand (fleet-wide) and each live worker's own.</summary>
+    private string CircuitTable(DashboardPage page, bool controls, IReadOnlyList<CircuitBreakerRecord> list)
     {
         var html = new StringBuilder("<h2>Circuit breakers</h2>");
         if (StorageCircuit is { } storage)
@@ -175,29 +174,25 @@ internal sealed partial class DashboardEndpoints
             html.Append($"<p>Storage circuit: <span class=\"badge circuit-{storage.State.ToString().ToLowerInvariant()}\" data-field=\"storage-circuit\">{storage.State.ToString().ToLowerInvariant()}</span></p>");
         }
 
-        if (Breakers is not { } breakers)
-        {
-            html.Append("<p class=\"hint\">No worker runs in this server process, so there are no per-type circuit breakers to show; each worker host has its own.</p>");
-            return html.ToString();
-        }
-
-        var list = breakers.List();
-        html.Append("<table class=\"circuits\" id=\"circuits\"><thead><tr><th>Job type</th><th>State</th><th class=\"num\">Failures in a row</th><th>Opened by hand</th>");
-        html.Append(controls && page.CanControl ? "<th></th></tr></thead><tbody>" : "</tr></thead><tbody>");
+        var control = controls && page.CanControl;
+        html.Append("<table class=\"circuits\" id=\"circuits\"><thead><tr><th>Job type</th><th>State</th><th>Opened by</th><th>Since</th><th class=\"num\">Failures in a row</th>");
+        html.Append(control ? "<th></th></tr></thead><tbody>" : "</tr></thead><tbody>");
         if (list.Count == 0)
         {
-            html.Append("<tr><td colspan=\"5\" class=\"empty\">Every circuit is closed (no job type has failed).</td></tr>");
+            html.Append($"<tr><td colspan=\"{(control ? 6 : 5)}\" class=\"empty\">Every circuit is closed on every worker.</td></tr>");
         }
 
         foreach (var b in list)
         {
-            var state = b.State.ToString().ToLowerInvariant();
-            html.Append($"<tr data-circuit=\"{DashboardPage.E(b.Type)}\"><td>{DashboardPage.E(b.Type)}</td><td><span class=\"badge circuit-{state}\">{state}</span></td><td class=\"num\">{b.ConsecutiveFailures}</td><td>{(b.Manual ? "yes" : "no")}</td>");
-            if (controls && page.CanControl)
+            var state = b.State.ToName();
+            var by = b.WorkerId is { } worker ? $"failures on {DashboardPage.E(worker)}" : "hand (whole fleet)";
+            html.Append($"<tr data-circuit=\"{DashboardPage.E(b.Type)}\" data-manual=\"{(b.Manual ? "true" : "false")}\"><td>{DashboardPage.E(b.Type)}</td><td><span class=\"badge circuit-{state}\">{state}</span></td><td>{by}</td><td>{DashboardPage.E(b.Since.ToString("u", System.Globalization.CultureInfo.InvariantCulture))}</td><td class=\"num\">{b.ConsecutiveFailures}</td>");
+            if (control)
             {
-                html.Append("<td>").Append(b.State == CircuitState.Closed
-                    ? page.Form("/circuits/open", "Open", "danger", ("type", b.Type))
-                    : page.Form("/circuits/close", "Close", "", ("type", b.Type))).Append("</td>");
+                // Only a hand-opened breaker is closed by hand; a worker's own one can be made fleet-wide.
+                html.Append("<td>").Append(b.Manual
+                    ? page.Form("/circuits/close", "Close", "", ("type", b.Type))
+                    : page.Form("/circuits/open", "Open for the fleet", "danger", ("type", b.Type))).Append("</td>");
             }
 
             html.Append("</tr>");

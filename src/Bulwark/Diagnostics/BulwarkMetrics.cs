@@ -24,6 +24,7 @@ public sealed class BulwarkMetrics : IDisposable
     private readonly Counter<long> _leaseLost;
     private readonly Counter<long> _persistenceErrors;
     private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _circuitTransitions;
     private readonly ConcurrentDictionary<(string Queue, string State), long> _depth = new();
     private readonly ConcurrentDictionary<string, WorkerGauge> _workers = new();
     private FleetGauge _fleet = new(new Dictionary<WorkerState, long>(), 0);
@@ -54,6 +55,7 @@ public sealed class BulwarkMetrics : IDisposable
         _leaseLost = _meter.CreateCounter<long>(Telemetry.LeaseLost, description: "Leases a worker lost; their late outcomes are refused.");
         _persistenceErrors = _meter.CreateCounter<long>(Telemetry.PersistenceErrors, description: "Store operations that failed.");
         _duplicates = _meter.CreateCounter<long>(Telemetry.DuplicateExecutions, description: "Handler runs whose outcome was refused because another run owns the job.");
+        _circuitTransitions = _meter.CreateCounter<long>(Telemetry.CircuitBreakerTransitions, description: "Per-type circuit breaker transitions, by the state entered (open, half_open, closed) and cause (failures, hand).");
         _meter.CreateObservableGauge(Telemetry.QueueDepth, ObserveDepth, description: "Jobs per queue and state.");
         _meter.CreateObservableGauge(Telemetry.ProcessWorkers, () => _workers.Count, description: "Worker runtimes in this process (the fleet is bulwark_workers).");
         _meter.CreateObservableGauge(Telemetry.WorkerUtilization, ObserveUtilization, description: "Busy slots / slots, per worker runtime of this process.");
@@ -179,6 +181,10 @@ public sealed class BulwarkMetrics : IDisposable
 
     /// <summary>Removes a stopped worker runtime's gauges.</summary>
     public void RemoveWorker(string workerName) => _workers.TryRemove(workerName, out _);
+
+    /// <summary>Counts a job type's breaker entering <paramref name="to"/>, automatically (<c>failures</c>) or by an operator (<c>hand</c>).</summary>
+    public void CircuitTransition(string type, string to, bool byHand) =>
+        _circuitTransitions.Add(1, new KeyValuePair<string, object?>("type", type), new KeyValuePair<string, object?>("to", to), new KeyValuePair<string, object?>("cause", byHand ? "hand" : "failures"));
 
     /// <summary>Sets a circuit's state: 0 closed, 1 half-open, 2 open.</summary>
     public void SetCircuit(string name, int state) => _circuits[name] = state;

@@ -81,6 +81,7 @@ public static class Telemetry
     internal const string LeaseLost = "bulwark.lease.lost";
     internal const string PersistenceErrors = "bulwark.persistence.errors";
     internal const string CircuitBreakerState = "bulwark.circuit_breaker.state";
+    internal const string CircuitBreakerTransitions = "bulwark.circuit_breaker.transitions";
     internal const string DuplicateExecutions = "bulwark.jobs.duplicate_executions";
     internal const string QueueWarningDepth = "bulwark.queue.warning_depth";
     internal const string QueueHardLimit = "bulwark.queue.hard_limit";

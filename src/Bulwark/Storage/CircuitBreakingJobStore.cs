@@ -125,6 +125,22 @@ public sealed class CircuitBreakingJobStore : IJobStore
         RunAsync("delete_jobs", c => _inner.DeleteJobsAsync(queue, state, olderThan, c), cancellationToken);
 
     /// <inheritdoc />
+    public Task<CircuitBreakerRecord> OpenCircuitAsync(string type, CancellationToken cancellationToken = default) =>
+        RunAsync("open_circuit", c => _inner.OpenCircuitAsync(type, c), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> CloseCircuitAsync(string type, CancellationToken cancellationToken = default) =>
+        RunAsync("close_circuit", c => _inner.CloseCircuitAsync(type, c), cancellationToken);
+
+    /// <inheritdoc />
+    public Task ReportCircuitsAsync(string workerId, IReadOnlyList<CircuitBreakerRecord> breakers, CancellationToken cancellationToken = default) =>
+        RunAsync("report_circuits", async c => { await _inner.ReportCircuitsAsync(workerId, breakers, c); return true; }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<CircuitBreakerRecord>> ListCircuitsAsync(CancellationToken cancellationToken = default) =>
+        RunAsync("list_circuits", c => _inner.ListCircuitsAsync(c), cancellationToken);
+
+    /// <inheritdoc />
     public ValueTask DisposeAsync() => _inner.DisposeAsync();
 
     private async Task<T> RunAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)

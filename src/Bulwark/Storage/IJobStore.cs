@@ -7,7 +7,7 @@ namespace Bulwark.Storage;
 /// judged by the store's clock, durable when its task completes. Every store passes the shared contract suite.
 /// Reads for the API and dashboard live on <see cref="IJobQuery"/>.
 /// </summary>
-public interface IJobStore : IAsyncDisposable
+public interface IJobStore : ICircuitBreakerStore, IAsyncDisposable
 {
     /// <summary>
     /// Stores a batch atomically: all jobs or none. Returns after the commit is durable (fsynced).

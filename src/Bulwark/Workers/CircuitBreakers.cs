@@ -1,13 +1,19 @@
 using Bulwark.Diagnostics;
+using Bulwark.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bulwark.Workers;
 
 /// <summary>
 /// Per-type breakers. A type opens after <c>threshold</c> consecutive failures; after <c>reset</c> it half-opens and
-/// lets exactly one trial job through; that trial's success closes it, its failure opens it again.
+/// lets exactly one trial job through; that trial's success closes it, its failure opens it again. Every transition is
+/// counted (<c>bulwark_circuit_breaker_transitions_total</c>); all but the first opening (logged by the recorder) are logged here.
+/// These are this worker's own breakers; the fleet's hand-opened ones are <see cref="FleetCircuits"/>.
 /// </summary>
-internal sealed class CircuitBreakers(int threshold, TimeSpan reset, TimeProvider time, BulwarkMetrics metrics) : ICircuitBreakers
+internal sealed class CircuitBreakers(int threshold, TimeSpan reset, TimeProvider time, BulwarkMetrics metrics, ILogger? logger = null) : ICircuitBreakers
 {
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
 
@@ -40,23 +46,31 @@ internal sealed class CircuitBreakers(int threshold, TimeSpan reset, TimeProvide
         }
 
         metrics.SetCircuit(type, (int)CircuitState.Open);
+        metrics.CircuitTransition(type, "open", byHand: true);
+        WorkerLog.CircuitOpenedByHand(_logger, type, "this worker", time.GetUtcNow());
     }
 
     public void Close(string type)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(type);
+        bool existed;
         lock (_lock)
         {
-            _breakers.Remove(type);
+            existed = _breakers.Remove(type, out var b) && b.OpenedAt is not null;
         }
 
         metrics.SetCircuit(type, (int)CircuitState.Closed);
+        if (existed)
+        {
+            metrics.CircuitTransition(type, "closed", byHand: true);
+            WorkerLog.CircuitClosed(_logger, type, "by hand");
+        }
     }
 
     /// <summary>Returns true when this failure opened a closed circuit.</summary>
     public bool RecordFailure(string type)
     {
-        bool wasOpen, open;
+        bool wasOpen, open, reopened = false;
         lock (_lock)
         {
             var b = Get(type);
@@ -67,6 +81,8 @@ internal sealed class CircuitBreakers(int threshold, TimeSpan reset, TimeProvide
             if (open && !b.Manual)
             {
                 // A failed half-open trial restarts the reset clock.
+                reopened = b.AnnouncedHalfOpen;
+                b.AnnouncedHalfOpen = false;
                 b.OpenedAt = time.GetTimestamp();
             }
         }
@@ -76,20 +92,37 @@ internal sealed class CircuitBreakers(int threshold, TimeSpan reset, TimeProvide
             metrics.SetCircuit(type, (int)CircuitState.Open);
         }
 
+        if (open && !wasOpen || reopened)
+        {
+            metrics.CircuitTransition(type, "open", byHand: false);
+        }
+
+        if (reopened)
+        {
+            WorkerLog.CircuitReopened(_logger, type);
+        }
+
         return open && !wasOpen;
     }
 
     public void RecordSuccess(string type)
     {
-        bool existed;
+        bool existed, wasOpen;
         lock (_lock)
         {
-            existed = _breakers.Remove(type);
+            existed = _breakers.Remove(type, out var b);
+            wasOpen = existed && b!.OpenedAt is not null;
         }
 
         if (existed)
         {
             metrics.SetCircuit(type, (int)CircuitState.Closed);
+        }
+
+        if (wasOpen)
+        {
+            metrics.CircuitTransition(type, "closed", byHand: false);
+            WorkerLog.CircuitClosed(_logger, type, "its trial job succeeded");
         }
     }
 
@@ -118,6 +151,7 @@ internal sealed class CircuitBreakers(int threshold, TimeSpan reset, TimeProvide
     public IReadOnlyCollection<string> AwaitingTrial()
     {
         var result = new List<string>();
+        var entered = new List<string>();
         lock (_lock)
         {
             foreach (var (type, b) in _breakers)
@@ -125,6 +159,12 @@ internal sealed class CircuitBreakers(int threshold, TimeSpan reset, TimeProvide
                 if (StateOf(b) == CircuitState.HalfOpen && !b.TrialInFlight)
                 {
                     result.Add(type);
+                    if (!b.AnnouncedHalfOpen)
+                    {
+                        // Half-open is a matter of time, noticed here: announce it once per opening.
+                        b.AnnouncedHalfOpen = true;
+                        entered.Add(type);
+                    }
                 }
             }
         }
@@ -132,6 +172,12 @@ internal sealed class CircuitBreakers(int threshold, TimeSpan reset, TimeProvide
         foreach (var type in result)
         {
             metrics.SetCircuit(type, (int)CircuitState.HalfOpen);
+        }
+
+        foreach (var type in entered)
+        {
+            metrics.CircuitTransition(type, "half_open", byHand: false);
+            WorkerLog.CircuitHalfOpen(_logger, type, reset);
         }
 
         return result;
@@ -149,6 +195,23 @@ internal sealed class CircuitBreakers(int threshold, TimeSpan reset, TimeProvide
             }
 
             return false;
+        }
+    }
+
+    /// <summary>The open and half-open breakers this worker's own failures tripped, as reported to the fleet.</summary>
+    public IReadOnlyList<CircuitBreakerRecord> Automatic()
+    {
+        var now = time.GetUtcNow();
+        lock (_lock)
+        {
+            return _breakers
+                .Where(kv => kv.Value is { Manual: false, OpenedAt: not null })
+                .Select(kv =>
+                {
+                    var since = now - time.GetElapsedTime(kv.Value.OpenedAt!.Value);
+                    return new CircuitBreakerRecord(kv.Key, StateOf(kv.Value), null, since, since + reset, kv.Value.Failures);
+                })
+                .OrderBy(b => b.Type, StringComparer.Ordinal).ToArray();
         }
     }
 
@@ -179,5 +242,6 @@ internal sealed class CircuitBreakers(int threshold, TimeSpan reset, TimeProvide
         public long? OpenedAt { get; set; }
         public bool Manual { get; set; }
         public bool TrialInFlight { get; set; }
+        public bool AnnouncedHalfOpen { get; set; }
     }
 }

@@ -6,10 +6,11 @@ namespace Bulwark.Workers;
 /// <summary>
 /// Decides what this worker may lease on a pass: nothing while draining, over the memory limit, jammed by abandoned
 /// handlers or while a suspect runs alone; the held suspect once nothing else is in flight; otherwise up to the free
-/// slots, leaving out types whose circuit is open (a half-open type gets exactly one trial job). Then it admits the
+/// slots, leaving out types whose circuit is open on this worker or opened by hand for the fleet (a half-open type gets
+/// exactly one trial job, unless the fleet's breaker holds it). Then it admits the
 /// leased batch: suspects (<see cref="SuspectRule"/>) run alone, so at most one is held and the rest are given back.
 /// </summary>
-internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseBook book, MemoryGuard memory, CircuitBreakers circuits, Func<double> random, ILogger logger)
+internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseBook book, MemoryGuard memory, CircuitBreakers circuits, Func<double> random, ILogger logger, FleetCircuits? fleet = null)
 {
     private readonly IReadOnlyList<string> _queues = options.EffectiveQueues;
     private volatile bool _draining;
@@ -72,10 +73,11 @@ internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseB
     /// <summary>While a half-open type waits for its trial, one job at a time is leased first, so at most one of its jobs runs.</summary>
     public LeaseRequest? TrialRequest(IReadOnlyList<string> queues)
     {
-        var awaiting = circuits.AwaitingTrial();
-        return awaiting.Count == 0 ? null : new LeaseRequest(workerId, queues, 1, options.LeaseDuration)
+        var byHand = fleet?.OpenByHand ?? [];
+        var awaiting = circuits.AwaitingTrial().Except(byHand, StringComparer.Ordinal).ToArray();
+        return awaiting.Length == 0 ? null : new LeaseRequest(workerId, queues, 1, options.LeaseDuration)
         {
-            ExcludedTypes = circuits.Excluded().Except(awaiting, StringComparer.Ordinal).ToArray(),
+            ExcludedTypes = circuits.Excluded().Union(byHand, StringComparer.Ordinal).Except(awaiting, StringComparer.Ordinal).ToArray(),
         };
     }
 
@@ -83,7 +85,7 @@ internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseB
     public LeasedAttempt AdmitTrial(LeasedJob job) => new(job, circuits.TryStartTrial(job.Type));
 
     public LeaseRequest Request(IReadOnlyList<string> queues, int count) =>
-        new(workerId, queues, count, options.LeaseDuration) { ExcludedTypes = circuits.Excluded() };
+        new(workerId, queues, count, options.LeaseDuration) { ExcludedTypes = fleet is null ? circuits.Excluded() : circuits.Excluded().Union(fleet.OpenByHand, StringComparer.Ordinal).ToArray() };
 
     /// <summary>
     /// Suspects run alone: if one takes the process down, it takes nothing else with it. Leased alone on an idle worker,

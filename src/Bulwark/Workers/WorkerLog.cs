@@ -75,4 +75,19 @@ internal static partial class WorkerLog
 
     [LoggerMessage(1023, LogLevel.Information, "Over the memory soft limit: ran a full compacting collection; working set now {MemoryBytes} bytes (limit {LimitBytes})")]
     public static partial void MemoryCollected(ILogger logger, long memoryBytes, long limitBytes);
+
+    [LoggerMessage(1024, LogLevel.Information, "Circuit for job type {Type} is half-open after {ResetTime}; leasing one trial job")]
+    public static partial void CircuitHalfOpen(ILogger logger, string type, TimeSpan resetTime);
+
+    [LoggerMessage(1025, LogLevel.Information, "Circuit for job type {Type} closed ({Cause}); leasing it again")]
+    public static partial void CircuitClosed(ILogger logger, string type, string cause);
+
+    [LoggerMessage(1026, LogLevel.Warning, "Circuit for job type {Type} opened by hand ({Scope}) since {Since}; not leasing it until it is closed")]
+    public static partial void CircuitOpenedByHand(ILogger logger, string type, string scope, DateTimeOffset since);
+
+    [LoggerMessage(1027, LogLevel.Warning, "Circuit for job type {Type} opened again: its half-open trial failed")]
+    public static partial void CircuitReopened(ILogger logger, string type);
+
+    [LoggerMessage(1028, LogLevel.Warning, "Reading the fleet's circuit breakers failed; keeping the last known ones and retrying at the next poll")]
+    public static partial void FleetCircuitsFailed(ILogger logger, Exception exception);
 }

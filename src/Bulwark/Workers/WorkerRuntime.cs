@@ -30,6 +30,7 @@ public sealed class WorkerRuntime : IDisposable
     private readonly ILogger _logger;
     private readonly JobExecutor _executor;
     private readonly CircuitBreakers _circuits;
+    private readonly FleetCircuits _fleetCircuits;
     private readonly LeaseBook _book;
     private readonly MemoryGuard _memory;
     private readonly LeasingGate _gate;
@@ -72,12 +73,13 @@ public sealed class WorkerRuntime : IDisposable
         random ??= Random.Shared.NextDouble;
         Name = options.Name;
         Id = $"{options.Name}-{Guid.NewGuid():N}"[..(options.Name.Length + 9)];
-        _circuits = new CircuitBreakers(options.CircuitBreakerThreshold, options.CircuitBreakerResetTime, time, metrics);
+        _circuits = new CircuitBreakers(options.CircuitBreakerThreshold, options.CircuitBreakerResetTime, time, metrics, _logger);
+        _fleetCircuits = new FleetCircuits(store, Id, _circuits, options.PollInterval, time, metrics, _logger);
         Completer = new OutcomeCompleter(store, options.CompleterBatchSize, metrics, _logger);
         _book = new LeaseBook(metrics, _logger);
         _memory = new MemoryGuard(options, workingSet ?? (() => Environment.WorkingSet),
             collectMemory ?? (() => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true)), time, _logger);
-        _gate = new LeasingGate(options, Id, _book, _memory, _circuits, random, _logger);
+        _gate = new LeasingGate(options, Id, _book, _memory, _circuits, random, _logger, _fleetCircuits);
         _supervisor = new Supervisor(_book, options, time, _logger);
         _outcomes = new AttemptOutcomes(Id, new OutcomePolicy(options.RetrySystemErrors, random), time);
         _recorder = new OutcomeRecorder(_book, Completer, _circuits, options.CircuitBreakerThreshold, _slotFreed, time, metrics, _logger);
@@ -166,6 +168,7 @@ public sealed class WorkerRuntime : IDisposable
             return 0;
         }
 
+        await _fleetCircuits.RefreshAsync(cancellationToken);
         var leased = new List<LeasedAttempt>();
         try
         {
