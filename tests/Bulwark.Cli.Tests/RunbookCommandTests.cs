@@ -72,7 +72,10 @@ public sealed class RunbookCommandTests : IDisposable
         var nested = await _cli.RunRawAsync(["jobs", "frob"]);
 
         Assert.Equal(2, top.ExitCode);
-        Assert.Equal("bulwark: there is no command 'bulwark explian'; commands: enqueue, jobs, queues, dlq, pause, resume, clean, flow, recurring, workers, stalled, explain, reclaim-stalled, worker, serve, gameday, bench. Run 'bulwark --help'.", top.Stderr.Trim());
+        var line = Assert.Single(top.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("bulwark: there is no command 'bulwark explian'; commands: enqueue, jobs, queues,", line, StringComparison.Ordinal);
+        Assert.Contains(" explain, ", line, StringComparison.Ordinal);
+        Assert.EndsWith(". Run 'bulwark --help'.", line, StringComparison.Ordinal);
         Assert.Equal(2, nested.ExitCode);
         Assert.Single(nested.Stderr.Trim().Split('\n'));
         Assert.Contains("'bulwark jobs frob'; commands: list, show, cancel, retry", nested.Stderr, StringComparison.Ordinal);
