@@ -135,12 +135,14 @@ public sealed class SuspectIsolationTests
         await h.WaitForStateAsync(twice, JobState.Completed);
         Assert.Equal(3, (await h.GetAsync(twice)).Attempt);
 
-        // Its last attempt follows a crash: it too runs alone, and completes on that last attempt.
+        // Its last attempt follows a crash: it too runs alone (held on a gate of its own), and completes on that last attempt.
+        gate = new TaskCompletionSource();
         Assert.Equal(1, await h.Runtime.RunOnceAsync());
         Assert.Equal(JobState.Running, (await h.GetAsync(lastTry)).State);
         var afterwards = await h.EnqueueAsync("slow");
         Assert.Equal(0, await h.Runtime.RunOnceAsync());
         Assert.Equal(JobState.Ready, (await h.GetAsync(afterwards)).State);
+        gate.SetResult();
         await h.WaitForStateAsync(lastTry, JobState.Completed);
         Assert.Equal(2, (await h.GetAsync(lastTry)).Attempt);
     }
