@@ -18,7 +18,7 @@ public sealed class LeaseBookTests
         _book.MoveToFinishing(finishing);
         lost.Cancel(CancelReason.LeaseLost);
         var held = new LeasedAttempt(TestJobs.Suspect(4), IsTrial: false);
-        _book.Hold(held);
+        _book.Hold(held, DateTimeOffset.MaxValue);
 
         var renewal = _book.Renewals();
 
@@ -58,7 +58,7 @@ public sealed class LeaseBookTests
     public void A_cancel_request_for_the_held_suspect_hands_it_back_to_end_cancelled()
     {
         var held = new LeasedAttempt(TestJobs.Suspect(7), IsTrial: false);
-        _book.Hold(held);
+        _book.Hold(held, DateTimeOffset.MaxValue);
 
         var cancelled = _book.Apply(new HeartbeatResult([], [held.Job.Token], 1), _book.Renewals());
 
@@ -70,7 +70,7 @@ public sealed class LeaseBookTests
     public void A_lost_lease_drops_the_held_suspect_with_nothing_to_write()
     {
         var held = new LeasedAttempt(TestJobs.Suspect(7), IsTrial: false);
-        _book.Hold(held);
+        _book.Hold(held, DateTimeOffset.MaxValue);
 
         Assert.Null(_book.Apply(new HeartbeatResult([held.Job.Token], [], 0), _book.Renewals()));
         Assert.Null(_book.Held);
@@ -80,7 +80,7 @@ public sealed class LeaseBookTests
     public void A_suspect_started_between_the_beat_and_its_answer_is_not_dropped()
     {
         var held = new LeasedAttempt(TestJobs.Suspect(7), IsTrial: false);
-        _book.Hold(held);
+        _book.Hold(held, DateTimeOffset.MaxValue);
         var renewal = _book.Renewals();
         Assert.True(_book.TryTakeHeld(held)); // the leasing loop started it alone meanwhile
 

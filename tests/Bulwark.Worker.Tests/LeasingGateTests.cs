@@ -18,7 +18,7 @@ public sealed class LeasingGateTests
     {
         _circuits = new CircuitBreakers(threshold: 1, TimeSpan.FromSeconds(30), _time, new BulwarkMetrics());
         var memory = new MemoryGuard(_options, () => _workingSet, () => { }, _time, NullLogger.Instance);
-        _gate = new LeasingGate(_options, "w-1", _book, memory, _circuits, () => 0.5, NullLogger.Instance);
+        _gate = new LeasingGate(_options, "w-1", _book, memory, _circuits, () => 0.5, NullLogger.Instance, time: _time);
     }
 
     [Fact]
@@ -128,6 +128,31 @@ public sealed class LeasingGateTests
         Assert.Null(_book.Held);
         _book.Start(TestJobs.Running(_time, suspect.Job));
         Assert.Equal(LeaseDecision.Wait, Decide()); // it runs alone
+    }
+
+    [Fact]
+    public void A_held_suspect_whose_lease_no_heartbeat_renewed_for_a_whole_lease_is_never_started()
+    {
+        var suspect = new LeasedAttempt(TestJobs.Suspect(2), false);
+        var other = TestJobs.Running(_time, TestJobs.Leased(1));
+        _book.Start(other);
+        Assert.Empty(_gate.Admit([suspect]).Start);
+
+        // A beat renews it: still good a lease from the beat.
+        _time.Advance(_options.LeaseDuration * 0.8);
+        var renewal = _book.Renewals(_time.GetUtcNow() + _options.LeaseDuration);
+        _book.Apply(new Bulwark.Storage.HeartbeatResult([], [], renewal.Tokens.Count), renewal);
+        _time.Advance(_options.LeaseDuration * 0.8);
+        Assert.Equal(LeaseDecision.Wait, Decide());
+        Assert.Same(suspect, _book.Held);
+
+        // Then no beat gets through (a starved heartbeat) for a whole lease: reclaim may have taken it; it must not start.
+        _time.Advance(_options.LeaseDuration * 0.3);
+        _book.MoveToFinishing(other);
+        _book.Finished(other);
+        Assert.Equal(LeaseDecision.Wait, Decide());
+        Assert.Null(_book.Held);
+        Assert.Equal(LeaseDecision.Lease(4), Decide());
     }
 
     [Fact]

@@ -22,6 +22,7 @@ internal sealed class LeaseBook(BulwarkMetrics metrics, ILogger logger)
     // A suspect leased while others ran: held (its lease renewed) until nothing else is in flight. Swapped with
     // compare-and-exchange: the leasing loop, the heartbeat and the drain may each try to take it.
     private LeasedAttempt? _held;
+    private long _heldValidUntil;
 
     // The suspect running alone now; only the leasing loop reads and writes it.
     private LeaseToken? _alone;
@@ -88,7 +89,18 @@ internal sealed class LeaseBook(BulwarkMetrics metrics, ILogger logger)
         run.Dispose();
     }
 
-    public void Hold(LeasedAttempt suspect) => Volatile.Write(ref _held, suspect);
+    public void Hold(LeasedAttempt suspect, DateTimeOffset leaseValidUntil)
+    {
+        Volatile.Write(ref _heldValidUntil, leaseValidUntil.UtcTicks);
+        Volatile.Write(ref _held, suspect);
+    }
+
+    /// <summary>
+    /// True when the held suspect's lease may have lapsed at <paramref name="now"/>: no renewal confirmed it for a whole
+    /// lease (a starved heartbeat on a loaded machine). Reclaim may then have taken it back and charged it, so it must
+    /// not start here.
+    /// </summary>
+    public bool HeldLeaseMayHaveLapsed(DateTimeOffset now) => now.UtcTicks >= Volatile.Read(ref _heldValidUntil);
 
     /// <summary>Takes the held suspect if it is still <paramref name="expected"/>; exactly one caller wins.</summary>
     public bool TryTakeHeld(LeasedAttempt expected) => Interlocked.CompareExchange(ref _held, null, expected) == expected;
@@ -115,12 +127,13 @@ internal sealed class LeaseBook(BulwarkMetrics metrics, ILogger logger)
     }
 
     /// <summary>The leases a heartbeat renews: running (unless already lost), finishing, and the held suspect.</summary>
-    public LeaseRenewal Renewals()
+    /// <param name="validUntilIfRenewed">Until when the held suspect's lease holds if this beat renews it (beat start + lease).</param>
+    public LeaseRenewal Renewals(DateTimeOffset? validUntilIfRenewed = null)
     {
         var held = Held;
         var tokens = _running.Where(kv => kv.Value.Reason != CancelReason.LeaseLost).Select(kv => kv.Key).Union(_finishing.Keys)
             .Concat(held is null ? [] : [held.Job.Token]).ToArray();
-        return new LeaseRenewal(tokens, held);
+        return new LeaseRenewal(tokens, held) { HeldValidUntil = validUntilIfRenewed };
     }
 
     /// <summary>
@@ -142,6 +155,11 @@ internal sealed class LeaseBook(BulwarkMetrics metrics, ILogger logger)
         }
 
         LeasedAttempt? cancelled = null;
+        if (renewal.Held is { } renewed && renewal.HeldValidUntil is { } until && !result.Lost.Contains(renewed.Job.Token) && ReferenceEquals(Held, renewed))
+        {
+            Volatile.Write(ref _heldValidUntil, until.UtcTicks);
+        }
+
         if (renewal.Held is { } held && (result.Lost.Contains(held.Job.Token) || result.CancelRequested.Contains(held.Job.Token))
             && TryTakeHeld(held) && result.CancelRequested.Contains(held.Job.Token))
         {
@@ -163,4 +181,8 @@ internal sealed class LeaseBook(BulwarkMetrics metrics, ILogger logger)
 }
 
 /// <summary>The leases one heartbeat renews, and the suspect that was held when it was taken.</summary>
-internal sealed record LeaseRenewal(IReadOnlyList<LeaseToken> Tokens, LeasedAttempt? Held);
+internal sealed record LeaseRenewal(IReadOnlyList<LeaseToken> Tokens, LeasedAttempt? Held)
+{
+    /// <summary>Until when the held suspect's lease holds if the beat renews it; null leaves the last known validity.</summary>
+    public DateTimeOffset? HeldValidUntil { get; init; }
+}

@@ -10,8 +10,9 @@ namespace Bulwark.Workers;
 /// exactly one trial job, unless the fleet's breaker holds it). Then it admits the
 /// leased batch: suspects (<see cref="SuspectRule"/>) run alone, so at most one is held and the rest are given back.
 /// </summary>
-internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseBook book, MemoryGuard memory, CircuitBreakers circuits, Func<double> random, ILogger logger, FleetCircuits? fleet = null)
+internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseBook book, MemoryGuard memory, CircuitBreakers circuits, Func<double> random, ILogger logger, FleetCircuits? fleet = null, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly IReadOnlyList<string> _queues = options.EffectiveQueues;
     private volatile bool _draining;
     private volatile bool _jammed;
@@ -43,6 +44,14 @@ internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseB
             // Leasing stops on this worker only: the held suspect's lease keeps others from taking it, while every other
             // worker goes on leasing as usual. Once nothing else is in flight (outcomes written too: a crash must not cost a
             // finished neighbour its result), the suspect starts alone.
+            if (book.HeldLeaseMayHaveLapsed(_time.GetUtcNow()) && book.TryTakeHeld(held))
+            {
+                // No renewal confirmed it for a whole lease: reclaim may have given it to another worker already. Never
+                // start a job whose lease may be lost; the store's reclaim takes it back if it is still ours.
+                WorkerLog.HeldLeaseLapsed(logger, held.Job.Id, held.Job.Type);
+                return LeaseDecision.Wait;
+            }
+
             if (!book.NothingInFlight || !book.TryTakeHeld(held))
             {
                 return LeaseDecision.Wait;
@@ -107,7 +116,7 @@ internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseB
         }
 
         var first = suspects[0];
-        book.Hold(first);
+        book.Hold(first, _time.GetUtcNow() + options.LeaseDuration);
         var others = leased.Where(e => !SuspectRule.IsSuspect(e.Job)).ToList();
         WorkerLog.SuspectHeld(logger, first.Job.Id, first.Job.Type, book.RunningCount + others.Count, suspects.Count - 1);
         return new Admission(others, suspects[1..]);

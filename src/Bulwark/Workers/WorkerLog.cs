@@ -90,4 +90,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(1028, LogLevel.Warning, "Reading the fleet's circuit breakers failed; keeping the last known ones and retrying at the next poll")]
     public static partial void FleetCircuitsFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1029, LogLevel.Warning, "Job {JobId} ({Type}) was held to run alone, but no heartbeat renewed its lease for a whole lease; not starting it (maintenance's reclaim takes it back)")]
+    public static partial void HeldLeaseLapsed(ILogger logger, long jobId, string type);
 }

@@ -79,7 +79,7 @@ public sealed class WorkerRuntime : IDisposable
         _book = new LeaseBook(metrics, _logger);
         _memory = new MemoryGuard(options, workingSet ?? (() => Environment.WorkingSet),
             collectMemory ?? (() => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true)), time, _logger);
-        _gate = new LeasingGate(options, Id, _book, _memory, _circuits, random, _logger, _fleetCircuits);
+        _gate = new LeasingGate(options, Id, _book, _memory, _circuits, random, _logger, _fleetCircuits, time);
         _supervisor = new Supervisor(_book, options, time, _logger);
         _outcomes = new AttemptOutcomes(Id, new OutcomePolicy(options.RetrySystemErrors, random), time);
         _recorder = new OutcomeRecorder(_book, Completer, _circuits, options.CircuitBreakerThreshold, _slotFreed, time, metrics, _logger);
@@ -205,7 +205,8 @@ public sealed class WorkerRuntime : IDisposable
     /// <summary>One heartbeat: renews the registration and every held lease; cancels handlers whose lease was lost or whose job a user cancelled.</summary>
     internal async Task<HeartbeatResult?> HeartbeatOnceAsync(CancellationToken cancellationToken = default)
     {
-        var renewal = _book.Renewals();
+        // Taken before the beat is sent, so the held suspect's validity is never overstated.
+        var renewal = _book.Renewals(_time.GetUtcNow() + _options.LeaseDuration);
         var memory = _memory.Read();
         HeartbeatResult result;
         try
