@@ -64,7 +64,7 @@ internal static class JobRows
     /// <summary>The columns a lease hands out, in the order <see cref="ReadLeased"/> reads them.</summary>
     public const string LeasedColumns =
         "{a}id, {a}lease_epoch, {a}queue, {a}type, {a}payload, {a}priority, {a}attempt, {a}max_attempts, {a}timeout_ticks, {a}backoff, " +
-        "{a}checkpoint, {a}progress, {a}trace_parent, {a}created_at, {a}run_at, {a}lease_expires_at, {a}expires_at";
+        "{a}checkpoint, {a}progress, {a}trace_parent, {a}created_at, {a}run_at, {a}lease_expires_at, {a}expires_at, {a}lost_leases";
 
     public static string LeasedColumnsOf(string alias) => LeasedColumns.Replace("{a}", alias + ".", StringComparison.Ordinal);
 
@@ -86,6 +86,7 @@ internal static class JobRows
         RunAt = r.GetFieldValue<DateTimeOffset>(14),
         LeaseExpiresAt = r.IsDBNull(15) ? throw new InvalidOperationException($"Job {r.GetInt64(0)} was leased without a lease expiry.") : r.GetFieldValue<DateTimeOffset>(15),
         ExpiresAt = r.IsDBNull(16) ? null : r.GetFieldValue<DateTimeOffset>(16),
+        LostLeases = r.GetInt32(17),
     };
 
     public const string WorkerColumns = "id, name, host, pid, queues, concurrency, started_at, state, active_jobs, memory_bytes, heartbeat_at";

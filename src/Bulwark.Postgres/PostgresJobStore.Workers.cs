@@ -160,32 +160,43 @@ public sealed partial class PostgresJobStore
 
     /// <summary>
     /// Takes running jobs matching <paramref name="victims"/> back from their owners in one statement: cancelled when a
-    /// cancel was requested, poison when the crashed attempt was the last, otherwise ready again (attempt stays charged).
+    /// cancel was requested, poison when the crashed attempt was the last, otherwise ready again (attempt stays charged,
+    /// except for a first crash in company on the last attempt); each job's lost-lease count goes up by one.
     /// </summary>
     private async Task<ReclaimResult> ReclaimJobsAsync(NpgsqlConnection c, NpgsqlTransaction tx, string victims, Action<NpgsqlCommand> parameters, CancellationToken ct)
     {
+        // A job lost on its last attempt beside other jobs, at its first crash, may be a bystander: it gets the attempt
+        // back and, a suspect now, runs alone (docs/worker.md "Suspects run alone"). Company is counted before the update.
+        const string refund = "(NOT j.cancel_requested AND j.attempt >= j.max_attempts AND j.lost_leases = 0 AND coalesce(company.running, 1) > 1)";
+        const string poison = "(NOT j.cancel_requested AND j.attempt >= j.max_attempts AND NOT " + refund + ")";
         var crash = JobRows.ErrorJson(
             "j.attempt",
             "j.lease_owner",
             "j.started_at",
             FailureCategory.Crash,
-            "CASE WHEN j.lease_expires_at <= @now THEN 'Lease expired: its worker stopped renewing it.' ELSE 'Its worker was declared dead.' END");
+            "CASE WHEN " + refund + " THEN 'Lost beside other jobs at its first crash, on its last attempt: the attempt is given back and it runs alone next.' WHEN j.lease_expires_at <= @now THEN 'Lease expired: its worker stopped renewing it.' ELSE 'Its worker was declared dead.' END");
         var sql = $$"""
             WITH victims AS (
-                SELECT id FROM {s}.jobs WHERE state = 'running' AND {{victims}}
+                SELECT id, lease_owner FROM {s}.jobs WHERE state = 'running' AND {{victims}}
                 ORDER BY id
                 FOR UPDATE SKIP LOCKED
+            ),
+            company AS (
+                SELECT r.lease_owner, count(*) AS running FROM {s}.jobs r
+                WHERE r.state = 'running' AND r.lease_owner IN (SELECT lease_owner FROM victims)
+                GROUP BY r.lease_owner
             )
             UPDATE {s}.jobs j
-            SET state = CASE WHEN j.cancel_requested THEN 'cancelled' WHEN j.attempt >= j.max_attempts THEN 'dead_letter' ELSE 'ready' END,
+            SET state = CASE WHEN j.cancel_requested THEN 'cancelled' WHEN {{poison}} THEN 'dead_letter' ELSE 'ready' END,
                 reason = CASE WHEN j.cancel_requested THEN 'Cancelled by a user; its worker was lost before it stopped.'
-                              WHEN j.attempt >= j.max_attempts THEN 'Poison: its worker crashed or vanished on the last of ' || j.max_attempts || ' attempts.'
+                              WHEN {{poison}} THEN 'Poison: its worker crashed or vanished on the last of ' || j.max_attempts || ' attempts.'
                               ELSE j.reason END,
-                finished_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts THEN @now END,
+                finished_at = CASE WHEN j.cancel_requested OR {{poison}} THEN @now END,
+                attempt = CASE WHEN {{refund}} THEN j.attempt - 1 ELSE j.attempt END,
                 errors = j.errors || {{crash}},
                 lost_leases = j.lost_leases + 1,
                 lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-            FROM victims
+            FROM victims LEFT JOIN company ON company.lease_owner = victims.lease_owner
             WHERE j.id = victims.id
             RETURNING j.id, j.state, j.queue
             """;

@@ -51,7 +51,7 @@ internal static class JobRow
     /// <summary>What a lease hands the worker, in the order <see cref="ReadLeased"/> reads: not the whole row (errors, result, …).</summary>
     internal const string LeasedColumns =
         "id, lease_epoch, queue, type, payload, priority, attempt, max_attempts, timeout_ms, backoff, checkpoint, progress, trace_parent, " +
-        "created_at, run_at, lease_expires_at, expires_at";
+        "created_at, run_at, lease_expires_at, expires_at, lost_leases";
 
     /// <summary>Reads the current row of a statement returning <see cref="LeasedColumns"/>.</summary>
     internal static LeasedJob ReadLeased(RawStatement r, Func<string, BackoffPolicy> backoff) => new()
@@ -72,6 +72,7 @@ internal static class JobRow
         RunAt = ToTime(r.Int64(14)),
         LeaseExpiresAt = ToTime(r.Int64(15)),
         ExpiresAt = r.NullableInt64(16) is { } expires ? ToTime(expires) : null,
+        LostLeases = (int)r.Int64(17),
     };
 
     internal static JobState ParseState(string name) =>

@@ -757,11 +757,16 @@ public sealed partial class SqliteJobStore
         }, cancellationToken);
     }
 
-    /// <summary>Takes a running job from its (expired or dead) owner: Cancelled if asked, poison on its last attempt, else back to Ready.</summary>
+    /// <summary>
+    /// Takes a running job from its (expired or dead) owner: Cancelled if asked, poison on its last attempt, else back to
+    /// Ready; its lost-lease count (the crash history workers isolate suspects by) goes up by one. A job lost on its last
+    /// attempt in company, at its first crash, is a bystander until shown otherwise: it gets that attempt back and, being
+    /// a suspect now, runs alone (docs/worker.md "Suspects run alone").
+    /// </summary>
     private static void ReclaimJob(WriteContext c, long jobId, string why, ReclaimBuilder result)
     {
-        var rows = Query(c, "SELECT lease_epoch, attempt, max_attempts, cancel_requested, lease_owner, started_at FROM jobs WHERE id = @id AND state = 'running'",
-            r => (Epoch: r.GetInt64(0), Attempt: r.GetInt32(1), Max: r.GetInt32(2), Cancel: r.GetInt64(3) != 0, Owner: r.GetString(4), Started: r.IsDBNull(5) ? (long?)null : r.GetInt64(5)),
+        var rows = Query(c, "SELECT lease_epoch, attempt, max_attempts, cancel_requested, lease_owner, started_at, lost_leases FROM jobs WHERE id = @id AND state = 'running'",
+            r => (Epoch: r.GetInt64(0), Attempt: r.GetInt32(1), Max: r.GetInt32(2), Cancel: r.GetInt64(3) != 0, Owner: r.GetString(4), Started: r.IsDBNull(5) ? (long?)null : r.GetInt64(5), LostLeases: r.GetInt32(6)),
             ("@id", jobId));
         if (rows.Count == 0)
         {
@@ -769,9 +774,14 @@ public sealed partial class SqliteJobStore
         }
 
         var row = rows[0];
-        var message = $"Attempt {row.Attempt} was lost: {why}.";
+        var inCompany = result.RunningOf(row.Owner, owner => Convert.ToInt32(Scalar(c, SqliteSql.CountRunningOfOwner, ("@owner", owner)), CultureInfo.InvariantCulture)) > 1;
+        var refund = !row.Cancel && row.Attempt >= row.Max && row.LostLeases == 0 && inCompany;
+        var message = refund
+            ? $"Attempt {row.Attempt} was lost: {why}. It ran beside other jobs at its first crash, so the attempt is given back and it runs alone next."
+            : $"Attempt {row.Attempt} was lost: {why}.";
         var error = new JobError(row.Attempt, row.Owner, row.Started is { } s ? JobRow.ToTime(s) : null, JobRow.ToTime(c.Now), FailureCategory.Crash, message);
         var (set, target, bucket) = row.Cancel ? ("state = 'cancelled', reason = @reason, finished_at = @now", JobState.Cancelled, result.Cancelled)
+            : refund ? ("state = 'ready', attempt = attempt - 1", JobState.Ready, result.Reclaimed)
             : row.Attempt >= row.Max ? ("state = 'dead_letter', reason = @reason, finished_at = @now", JobState.DeadLetter, result.Poisoned)
             : ("state = 'ready'", JobState.Ready, result.Reclaimed);
         var reason = target == JobState.DeadLetter
@@ -927,6 +937,19 @@ public sealed partial class SqliteJobStore
         internal List<long> Poisoned { get; } = [];
         internal List<long> Cancelled { get; } = [];
         internal List<string> DeadWorkers { get; } = [];
+
+        // How many jobs each owner held when this pass began taking them back (read before the first of them is taken).
+        private Dictionary<string, int> RunningByOwner { get; } = new(StringComparer.Ordinal);
+
+        internal int RunningOf(string owner, Func<string, int> count)
+        {
+            if (!RunningByOwner.TryGetValue(owner, out var running))
+            {
+                RunningByOwner[owner] = running = count(owner);
+            }
+
+            return running;
+        }
 
         internal ReclaimResult Build() => new(Reclaimed, Poisoned, Cancelled, DeadWorkers);
     }

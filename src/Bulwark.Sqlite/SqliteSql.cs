@@ -78,6 +78,8 @@ internal static class SqliteSql
 
     internal const string ExpiredLeases = "SELECT id FROM jobs INDEXED BY jobs_running WHERE state = 'running' AND lease_expires_at <= @now";
 
+    internal const string CountRunningOfOwner = "SELECT count(*) FROM jobs INDEXED BY jobs_running WHERE state = 'running' AND lease_owner = @owner";
+
     internal const string RunningOfOwner = "SELECT id FROM jobs INDEXED BY jobs_running WHERE state = 'running' AND lease_owner = @owner";
 
     /// <summary>Running jobs left by earlier registrations of a worker name on a host (a restart with the same name).</summary>

@@ -182,6 +182,7 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
                     RunAt = job.RunAt,
                     LeaseExpiresAt = job.LeaseExpiresAt.Value,
                     ExpiresAt = job.ExpiresAt,
+                    LostLeases = job.LostLeases,
                 });
             }
 
@@ -730,14 +731,30 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
         var reclaimed = new List<long>();
         var poisoned = new List<long>();
         var cancelled = new List<long>();
+        // How many jobs each owner held at the crash: a job lost beside others at its first crash may be a bystander.
+        var runningByOwner = _jobs.Values.Where(j => j.State == JobState.Running && j.LeaseOwner is not null)
+            .GroupBy(j => j.LeaseOwner!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         foreach (var job in _jobs.Values.Where(j => j.State == JobState.Running && abandoned(j)).ToList())
         {
+            var firstCrash = job.LostLeases == 0;
             job.LostLeases++;
             if (job.CancelRequested)
             {
                 job.Reason = "Cancelled by a user; its worker stopped before it ended.";
                 Move(job, JobState.Cancelled, JobTrigger.Cancel, now);
                 cancelled.Add(job.Id);
+                continue;
+            }
+
+            var inCompany = job.LeaseOwner is { } owner && runningByOwner.GetValueOrDefault(owner) > 1;
+            if (job.Attempt >= job.MaxAttempts && firstCrash && inCompany)
+            {
+                // Its last attempt, lost beside other jobs at its first crash: given back, it runs alone next as a suspect.
+                job.Errors.Add(new JobError(job.Attempt, job.LeaseOwner, job.StartedAt, now, FailureCategory.Crash,
+                    $"Attempt {job.Attempt} was abandoned: {why}. It ran beside other jobs at its first crash, so the attempt is given back and it runs alone next."));
+                job.Attempt--;
+                Move(job, JobState.Ready, JobTrigger.Reclaim, now);
+                reclaimed.Add(job.Id);
                 continue;
             }
 

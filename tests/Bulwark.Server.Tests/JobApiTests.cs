@@ -146,6 +146,46 @@ public sealed class JobApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Explain_says_from_which_worker_a_job_was_reclaimed_and_that_one_crash_does_not_isolate_it()
+    {
+        var id = await _app.EnqueueAsync("recovered");
+        await CrashAsync("recovered", "w-dead-1");
+
+        var reasons = (await ExplainAsync(id)).GetProperty("reasons").EnumerateArray().ToArray();
+
+        var reclaimed = reasons.Single(r => r.GetProperty("code").GetString() == "reclaimed");
+        Assert.Equal("w-dead-1", reclaimed.GetProperty("worker").GetString());
+        Assert.Contains("Reclaimed from worker w-dead-1 at ", reclaimed.GetProperty("detail").GetString());
+        Assert.Contains("Not isolated", reclaimed.GetProperty("detail").GetString());
+        Assert.DoesNotContain(reasons, r => r.GetProperty("code").GetString() == "runs_alone");
+    }
+
+    [Fact]
+    public async Task Explain_says_a_job_present_at_two_crashes_runs_alone_and_why()
+    {
+        var id = await _app.EnqueueAsync("recovered", extra: ""","max_attempts":5""");
+        await CrashAsync("recovered", "w-dead-1");
+        await CrashAsync("recovered", "w-dead-2");
+
+        var explain = await ExplainAsync(id);
+
+        var reasons = explain.GetProperty("reasons").EnumerateArray().ToArray();
+        Assert.Equal("w-dead-2", reasons.Single(r => r.GetProperty("code").GetString() == "reclaimed").GetProperty("worker").GetString());
+        var alone = reasons.Single(r => r.GetProperty("code").GetString() == "runs_alone").GetProperty("detail").GetString();
+        Assert.Contains("attempt 3 runs alone because it was running on 2 workers that died", alone);
+        // Isolation is how it runs, not what keeps it waiting: only the missing worker does.
+        Assert.Equal(["no_worker", "reclaimed", "runs_alone"], reasons.Select(r => r.GetProperty("code").GetString()!).Order().ToArray());
+    }
+
+    /// <summary>A worker leases the queue's job and dies: its lease expires and maintenance's reclaim takes the job back.</summary>
+    private async Task CrashAsync(string queue, string worker)
+    {
+        Assert.Single(await _app.Store.LeaseAsync(new LeaseRequest(worker, [queue], 1, TimeSpan.FromSeconds(5))));
+        _app.Time.Advance(TimeSpan.FromSeconds(6));
+        Assert.Single((await _app.Store.ReclaimAsync(TimeSpan.FromMinutes(10))).Reclaimed);
+    }
+
+    [Fact]
     public async Task Explain_says_until_when_a_delayed_job_is_scheduled()
     {
         var id = await _app.EnqueueAsync(extra: ""","delay":"90s" """);

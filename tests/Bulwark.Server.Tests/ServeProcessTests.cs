@@ -124,6 +124,74 @@ public sealed class ServeProcessTests
     }
 
     [Fact]
+    public async Task The_servers_metrics_count_the_fleets_workers_from_the_registry_and_a_killed_one_moves_to_dead()
+    {
+        await using var serve = await ServeProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Bulwark__Server__DepthSampleInterval"] = "200ms",
+            ["Bulwark__Maintenance__WorkerDeadAfter"] = "3s",
+        }, "--workers", "0");
+        var store = Path.Combine(serve.Folder, "serve.db");
+        string[] fast = ["--lease", "3s", "--heartbeat", "500ms", "--dead-after", "3s"];
+        using var first = StartDrained(serve.Folder, ["worker", "--store", store, "--name", "fleet-a", "--concurrency", "3", .. fast]);
+        using var second = StartDrained(serve.Folder, ["worker", "--store", store, "--name", "fleet-b", "--concurrency", "5", .. fast]);
+        try
+        {
+            var metrics = await ScrapeUntilAsync(serve, m => Gauge(m, "bulwark_workers{", "state=\"active\"") == 2, "two active workers");
+            Assert.Equal(0, Gauge(metrics, "bulwark_workers{", "state=\"dead\""));
+            Assert.Equal(0, Gauge(metrics, "bulwark_process_workers{", ""));
+            Assert.Equal(0, Gauge(metrics, "bulwark_fleet_utilization{", ""));
+
+            first.Kill();
+            await first.WaitForExitAsync();
+            metrics = await ScrapeUntilAsync(serve, m => Gauge(m, "bulwark_workers{", "state=\"active\"") == 1, "one active worker after kill -9");
+            Assert.Equal(1, Gauge(metrics, "bulwark_workers{", "state=\"dead\""));
+        }
+        finally
+        {
+            foreach (var worker in new[] { first, second })
+            {
+                if (!worker.HasExited)
+                {
+                    worker.Kill(entireProcessTree: true);
+                    await worker.WaitForExitAsync();
+                }
+            }
+        }
+    }
+
+    private static System.Diagnostics.Process StartDrained(string folder, params string[] args)
+    {
+        var process = ServeProcess.Start(folder, null, args);
+        process.OutputDataReceived += (_, _) => { }; // drained so the worker never blocks on a full pipe
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task<string> ScrapeUntilAsync(ServeProcess serve, Func<string, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var metrics = await serve.Http.GetStringAsync("/metrics");
+        while (!done(metrics))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"/metrics never showed {what}:\n{metrics}\n{serve.Output}");
+            await Task.Delay(100);
+            metrics = await serve.Http.GetStringAsync("/metrics");
+        }
+
+        return metrics;
+    }
+
+    /// <summary>The value of the first sample line starting with <paramref name="prefix"/> and holding <paramref name="label"/>; NaN when none.</summary>
+    private static double Gauge(string metrics, string prefix, string label)
+    {
+        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal));
+        return line is null ? double.NaN : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task A_worker_started_with_health_urls_serves_its_own_probes_and_metrics()
     {
         var folder = Directory.CreateTempSubdirectory("bulwark-worker-").FullName;
@@ -156,7 +224,8 @@ public sealed class ServeProcessTests
 
             Assert.Equal(HttpStatusCode.OK, ready);
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);
-            Assert.Contains("bulwark_workers_active", metrics);
+            Assert.Contains("bulwark_process_workers", metrics);
+            Assert.DoesNotContain("bulwark_workers{", metrics);
             Assert.Contains("bulwark_worker_memory_bytes", metrics);
         }
         finally

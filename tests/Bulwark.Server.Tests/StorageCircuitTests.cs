@@ -26,8 +26,12 @@ public sealed class StorageCircuitTests : IAsyncLifetime
         var injectedBefore = _app.Faults.InjectedFailures;
         using var refused = await _app.PostAsync("/api/v1/jobs", """{"queue":"default","type":"demo.noop"}""");
         using var ready = await _app.GetAsync("/health/ready");
+        using var bare = await _app.GetAsync("/health");
 
         await BadInputTests.AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "storage circuit opened");
+        // The bare path answers as readiness does (runbooks and load balancers probe /health).
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, bare.StatusCode);
+        Assert.Contains("storage_circuit", await bare.Content.ReadAsStringAsync());
         Assert.NotNull(refused.Headers.RetryAfter);
         Assert.Equal(injectedBefore, _app.Faults.InjectedFailures); // refused at once: the store was not even asked
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
@@ -52,9 +56,11 @@ public sealed class StorageCircuitTests : IAsyncLifetime
 
         await PollAsync(() => circuit.State == StorageCircuitState.Closed);
         using var ready = await _app.GetAsync("/health/ready");
+        using var bare = await _app.GetAsync("/health");
         var id = await _app.EnqueueAsync();
 
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, bare.StatusCode);
         Assert.True(id > 0);
         Assert.Equal(1, await _app.StoredJobsAsync());
     }

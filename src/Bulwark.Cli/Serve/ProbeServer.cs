@@ -1,6 +1,7 @@
 using Bulwark.Server;
 using Bulwark.Server.Health;
 using Bulwark.Storage;
+using Bulwark.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,9 +11,11 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Cli.Serve;
 
 /// <summary>
-/// A worker process's own probe port (<c>bulwark worker --health-urls</c>): <c>/health/live</c>, <c>/health/ready</c>
-/// (store answers, storage circuit closed, not draining) and <c>/metrics</c>, served by a small Kestrel app that shares
-/// the worker host's store and meter. No API is served there, so it may listen beyond loopback without keys.
+/// A worker process's own probe port (<c>bulwark worker --health-urls</c>): <c>/health</c> and <c>/health/ready</c>
+/// (store answers, storage circuit closed, not draining, not paused at the memory limit), <c>/health/live</c>,
+/// <c>/health/detailed</c> (this worker's own state) and <c>/metrics</c>, served by a small Kestrel app that shares the
+/// worker host's store and meter. No API is served there, so it may listen beyond loopback without keys. Registered
+/// before the worker, it stops after it: during a drain it answers 503 <c>draining</c> until the process exits.
 /// </summary>
 internal sealed class ProbeServer(IServiceProvider worker, IReadOnlyList<string> urls) : IHostedService, IAsyncDisposable
 {
@@ -25,6 +28,12 @@ internal sealed class ProbeServer(IServiceProvider worker, IReadOnlyList<string>
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(worker.GetRequiredService<IJobQuery>());
         builder.Services.AddSingleton(worker.GetRequiredService<TimeProvider>());
+        if (worker.GetService<WorkerRuntime>() is { } runtime)
+        {
+            builder.Services.AddSingleton(runtime);
+            builder.Services.AddSingleton(worker.GetRequiredService<WorkerOptions>());
+        }
+
         if (worker.GetService<CircuitBreakingJobStore>() is { } guarded)
         {
             builder.Services.AddSingleton(guarded);
@@ -38,7 +47,7 @@ internal sealed class ProbeServer(IServiceProvider worker, IReadOnlyList<string>
         builder.Services.AddBulwarkTelemetry();
 
         _app = builder.Build();
-        HealthEndpoints.Map(_app, "/health", detailed: false);
+        HealthEndpoints.Map(_app, "/health", workerProbe: true);
         _app.MapBulwarkMetrics();
         await _app.StartAsync(cancellationToken);
     }

@@ -32,6 +32,13 @@ internal static class WorkerHost
             builder.Services.AddSingleton<TimeProvider>(new OffsetTimeProvider(TimeProvider.System, offset));
         }
 
+        if (settings.HealthUrls.Count > 0)
+        {
+            // Registered before the worker's hosted service, so the host stops it after the drain: the probe answers
+            // 503 "draining" while running jobs finish, instead of refusing connections.
+            builder.Services.AddHostedService(sp => new Serve.ProbeServer(sp, settings.HealthUrls));
+        }
+
         WorkerOptions? worker = null;
         // A skewed worker on SQLite still shares the machine's clock with every other process on that file: the store judges
         // leases by the true clock, as PostgreSQL judges them by the database's. Only the worker's own clock is shifted.
@@ -65,11 +72,6 @@ internal static class WorkerHost
                 m.WorkerDeadAfter = settings.DeadAfter ?? settings.Lease ?? m.WorkerDeadAfter;
                 m.Interval = settings.Poll is { } poll && poll < m.Interval ? poll : m.Interval;
             });
-
-        if (settings.HealthUrls.Count > 0)
-        {
-            builder.Services.AddHostedService(sp => new Serve.ProbeServer(sp, settings.HealthUrls));
-        }
 
         // AddWorker ran its configure action at once, so the options were captured.
         var options = worker!;

@@ -58,6 +58,11 @@ internal static class JobExplainer
                 break;
         }
 
+        if (!job.State.IsTerminal())
+        {
+            ExplainRecovery(job, reasons);
+        }
+
         if (!job.State.IsTerminal() && job.State != JobState.Running)
         {
             var queue = (await query.GetQueuesAsync(cancellationToken)).FirstOrDefault(q => q.Queue == job.Queue);
@@ -100,7 +105,7 @@ internal static class JobExplainer
                 reasons.Add(new Reason("no_worker", $"No active worker serves queue '{job.Queue}'; start one (bulwark worker --queues {job.Queue})."));
             }
 
-            if (job.State is JobState.Ready or JobState.Scheduled && reasons.Count == 0)
+            if (job.State is JobState.Ready or JobState.Scheduled && reasons.All(r => r.Code is "reclaimed" or "runs_alone"))
             {
                 reasons.Add(new Reason("waiting_for_worker", $"It is ready; {serving} worker(s) serve queue '{job.Queue}' and will take it when a slot is free (higher priority and older jobs first)."));
             }
@@ -112,8 +117,37 @@ internal static class JobExplainer
         }
 
         var runnable = job.State is JobState.Ready or JobState.Scheduled && job.RunAt <= now
-            && reasons.All(r => r.Code is "waiting_for_worker" or "expires");
+            && reasons.All(r => r.Code is "waiting_for_worker" or "expires" or "reclaimed" or "runs_alone");
         return new Explanation(job.Id, job.State.ToName(), runnable, reasons.Count > 0 ? reasons[0].Detail : "", reasons);
+    }
+
+    /// <summary>A job taken back from a dead worker says from which and when, and whether its next attempt runs alone and why.</summary>
+    private static void ExplainRecovery(JobSnapshot job, List<Reason> reasons)
+    {
+        if (job.LostLeases == 0)
+        {
+            return;
+        }
+
+        // The attempt the rule judges: the one running now, or the next one.
+        var attempt = job.State == JobState.Running ? job.Attempt : job.Attempt + 1;
+        var suspect = SuspectRule.IsSuspect(job.LostLeases, attempt, job.MaxAttempts);
+        if (job.State != JobState.Running && job.Errors.LastOrDefault(e => e.Category == FailureCategory.Crash) is { } crash)
+        {
+            var isolation = suspect ? "" : $" Not isolated: one crash proves nothing (most are OOM kills, deploys or lost nodes), so attempt {attempt} runs beside other jobs.";
+            reasons.Add(new Reason("reclaimed", $"Reclaimed from worker {crash.WorkerId ?? "(unknown)"} at {crash.EndedAt:O}: attempt {crash.Attempt} was lost with its worker ({crash.Message}) It has lost {job.LostLeases} lease(s) in all.{isolation}")
+            {
+                Worker = crash.WorkerId,
+            });
+        }
+
+        if (suspect)
+        {
+            var how = job.State == JobState.Running
+                ? "its worker runs it with no other job (leased beside others, it waits, lease held, until they finish)"
+                : "the worker that takes it lets its other jobs finish, then runs it with no other job, while other workers keep leasing";
+            reasons.Add(new Reason("runs_alone", $"Isolated as a suspect: attempt {attempt} runs alone because {SuspectRule.Why(job.LostLeases, attempt, job.MaxAttempts)}; {how}. If it crashes on its last attempt it goes to dead letter as poison."));
+        }
     }
 
     internal sealed record Explanation(long Id, string State, bool Runnable, string Summary, IReadOnlyList<Reason> Reasons);

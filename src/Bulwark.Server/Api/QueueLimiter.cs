@@ -9,6 +9,9 @@ namespace Bulwark.Server.Api;
 /// reserved since, so that checking a limit does not cost a store query per enqueue and a burst cannot overshoot it.
 /// A depth sample only replaces reservations whose enqueue committed before the sample's read began: one still in
 /// flight, or committed while the read ran, may be missing from the sample and keeps counting until the next one.
+/// Two readers take samples (the depth sampler and a stale <see cref="ReserveAsync"/>), and on a busy machine their
+/// reads can finish out of order: a sample whose read began before the one already applied is dropped, because the
+/// reservations it lacks are already gone.
 /// </summary>
 internal sealed class QueueLimiter(IJobQuery query, BulwarkServerOptions options, TimeProvider time, ILogger<QueueLimiter> logger)
 {
@@ -19,6 +22,7 @@ internal sealed class QueueLimiter(IJobQuery query, BulwarkServerOptions options
     private Dictionary<string, long> _depth = new(StringComparer.Ordinal);
     private DateTimeOffset _takenAt = DateTimeOffset.MinValue;
     private long _commits;
+    private long _appliedReadBegan = -1;
 
     /// <summary>Reserves room for <paramref name="jobs"/> or throws a 429 naming the full queue. Nothing is reserved on refusal.</summary>
     public async Task ReserveAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
@@ -81,12 +85,19 @@ internal sealed class QueueLimiter(IJobQuery query, BulwarkServerOptions options
     /// <summary>
     /// Takes a fresh snapshot of queue depths (also called by the depth sampler). <paramref name="readBegan"/> is what
     /// <see cref="BeginSample"/> returned before the read: only reservations committed by then are in the snapshot.
+    /// Returns false, changing nothing, when a sample whose read began later has been applied already.
     /// </summary>
-    public void Update(IReadOnlyList<QueueStats> queues, DateTimeOffset takenAt, long readBegan)
+    public bool Update(IReadOnlyList<QueueStats> queues, DateTimeOffset takenAt, long readBegan)
     {
         var depth = queues.ToDictionary(q => q.Queue, QueueView.DepthOf, StringComparer.Ordinal);
         lock (_gate)
         {
+            if (readBegan < _appliedReadBegan)
+            {
+                return false;
+            }
+
+            _appliedReadBegan = readBegan;
             _depth = depth;
             foreach (var (jobs, reservation) in _reservations.ToArray())
             {
@@ -96,8 +107,13 @@ internal sealed class QueueLimiter(IJobQuery query, BulwarkServerOptions options
                 }
             }
 
-            _takenAt = takenAt;
+            if (takenAt > _takenAt)
+            {
+                _takenAt = takenAt;
+            }
         }
+
+        return true;
     }
 
     private long Reserved(string queue)

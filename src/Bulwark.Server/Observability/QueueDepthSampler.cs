@@ -1,4 +1,5 @@
 using Bulwark.Diagnostics;
+using Bulwark.Jobs;
 using Bulwark.Server.Api;
 using Bulwark.Storage;
 using Microsoft.Extensions.Hosting;
@@ -7,7 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Server.Observability;
 
 /// <summary>
-/// Every few seconds reads queue counts from the store into <c>bulwark_queue_depth</c> and the hard-limit snapshot,
+/// Every few seconds reads queue counts from the store into <c>bulwark_queue_depth</c> (and the oldest ready job's age)
+/// and the hard-limit snapshot, the worker registry into <c>bulwark_workers</c> and <c>bulwark_fleet_utilization</c>,
 /// and warns about queues past their warning depth. <see cref="RunOnceAsync"/> is one pass; the service only loops over it.
 /// </summary>
 internal sealed class QueueDepthSampler(
@@ -23,6 +25,9 @@ internal sealed class QueueDepthSampler(
         var queues = await query.GetQueuesAsync(cancellationToken);
         metrics.SetQueueDepth(queues.SelectMany(q => q.Counts.Select(c => (q.Queue, c.Key, c.Value))));
         limiter.Update(queues, takenAt, readBegan);
+        metrics.SetOldestReady(queues.Select(q => (q.Queue, q[JobState.Ready] > 0 ? q.OldestReadyAt : null)), takenAt);
+        // The fleet as the registry sees it, so the server's /metrics speaks for every worker process, not its own.
+        metrics.SetFleet(await query.ListWorkersAsync(cancellationToken));
         foreach (var queue in queues)
         {
             var depth = QueueView.DepthOf(queue);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Bulwark.Jobs;
+using Bulwark.Storage;
 
 namespace Bulwark.Diagnostics;
 
@@ -25,6 +26,8 @@ public sealed class BulwarkMetrics : IDisposable
     private readonly Counter<long> _duplicates;
     private readonly ConcurrentDictionary<(string Queue, string State), long> _depth = new();
     private readonly ConcurrentDictionary<string, WorkerGauge> _workers = new();
+    private FleetGauge _fleet = new(new Dictionary<WorkerState, long>(), 0);
+    private Dictionary<string, double> _oldestReady = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _circuits = new();
     private readonly ConcurrentDictionary<string, (long Warning, long Hard)> _limits = new();
 
@@ -45,8 +48,11 @@ public sealed class BulwarkMetrics : IDisposable
         _persistenceErrors = _meter.CreateCounter<long>(Telemetry.PersistenceErrors, description: "Store operations that failed.");
         _duplicates = _meter.CreateCounter<long>(Telemetry.DuplicateExecutions, description: "Handler runs whose outcome was refused because another run owns the job.");
         _meter.CreateObservableGauge(Telemetry.QueueDepth, ObserveDepth, description: "Jobs per queue and state.");
-        _meter.CreateObservableGauge(Telemetry.WorkersActive, () => _workers.Count, description: "Worker runtimes active in this process.");
-        _meter.CreateObservableGauge(Telemetry.WorkerUtilization, ObserveUtilization, description: "Busy slots / slots.");
+        _meter.CreateObservableGauge(Telemetry.ProcessWorkers, () => _workers.Count, description: "Worker runtimes in this process (the fleet is bulwark_workers).");
+        _meter.CreateObservableGauge(Telemetry.WorkerUtilization, ObserveUtilization, description: "Busy slots / slots, per worker runtime of this process.");
+        _meter.CreateObservableGauge(Telemetry.FleetWorkers, ObserveFleet, description: "Workers of the whole fleet by state, from the store's registry (active, draining, dead, stopped).");
+        _meter.CreateObservableGauge(Telemetry.FleetUtilization, () => _fleet.Utilization, description: "Busy slots / slots over every active or draining worker of the fleet, from the store's registry.");
+        _meter.CreateObservableGauge(Telemetry.QueueOldestReadyAge, ObserveOldestReady, unit: "s", description: "Age of the oldest ready job per queue (0 when none is ready): how long work has waited for a slot.");
         _meter.CreateObservableGauge(Telemetry.WorkerMemory, ObserveMemory, unit: "By", description: "Worker process working set.");
         _meter.CreateObservableGauge(Telemetry.CircuitBreakerState, ObserveCircuits, description: "0 closed, 1 half-open, 2 open; per job type, and 'storage'.");
         _meter.CreateObservableGauge(Telemetry.QueueWarningDepth, () => _limits.Select(kv => new Measurement<long>(kv.Value.Warning, new KeyValuePair<string, object?>("queue", kv.Key))), description: "Depth (pending + scheduled + ready) above which a queue is alerted on.");
@@ -108,6 +114,36 @@ public sealed class BulwarkMetrics : IDisposable
         _recoveryReclaimed.Add(0);
         _leaseLost.Add(0);
         _persistenceErrors.Add(0);
+        _duplicates.Add(0);
+    }
+
+    /// <summary>
+    /// Replaces the fleet snapshot from the store's worker registry: workers per state (every state is published, at zero
+    /// when none is in it) and utilisation over the live ones. Only a host that samples the registry (the server) sets it.
+    /// </summary>
+    public void SetFleet(IEnumerable<WorkerInfo> workers)
+    {
+        ArgumentNullException.ThrowIfNull(workers);
+        var byState = Enum.GetValues<WorkerState>().ToDictionary(s => s, _ => 0L);
+        long busy = 0, slots = 0;
+        foreach (var worker in workers)
+        {
+            byState[worker.State]++;
+            if (worker.State is WorkerState.Active or WorkerState.Draining)
+            {
+                busy += worker.Registration.ActiveJobs;
+                slots += worker.Registration.Concurrency;
+            }
+        }
+
+        _fleet = new FleetGauge(byState, slots == 0 ? 0 : (double)busy / slots);
+    }
+
+    /// <summary>Replaces the oldest-ready-job ages (queue → when its oldest ready job became due; null when none is ready).</summary>
+    public void SetOldestReady(IEnumerable<(string Queue, DateTimeOffset? OldestReadyAt)> queues, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        _oldestReady = queues.ToDictionary(q => q.Queue, q => q.OldestReadyAt is { } at ? Math.Max(0, (now - at).TotalSeconds) : 0, StringComparer.Ordinal);
     }
 
     /// <summary>Replaces the queue depth snapshot.</summary>
@@ -157,5 +193,13 @@ public sealed class BulwarkMetrics : IDisposable
     private IEnumerable<Measurement<int>> ObserveCircuits() =>
         _circuits.Select(kv => new Measurement<int>(kv.Value, new KeyValuePair<string, object?>("circuit", kv.Key)));
 
+    private IEnumerable<Measurement<long>> ObserveFleet() =>
+        _fleet.ByState.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("state", kv.Key.ToString().ToLowerInvariant())));
+
+    private IEnumerable<Measurement<double>> ObserveOldestReady() =>
+        _oldestReady.Select(kv => new Measurement<double>(kv.Value, new KeyValuePair<string, object?>("queue", kv.Key)));
+
     private readonly record struct WorkerGauge(int Busy, int Slots, long MemoryBytes);
+
+    private sealed record FleetGauge(IReadOnlyDictionary<WorkerState, long> ByState, double Utilization);
 }

@@ -21,7 +21,11 @@ public static class Telemetry
         "bulwark_job_duration_seconds",
         "bulwark_job_wait_seconds",
         "bulwark_queue_depth",
-        "bulwark_workers_active",
+        "bulwark_process_workers",
+        "bulwark_workers",
+        "bulwark_fleet_utilization",
+        "bulwark_queue_oldest_ready_age_seconds",
+        "bulwark_jobs_duplicate_executions_total",
         "bulwark_worker_utilization",
         "bulwark_worker_memory_bytes",
         "bulwark_stalled_jobs_reclaimed_total",
@@ -39,7 +43,10 @@ public static class Telemetry
     internal const string JobDuration = "bulwark.job.duration";
     internal const string JobWait = "bulwark.job.wait";
     internal const string QueueDepth = "bulwark.queue.depth";
-    internal const string WorkersActive = "bulwark.workers.active";
+    internal const string ProcessWorkers = "bulwark.process.workers";
+    internal const string FleetWorkers = "bulwark.workers";
+    internal const string FleetUtilization = "bulwark.fleet.utilization";
+    internal const string QueueOldestReadyAge = "bulwark.queue.oldest_ready_age";
     internal const string WorkerUtilization = "bulwark.worker.utilization";
     internal const string WorkerMemory = "bulwark.worker.memory";
     internal const string StalledReclaimed = "bulwark.stalled_jobs.reclaimed";

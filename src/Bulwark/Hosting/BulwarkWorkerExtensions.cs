@@ -74,8 +74,7 @@ public static class BulwarkWorkerExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<BulwarkMetrics>(),
             sp.GetService<IOptions<JobClientOptions>>()?.Value.SerializerOptions ?? new JobClientOptions().SerializerOptions,
-            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
-            query: sp.GetService<IJobQuery>()));
+            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
         services.AddSingleton<ICircuitBreakers>(sp => sp.GetRequiredService<WorkerRuntime>().Circuits);
         services.AddSingleton<IHostedService>(sp => new WorkerService(
             sp.GetRequiredService<WorkerRuntime>(),

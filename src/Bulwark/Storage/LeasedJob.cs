@@ -39,4 +39,9 @@ public sealed record LeasedJob
     public required DateTimeOffset LeaseExpiresAt { get; init; }
     /// <summary>Lifetime limit.</summary>
     public DateTimeOffset? ExpiresAt { get; init; }
+    /// <summary>
+    /// How many earlier attempts were lost with their worker (reclaimed from a dead owner or an expired lease): the
+    /// job's crash history, kept by the store so a worker can tell a suspect without reading the job back.
+    /// </summary>
+    public int LostLeases { get; init; }
 }

@@ -67,14 +67,11 @@ internal static partial class WorkerLog
     [LoggerMessage(1019, LogLevel.Debug, "Leased {Count} jobs")]
     public static partial void Leased(ILogger logger, int count);
 
-    [LoggerMessage(1020, LogLevel.Warning, "Job {JobId} ({Type}) attempt {Attempt}: its previous attempt crashed its worker; running it alone, leasing nothing else until it ends")]
-    public static partial void SuspectRunsAlone(ILogger logger, long jobId, string type, int attempt);
+    [LoggerMessage(1020, LogLevel.Warning, "Job {JobId} ({Type}) attempt {Attempt} runs alone, leasing nothing else until it ends: {Why}")]
+    public static partial void SuspectRunsAlone(ILogger logger, long jobId, string type, int attempt, string why);
 
-    [LoggerMessage(1021, LogLevel.Information, "Gave back {Count} suspect job(s) [{JobIds}] whose previous attempt crashed its worker; each will run alone once this worker is idle")]
-    public static partial void SuspectsGivenBack(ILogger logger, int count, string jobIds);
-
-    [LoggerMessage(1022, LogLevel.Warning, "Could not look up job {JobId}'s previous attempt; running it without isolation")]
-    public static partial void SuspectLookupFailed(ILogger logger, Exception exception, long jobId);
+    [LoggerMessage(1021, LogLevel.Information, "Holding job {JobId} ({Type}), which must run alone, until this worker's {Running} other job(s) end; gave back {GivenBack} more such job(s) for other workers")]
+    public static partial void SuspectHeld(ILogger logger, long jobId, string type, int running, int givenBack);
 
     [LoggerMessage(1023, LogLevel.Information, "Over the memory soft limit: ran a full compacting collection; working set now {MemoryBytes} bytes (limit {LimitBytes})")]
     public static partial void MemoryCollected(ILogger logger, long memoryBytes, long limitBytes);

@@ -22,7 +22,6 @@ public sealed class WorkerRuntime : IDisposable
     private static readonly TimeSpan MemoryCollectInterval = TimeSpan.FromSeconds(10);
 
     private readonly IJobStore _store;
-    private readonly IJobQuery? _query;
     private readonly Action _collectMemory;
     private readonly WorkerOptions _options;
     private readonly IReadOnlyList<string> _queues;
@@ -48,8 +47,10 @@ public sealed class WorkerRuntime : IDisposable
     private volatile bool _storeReachable = true;
     private volatile bool _registered;
     private volatile bool _jammed;
-    private volatile bool _isolating;
+
+    // The suspect running alone now, and one leased while others ran: held (its lease renewed) until they finish.
     private LeaseToken? _suspect;
+    private HeldSuspect? _held;
     private long? _lastCollectTimestamp;
     private long _heartbeats;
 
@@ -68,7 +69,6 @@ public sealed class WorkerRuntime : IDisposable
         ILoggerFactory loggers,
         Func<long>? workingSet = null,
         Func<double>? random = null,
-        IJobQuery? query = null,
         Action? collectMemory = null)
     {
         var problems = options.Validate();
@@ -78,8 +78,6 @@ public sealed class WorkerRuntime : IDisposable
         }
 
         _store = store;
-        // The job store may be wrapped (storage circuit); without a query the previous attempt cannot be looked up.
-        _query = query ?? store as IJobQuery;
         _collectMemory = collectMemory ?? (() => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true));
         _options = options;
         _queues = options.EffectiveQueues;
@@ -177,13 +175,21 @@ public sealed class WorkerRuntime : IDisposable
             _suspect = null;
         }
 
-        if (_isolating && !_running.IsEmpty)
+        if (_held is { } held)
         {
-            // A suspect was given back: let the running jobs finish, then take one job at a time.
-            return 0;
+            // Leasing stops on this worker only: the held suspect's lease keeps others from taking it, while every other
+            // worker goes on leasing as usual. Once nothing else is in flight (outcomes written too: a crash must not cost a
+            // finished neighbour its result), the suspect starts alone.
+            if (!NothingInFlight || Interlocked.CompareExchange(ref _held, null, held) != held)
+            {
+                return 0;
+            }
+
+            RunAlone(held.Job, held.Trial);
+            return 1;
         }
 
-        var free = _isolating ? Math.Min(1, FreeSlots) : FreeSlots;
+        var free = FreeSlots;
         if (free <= 0)
         {
             return 0;
@@ -224,7 +230,7 @@ public sealed class WorkerRuntime : IDisposable
             WorkerLog.LeaseFailed(_logger, ex);
         }
 
-        leased = await IsolateSuspectsAsync(leased, cancellationToken);
+        leased = IsolateSuspects(leased);
         foreach (var (job, trial) in leased)
         {
             Dispatch(job, trial);
@@ -241,7 +247,9 @@ public sealed class WorkerRuntime : IDisposable
     /// <summary>One heartbeat: renews the registration and every held lease; cancels handlers whose lease was lost or whose job a user cancelled.</summary>
     internal async Task<HeartbeatResult?> HeartbeatOnceAsync(CancellationToken cancellationToken = default)
     {
-        var held = _running.Where(kv => kv.Value.Reason != CancelReason.LeaseLost).Select(kv => kv.Key).Union(_finishing.Keys).ToArray();
+        var waiting = _held;
+        var held = _running.Where(kv => kv.Value.Reason != CancelReason.LeaseLost).Select(kv => kv.Key).Union(_finishing.Keys)
+            .Concat(waiting is null ? [] : [waiting.Job.Token]).ToArray();
         var memory = ReadMemory();
         HeartbeatResult result;
         try
@@ -271,6 +279,17 @@ public sealed class WorkerRuntime : IDisposable
             }
         }
 
+        if (waiting is not null && (result.Lost.Contains(waiting.Job.Token) || result.CancelRequested.Contains(waiting.Job.Token))
+            && Interlocked.CompareExchange(ref _held, null, waiting) == waiting)
+        {
+            // Never started: a lost lease needs nothing more; a cancel ends it as cancelled, through the completer.
+            if (result.CancelRequested.Contains(waiting.Job.Token))
+            {
+                GiveBack(waiting.Job, waiting.Trial, JobOutcome.Cancelled(waiting.Job.Token, new JobError(
+                    waiting.Job.Attempt, Id, null, _time.GetUtcNow(), FailureCategory.Cancelled, "Cancelled on request before it started.")));
+            }
+        }
+
         foreach (var token in result.CancelRequested)
         {
             if (_running.TryGetValue(token, out var run) && run.Reason == CancelReason.None)
@@ -294,6 +313,11 @@ public sealed class WorkerRuntime : IDisposable
     internal async Task<int> DrainAsync(CancellationToken hostStopping)
     {
         BeginDrain();
+        if (Interlocked.Exchange(ref _held, null) is { } held)
+        {
+            GiveBack(held.Job, held.Trial, ReleaseUnstarted(held.Job, "Given back unstarted: its worker shut down while it waited to run alone."));
+        }
+
         WorkerLog.Draining(_logger, _options.ShutdownTimeout, _running.Count);
         await WaitUntilAsync(() => _running.IsEmpty, _options.ShutdownTimeout, hostStopping);
         var released = 0;
@@ -558,95 +582,71 @@ public sealed class WorkerRuntime : IDisposable
     }
 
     /// <summary>
-    /// Suspects (jobs whose previous attempt ended in Crash: they may have killed their worker) run alone. A suspect
-    /// leased with others, or while others run, is given back unstarted and uncharged; the worker then lets its running
-    /// jobs finish and leases one job at a time until it gets the suspect (or nothing suspect is left), which it runs
-    /// with no other job, leasing nothing until it ends. Returns the jobs to start now.
+    /// Suspects (<see cref="SuspectRule.IsSuspect(LeasedJob)"/>) run alone: if one takes the process down, it takes nothing else with
+    /// it. Leased alone on an idle worker, it starts now. Leased with others or while others run, the first is held (its
+    /// lease kept and renewed) until this worker's other jobs end, and then runs alone; further suspects of the batch
+    /// are given back unstarted and uncharged for other workers to take. Returns the jobs to start now.
     /// </summary>
-    private async Task<List<(LeasedJob Job, bool Trial)>> IsolateSuspectsAsync(List<(LeasedJob Job, bool Trial)> leased, CancellationToken cancellationToken)
+    private List<(LeasedJob Job, bool Trial)> IsolateSuspects(List<(LeasedJob Job, bool Trial)> leased)
     {
-        var wasIsolating = _isolating;
-        if (leased.Count == 0)
-        {
-            _isolating = false;
-            return leased;
-        }
-
-        var suspects = new List<(LeasedJob Job, bool Trial)>();
-        foreach (var entry in leased)
-        {
-            if (await IsSuspectAsync(entry.Job, cancellationToken))
-            {
-                suspects.Add(entry);
-            }
-        }
-
+        var suspects = leased.Where(e => SuspectRule.IsSuspect(e.Job)).ToList();
         if (suspects.Count == 0)
         {
-            _isolating = false;
             return leased;
         }
 
-        if (leased.Count == 1 && _running.IsEmpty)
+        if (leased.Count == 1 && NothingInFlight)
         {
-            _isolating = false;
             _suspect = leased[0].Job.Token;
-            WorkerLog.SuspectRunsAlone(_logger, leased[0].Job.Id, leased[0].Job.Type, leased[0].Job.Attempt);
+            LogRunsAlone(leased[0].Job);
             return leased;
         }
 
-        var now = _time.GetUtcNow();
-        var outcomes = suspects.Select(s => JobOutcome.Release(s.Job.Token, new JobError(
-            s.Job.Attempt, Id, null, now, FailureCategory.Shutdown,
-            "Given back unstarted: its previous attempt crashed its worker, so it runs alone once a worker is idle."))).ToArray();
-        try
+        var (first, trial) = suspects[0];
+        _held = new HeldSuspect(first, trial);
+        foreach (var (job, isTrial) in suspects.Skip(1))
         {
-            await _store.FinishAsync(outcomes, cancellationToken);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The leases expire and maintenance reclaims them; no handler ran, so nothing is lost.
-            _metrics.PersistenceError("finish");
-            WorkerLog.FinishFailed(_logger, ex, outcomes.Length);
+            GiveBack(job, isTrial, ReleaseUnstarted(job, "Given back unstarted: it runs alone, and this worker already holds a job that must run alone."));
         }
 
-        foreach (var (job, trial) in suspects)
-        {
-            if (trial)
-            {
-                _circuits.RecordNeutral(job.Type);
-            }
-        }
-
-        _isolating = true;
-        if (!wasIsolating)
-        {
-            WorkerLog.SuspectsGivenBack(_logger, suspects.Count, string.Join(',', suspects.Select(s => s.Job.Id)));
-        }
-
-        return leased.Except(suspects).ToList();
+        var others = leased.Except(suspects).ToList();
+        WorkerLog.SuspectHeld(_logger, first.Id, first.Type, _running.Count + others.Count, suspects.Count - 1);
+        return others;
     }
 
-    /// <summary>True when the job's previous attempt ended in Crash. Only a retried job is looked up.</summary>
-    private async Task<bool> IsSuspectAsync(LeasedJob job, CancellationToken cancellationToken)
-    {
-        if (job.Attempt <= 1 || _query is null)
-        {
-            return false;
-        }
+    private bool NothingInFlight => _running.IsEmpty && _finishing.IsEmpty;
 
-        try
-        {
-            var snapshot = await _query.GetJobAsync(job.Id, cancellationToken);
-            var previous = snapshot?.Errors.LastOrDefault(e => e.Attempt == job.Attempt - 1);
-            return previous?.Category == FailureCategory.Crash;
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Not knowing is no reason to hold the job back: it runs as it did before isolation existed.
-            WorkerLog.SuspectLookupFailed(_logger, ex, job.Id);
-            return false;
-        }
+    private void RunAlone(LeasedJob job, bool trial)
+    {
+        _suspect = job.Token;
+        LogRunsAlone(job);
+        Dispatch(job, trial);
+    }
+
+    private void LogRunsAlone(LeasedJob job) =>
+        WorkerLog.SuspectRunsAlone(_logger, job.Id, job.Type, job.Attempt, SuspectRule.Why(job.LostLeases, job.Attempt, job.MaxAttempts));
+
+    private JobOutcome ReleaseUnstarted(LeasedJob job, string message) =>
+        JobOutcome.Release(job.Token, new JobError(job.Attempt, Id, null, _time.GetUtcNow(), FailureCategory.Shutdown, message));
+
+    /// <summary>Ends a lease that never started through the completer; the lease is renewed until the outcome is written.</summary>
+    private void GiveBack(LeasedJob job, bool trial, JobOutcome outcome)
+    {
+        var entry = new RunningJob(job, new CancellationTokenSource(), _time.GetTimestamp(), _time.GetUtcNow(), trial);
+        _finishing[job.Token] = entry;
+        _ = Completer.SubmitAsync(outcome).ContinueWith(
+            written =>
+            {
+                _finishing.TryRemove(job.Token, out _);
+                entry.Dispose();
+                if (trial)
+                {
+                    _circuits.RecordNeutral(job.Type);
+                }
+
+                _slotFreed.Notify(job.Queue);
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>
@@ -719,6 +719,8 @@ public sealed class WorkerRuntime : IDisposable
         CancelReason.LeaseLost => FailureCategory.Crash,
         _ => null,
     };
+
+    private sealed record HeldSuspect(LeasedJob Job, bool Trial);
 
     private WorkerRegistration Registration(long memory) => new()
     {
