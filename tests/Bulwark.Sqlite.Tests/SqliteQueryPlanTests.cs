@@ -62,6 +62,7 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime, IDisposable
         { nameof(SqliteSql.Stalled), "jobs_running" },
         { nameof(SqliteSql.ExpiredLeases), "jobs_running" },
         { nameof(SqliteSql.RunningOfOwner), "jobs_running" },
+        { nameof(SqliteSql.CountRunningOfOwner), "jobs_running" },
         { nameof(SqliteSql.RunningOfPredecessors), "jobs_running" },
         { nameof(SqliteSql.PurgeWorkers), "jobs_running" },
         { nameof(SqliteSql.CountRunningOfQueue), "COVERING INDEX jobs_queue_state" },
