@@ -28,14 +28,23 @@ internal sealed class BulwarkProcess : IAsyncDisposable
         }
     }
 
-    public static BulwarkProcess Start(params string[] args)
+    public static BulwarkProcess Start(params string[] args) => Start(null, null, args);
+
+    /// <summary>Starts with extra environment variables (e.g. <c>Bulwark__Worker__Concurrency</c>) in a working directory of its own.</summary>
+    public static BulwarkProcess Start(IReadOnlyDictionary<string, string>? environment, string? workingDirectory, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
         info.ArgumentList.Add(CliPath());
         foreach (var arg in args)
         {

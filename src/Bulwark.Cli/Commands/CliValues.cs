@@ -39,6 +39,27 @@ internal static class CliValues
     public static Option<int> Limit(int defaultValue, int max) =>
         Int("--limit", $"How many to show (1–{max}, default {defaultValue}).", defaultValue, 1, max);
 
+    /// <summary>
+    /// An integer option with no default: null when not given, so a host's configuration (appsettings.json,
+    /// <c>Bulwark__…</c> environment variables) decides, and a flag given wins.
+    /// </summary>
+    public static Option<int?> OptionalInt(string name, string description, int min, int max) => new(name)
+    {
+        Description = description,
+        HelpName = "N",
+        CustomParser = r =>
+        {
+            var text = r.Tokens[0].Value;
+            if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+            {
+                return value;
+            }
+
+            r.AddError($"{name} must be a whole number from {min} to {max} (got '{text}').");
+            return null;
+        },
+    };
+
     /// <summary>An integer option checked while parsing (a validator would run even after a failed conversion).</summary>
     public static Option<int> Int(string name, string description, int defaultValue, int min, int max) => new(name)
     {

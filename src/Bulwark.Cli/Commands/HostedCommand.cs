@@ -1,6 +1,9 @@
 using System.CommandLine;
 using Bulwark.Jobs;
 using Bulwark.Storage;
+using Bulwark.Workers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Bulwark.Cli.Commands;
 
@@ -37,7 +40,8 @@ internal static class HostedCommand
     public static string StorePath(string? given) =>
         given ?? NonEmpty(Environment.GetEnvironmentVariable("BULWARK_STORE")) ?? ConnectionOptions.DefaultStorePath;
 
-    public static string[] Queues(string[]? given) => given is { Length: > 0 } ? given : ["default"];
+    /// <summary>The queues given by flag, or null: then the configuration (<c>Bulwark:Worker:Queues</c>) or the default decides.</summary>
+    public static string[]? Queues(string[]? given) => given is { Length: > 0 } ? given : null;
 
     /// <summary>
     /// Runs <paramref name="body"/>; bad input and a damaged store are reported the same way for both commands, and
@@ -71,6 +75,25 @@ internal static class HostedCommand
             return Fail(failure.ExitCode, failure.Message);
         }
     }
+
+    /// <summary>
+    /// Runs the configuration checks that would otherwise stop the host at start-up (with the host's own log line and
+    /// a stack trace), so a bad <c>Bulwark:*</c> setting ends as one line before anything is printed or started.
+    /// </summary>
+    public static void ValidateConfiguration(IServiceProvider services) => services.GetService<IStartupValidator>()?.Validate();
+
+    /// <summary>
+    /// A bad setting, from a flag or from configuration (an unknown key, a malformed value, an unusable combination):
+    /// the one line to show, or null when <paramref name="ex"/> is something else.
+    /// </summary>
+    public static string? ConfigurationProblem(Exception ex) => ex switch
+    {
+        WorkerOptionsException => ex.Message,
+        OptionsValidationException options => "the configuration is not usable: " + string.Join(" ", options.Failures),
+        AggregateException aggregate when aggregate.InnerExceptions.All(e => e is OptionsValidationException) =>
+            "the configuration is not usable: " + string.Join(" ", aggregate.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures)),
+        _ => null,
+    };
 
     private static int Fail(int exitCode, string message)
     {

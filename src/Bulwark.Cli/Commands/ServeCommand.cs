@@ -24,7 +24,7 @@ internal static class ServeCommand
     {
         var urls = new Option<string?>("--urls") { Description = $"Where to listen, ';'-separated (default {DefaultUrl}). Beyond loopback only with API keys configured.", HelpName = "URLS" };
         var store = HostedCommand.StoreOption();
-        var workers = CliValues.Int("--workers", "In-process demo worker slots (default 4; 0 runs no workers).", 4, 0, 10_000);
+        var workers = CliValues.OptionalInt("--workers", "In-process demo worker slots (default Bulwark:Worker:Concurrency, else 4; 0 runs no workers).", 0, 10_000);
         var queues = HostedCommand.QueuesOption("Queues the in-process workers serve, comma-separated (default 'default').");
         var name = HostedCommand.NameOption();
 
@@ -58,7 +58,7 @@ internal static class ServeCommand
                 }
             }
 
-            foreach (var queue in settings.Queues)
+            foreach (var queue in settings.Queues ?? [])
             {
                 JobValidator.ValidateQueue(queue);
             }
@@ -72,6 +72,7 @@ internal static class ServeCommand
             StoreSelection.Validate(settings.StorePath, folderMustExist: true);
             var storePath = StoreSelection.Describe(settings.StorePath);
             using var app = ServeHost.Build(StoreSelection.IsPostgres(settings.StorePath) ? settings : settings with { StorePath = Path.GetFullPath(settings.StorePath) });
+            HostedCommand.ValidateConfiguration(app.Services);
             var keys = app.Services.GetRequiredService<ApiKeySet>();
             try
             {
@@ -96,7 +97,7 @@ internal static class ServeCommand
                 Bulwark server listening on {{{string.Join(", ", bound)}}}
                   store:   {{{storePath}}}
                   dashboard: {{{url0}}}/dashboard/   API: {{{url0}}}/api/v1   probes: {{{url0}}}/health/ready   metrics: {{{url0}}}/metrics
-                  workers: {{{(worker is not null ? $"{settings.Workers} in-process demo worker slot(s) on queue(s) {string.Join(',', settings.Queues)} as worker {worker.Name} (--workers 0 turns them off)" : "none in this process (start some with 'bulwark worker')")}}}
+                  workers: {{{(worker is not null && app.Services.GetService<WorkerOptions>() is { } w ? $"{w.Concurrency} in-process demo worker slot(s) on queue(s) {(w.Queues.Count > 0 ? string.Join(',', w.Queues) : "default")} as worker {worker.Name} (--workers 0 turns them off)" : "none in this process (start some with 'bulwark worker')")}}}
                   auth:    {{{authLine}}}
                 Try next:
                   bulwark enqueue default demo.sleep --payload '{"ms":500}' --url {{{url0}}}{{{keyFlag}}}
@@ -111,7 +112,7 @@ internal static class ServeCommand
         },
         ex => ex switch
         {
-            WorkerOptionsException => (ExitCodes.Usage, ex.Message),
+            _ when HostedCommand.ConfigurationProblem(ex) is { } problem => (ExitCodes.Usage, problem),
             IOException or InvalidOperationException => (ExitCodes.Failure, ex.Message),
             _ => null,
         });

@@ -40,7 +40,7 @@ internal static class WorkerCommand
                 return result;
             },
         };
-        var concurrency = CliValues.Int("--concurrency", "Jobs run at once (default 10).", 10, 1, 10_000);
+        var concurrency = CliValues.OptionalInt("--concurrency", "Jobs run at once (default Bulwark:Worker:Concurrency, else 10).", 1, 10_000);
         var name = HostedCommand.NameOption();
         var lease = CliValues.Duration("--lease", "Lease length (default 10s).");
         var heartbeat = CliValues.Duration("--heartbeat", "Heartbeat interval (default 2s); must be shorter than the lease.");
@@ -84,11 +84,14 @@ internal static class WorkerCommand
         {
             StoreSelection.Validate(settings.StorePath);
             using var host = WorkerHost.Build(settings);
+            HostedCommand.ValidateConfiguration(host.Services);
             var runtime = host.Services.GetRequiredService<WorkerRuntime>();
-            Console.WriteLine($"bulwark worker {runtime.Name} ({runtime.Id}): store {StoreSelection.Describe(settings.StorePath)}, queues {string.Join(',', settings.Queues)}, concurrency {settings.Concurrency}. SIGTERM or Ctrl+C drains and exits.");
+            var options = host.Services.GetRequiredService<WorkerOptions>();
+            var queues = options.Queues.Count > 0 ? string.Join(',', options.Queues) : "default";
+            Console.WriteLine($"bulwark worker {runtime.Name} ({runtime.Id}): store {StoreSelection.Describe(settings.StorePath)}, queues {queues}, concurrency {options.Concurrency}, lease {DurationText.Format(options.LeaseDuration)}. SIGTERM or Ctrl+C drains and exits.");
             host.RunAsync().GetAwaiter().GetResult();
             Console.WriteLine($"bulwark worker {runtime.Name}: drained and stopped.");
             return ExitCodes.Success;
         },
-        ex => ex is WorkerOptionsException ? (ExitCodes.Usage, ex.Message) : (ExitCodes.Failure, $"{ex.Message} ({ex.GetType().Name})"));
+        ex => HostedCommand.ConfigurationProblem(ex) is { } problem ? (ExitCodes.Usage, problem) : (ExitCodes.Failure, $"{ex.Message} ({ex.GetType().Name})"));
 }

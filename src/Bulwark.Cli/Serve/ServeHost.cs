@@ -38,16 +38,25 @@ internal static class ServeHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
 
-        builder.Services.AddBulwark(b =>
+        // One configuration for every host: Bulwark:* from appsettings.json, then Bulwark__* environment variables, then
+        // the flags given (docs/configuration.md).
+        var configuration = builder.Configuration;
+        builder.Services.AddBulwark(configuration, b =>
         {
-            StoreSelection.Use(b, settings.StorePath).UseStorageCircuit();
-            if (settings.Workers > 0)
+            StoreSelection.Use(b, settings.StorePath).UseStorageCircuit(configuration);
+            if (settings.Workers != 0)
             {
                 // The default worker name (host-pid) is unique per process: two servers on one host must not recover each other's
                 // jobs. A --name kept across restarts lets the next start reclaim this one's jobs at once, as 'bulwark worker' does.
-                b.AddDemoHandlers().AddWorker(w =>
+                b.AddDemoHandlers().AddWorker(configuration, w =>
                 {
-                    w.Queues([.. settings.Queues]).Concurrency(settings.Workers);
+                    if (settings.Queues is { } queues)
+                    {
+                        w.Queues([.. queues]);
+                    }
+
+                    // serve's own default is 4 demo slots, unless configuration sets the concurrency.
+                    w.Concurrency(settings.Workers ?? (configuration["Bulwark:Worker:Concurrency"] is null ? 4 : w.Options.Concurrency));
                     if (settings.Name is { } name)
                     {
                         w.Name(name);
@@ -58,7 +67,7 @@ internal static class ServeHost
             }
             else
             {
-                b.AddMaintenance();
+                b.AddMaintenance(configuration);
             }
         });
         builder.Services.AddBulwarkServer();

@@ -42,12 +42,24 @@ internal static class WorkerHost
         WorkerOptions? worker = null;
         // A skewed worker on SQLite still shares the machine's clock with every other process on that file: the store judges
         // leases by the true clock, as PostgreSQL judges them by the database's. Only the worker's own clock is shifted.
-        builder.Services.AddBulwark(o => StoreSelection.Use(o, settings.StorePath, settings.ClockOffset is null ? null : TimeProvider.System))
+        // One configuration for every host: the Bulwark:* sections of appsettings.json, then Bulwark__* environment
+        // variables (both read by the host builder), then the flags given, which win (docs/configuration.md).
+        var configuration = builder.Configuration;
+        builder.Services.AddBulwark(configuration, o => StoreSelection.Use(o, settings.StorePath, settings.ClockOffset is null ? null : TimeProvider.System))
             .AddDemoHandlers()
-            .AddWorker(w =>
+            .AddWorker(configuration, w =>
             {
                 worker = w.Options;
-                w.Queues([.. settings.Queues]).Concurrency(settings.Concurrency);
+                if (settings.Queues is { } queues)
+                {
+                    w.Queues([.. queues]);
+                }
+
+                if (settings.Concurrency is { } concurrency)
+                {
+                    w.Concurrency(concurrency);
+                }
+
                 foreach (var (queue, weight) in settings.Weights)
                 {
                     w.Weight(queue, weight);
@@ -67,9 +79,10 @@ internal static class WorkerHost
                     w.MemoryLimitMegabytes(mb);
                 }
             })
-            .AddMaintenance(m =>
+            .AddMaintenance(configuration, m =>
             {
-                m.WorkerDeadAfter = settings.DeadAfter ?? settings.Lease ?? m.WorkerDeadAfter;
+                // --lease alone also sets the dead-worker limit (a worker is dead once its lease could have lapsed).
+                m.WorkerDeadAfter = settings.DeadAfter ?? (configuration["Bulwark:Maintenance:WorkerDeadAfter"] is null ? settings.Lease : null) ?? m.WorkerDeadAfter;
                 m.Interval = settings.Poll is { } poll && poll < m.Interval ? poll : m.Interval;
             });
 

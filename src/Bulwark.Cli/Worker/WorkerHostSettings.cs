@@ -4,8 +4,9 @@ namespace Bulwark.Cli.Worker;
 internal sealed record WorkerHostSettings
 {
     public required string StorePath { get; init; }
-    public required IReadOnlyList<string> Queues { get; init; }
-    public required int Concurrency { get; init; }
+    // Null when the flag was not given: configuration (Bulwark:Worker:*) then decides, else the library's default.
+    public IReadOnlyList<string>? Queues { get; init; }
+    public int? Concurrency { get; init; }
     public IReadOnlyDictionary<string, int> Weights { get; init; } = new Dictionary<string, int>();
     public string? Name { get; init; }
     public TimeSpan? Lease { get; init; }
