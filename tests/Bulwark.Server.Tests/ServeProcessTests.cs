@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Bulwark.Diagnostics;
+using Bulwark.TestProcesses;
 
 namespace Bulwark.Server.Tests;
 
@@ -22,15 +23,14 @@ public sealed class ServeProcessTests
         Assert.Equal(HttpStatusCode.Created, enqueue.StatusCode);
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        long completed;
-        do
+        long completed = 0;
+        await Poll.UntilAsync(async () =>
         {
-            await Task.Delay(100);
             var queues = await serve.Http.GetFromJsonAsync<JsonElement>("/api/v1/queues");
             completed = queues.GetProperty("queues").EnumerateArray().Where(q => q.GetProperty("name").GetString() == "default")
                 .Sum(q => q.GetProperty("counts").GetProperty("completed").GetInt64());
-        }
-        while (completed < 3 && DateTime.UtcNow < deadline);
+            return completed >= 3;
+        }, TimeSpan.FromSeconds(30), () => $"{completed} of 3 jobs completed\n{serve.Output}");
 
         Assert.Equal(3, completed);
         // Queue depth is sampled from the store every 200 ms here: wait for the first sample that saw the queue.
@@ -172,15 +172,9 @@ public sealed class ServeProcessTests
 
     private static async Task<string> ScrapeUntilAsync(ServeProcess serve, Func<string, bool> done, string what)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        var metrics = await serve.Http.GetStringAsync("/metrics");
-        while (!done(metrics))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"/metrics never showed {what}:\n{metrics}\n{serve.Output}");
-            await Task.Delay(100);
-            metrics = await serve.Http.GetStringAsync("/metrics");
-        }
-
+        var metrics = "";
+        await Poll.UntilAsync(async () => done(metrics = await serve.Http.GetStringAsync("/metrics")), TimeSpan.FromSeconds(60),
+            () => $"/metrics never showed {what}:\n{metrics}\n{serve.Output}");
         return metrics;
     }
 
