@@ -8,10 +8,18 @@ internal sealed class HeartbeatThread(WorkerRuntime runtime, TimeProvider time, 
 {
     private readonly AutoResetEvent _wake = new(false);
     private Thread? _thread;
+    private ITimer? _timer;
+    private long _last;
     private volatile bool _stopping;
 
     public void Start()
     {
+        // The clock is read and the timer armed here, not on the new thread: a thread that starts late (a loaded
+        // machine) would otherwise date its first interval from its own start and miss time that already passed.
+        _last = time.GetTimestamp();
+        // The provider's timer wakes the thread when a test advances a fake clock; the event's own timeout covers the
+        // real clock even when the pool that runs timer callbacks is starved.
+        _timer = time.CreateTimer(_ => Wake(), null, interval, interval);
         _thread = new Thread(Run) { IsBackground = true, Name = "bulwark-heartbeat", Priority = ThreadPriority.AboveNormal };
         _thread.Start();
     }
@@ -21,6 +29,7 @@ internal sealed class HeartbeatThread(WorkerRuntime runtime, TimeProvider time, 
         _stopping = true;
         _wake.Set();
         _thread?.Join(TimeSpan.FromSeconds(10));
+        _timer?.Dispose();
     }
 
     public void Dispose()
@@ -31,10 +40,7 @@ internal sealed class HeartbeatThread(WorkerRuntime runtime, TimeProvider time, 
 
     private void Run()
     {
-        // The provider's timer wakes the thread when a test advances a fake clock; the event's own timeout covers the
-        // real clock even when the pool that runs timer callbacks is starved.
-        using var timer = time.CreateTimer(_ => Wake(), null, interval, interval);
-        var last = time.GetTimestamp();
+        var last = _last;
         while (!_stopping)
         {
             var remaining = interval - time.GetElapsedTime(last);
