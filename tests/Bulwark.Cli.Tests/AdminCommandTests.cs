@@ -99,13 +99,14 @@ public sealed class AdminCommandTests : IDisposable
         var ids = (await _cli.RunAsync("enqueue", "default", "demo.noop", "--count", "5")).Lines.Select(long.Parse).ToArray();
 
         var first = await _cli.JsonAsync("jobs", "list", "--limit", "3");
-        var cursor = first.GetProperty("nextCursor").GetInt64();
+        // As GET /jobs: the cursor is a string, and the last page has none.
+        var cursor = long.Parse(first.GetProperty("next_cursor").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
         var second = await _cli.JsonAsync("jobs", "list", "--limit", "3", "--cursor", cursor.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         var seen = first.GetProperty("items").EnumerateArray().Concat(second.GetProperty("items").EnumerateArray())
             .Select(j => j.GetProperty("id").GetInt64()).ToArray();
         Assert.Equal(ids.OrderDescending(), seen);
-        Assert.Equal(JsonValueKind.Null, second.GetProperty("nextCursor").ValueKind);
+        Assert.False(second.TryGetProperty("next_cursor", out _));
 
         var text = await _cli.RunAsync("jobs", "list", "--limit", "3");
         Assert.Contains($"--cursor {cursor}", text.Stdout, StringComparison.Ordinal);
@@ -150,17 +151,17 @@ public sealed class AdminCommandTests : IDisposable
         var worker = await StoreSeeder.LeaseExpiredAsync(_cli.StorePath, "default");
 
         var workers = await _cli.JsonAsync("workers");
-        var listed = Assert.Single(workers.EnumerateArray());
-        Assert.Equal(worker.Id, listed.GetProperty("registration").GetProperty("id").GetString());
+        var listed = Assert.Single(workers.GetProperty("workers").EnumerateArray());
+        Assert.Equal(worker.Id, listed.GetProperty("id").GetString());
         Assert.Contains(worker.Id, (await _cli.RunAsync("workers")).Stdout, StringComparison.Ordinal);
 
         var stalled = await _cli.JsonAsync("stalled");
-        Assert.Equal(2, stalled.GetArrayLength());
-        Assert.All(stalled.EnumerateArray(), j => Assert.Equal(worker.Id, j.GetProperty("leaseOwner").GetString()));
+        Assert.Equal(2, stalled.GetProperty("jobs").GetArrayLength());
+        Assert.All(stalled.GetProperty("jobs").EnumerateArray(), j => Assert.Equal(worker.Id, j.GetProperty("lease_owner").GetString()));
         var text = await _cli.RunAsync("stalled");
         Assert.Equal(2, text.Lines.Count(l => l.Contains(worker.Id, StringComparison.Ordinal)));
     }
 
     private static JsonElement Queue(JsonElement queues, string name) =>
-        queues.EnumerateArray().Single(q => q.GetProperty("queue").GetString() == name);
+        queues.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == name);
 }

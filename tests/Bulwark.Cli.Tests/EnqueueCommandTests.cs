@@ -33,8 +33,8 @@ public sealed class EnqueueCommandTests : IDisposable
         var ids = result.Lines.Select(long.Parse).ToArray();
         Assert.Equal(5, ids.Distinct().Count());
         var queues = await _cli.JsonAsync("queues");
-        var bulk = Assert.Single(queues.EnumerateArray());
-        Assert.Equal("bulk", bulk.GetProperty("queue").GetString());
+        var bulk = Assert.Single(queues.GetProperty("queues").EnumerateArray());
+        Assert.Equal("bulk", bulk.GetProperty("name").GetString());
         Assert.Equal(5, bulk.GetProperty("counts").GetProperty("ready").GetInt64());
     }
 
@@ -75,12 +75,12 @@ public sealed class EnqueueCommandTests : IDisposable
 
         Assert.Equal("scheduled", job.GetProperty("state").GetString());
         Assert.Equal(7, job.GetProperty("priority").GetInt32());
-        Assert.Equal(5, job.GetProperty("maxAttempts").GetInt32());
-        Assert.Equal("00:01:30", job.GetProperty("timeout").GetString());
+        Assert.Equal(5, job.GetProperty("max_attempts").GetInt32());
+        Assert.Equal("1m30s", job.GetProperty("timeout").GetString());
         Assert.Equal("fixed(5s)", job.GetProperty("backoff").GetString());
         Assert.Equal("r-1", job.GetProperty("key").GetString());
-        Assert.Equal("""{"n":1}""", job.GetProperty("payload").GetString());
-        var runAt = job.GetProperty("runAt").GetDateTimeOffset();
+        Assert.Equal(1, job.GetProperty("payload").GetProperty("n").GetInt32());
+        var runAt = job.GetProperty("run_at").GetDateTimeOffset();
         Assert.InRange(runAt - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(50), TimeSpan.FromMinutes(61));
     }
 
@@ -93,7 +93,7 @@ public sealed class EnqueueCommandTests : IDisposable
         var job = await _cli.JsonAsync("jobs", "show", child);
 
         Assert.Equal("pending", job.GetProperty("state").GetString());
-        Assert.Equal(long.Parse(parent), Assert.Single(job.GetProperty("dependsOn").EnumerateArray()).GetInt64());
+        Assert.Equal(long.Parse(parent), Assert.Single(job.GetProperty("depends_on").EnumerateArray()).GetInt64());
     }
 
     [Fact]
@@ -101,8 +101,9 @@ public sealed class EnqueueCommandTests : IDisposable
     {
         var results = await _cli.JsonAsync("enqueue", "default", "demo.noop", "--count", "2");
 
-        Assert.Equal(2, results.GetArrayLength());
-        Assert.All(results.EnumerateArray(), r =>
+        // POST /jobs's shapes: a batch is {jobs: [...]}, one job {id, deduplicated}.
+        Assert.Equal(2, results.GetProperty("jobs").GetArrayLength());
+        Assert.All(results.GetProperty("jobs").EnumerateArray(), r =>
         {
             Assert.True(r.GetProperty("id").GetInt64() > 0);
             Assert.False(r.GetProperty("deduplicated").GetBoolean());
@@ -116,7 +117,7 @@ public sealed class EnqueueCommandTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var job = await _cli.JsonAsync("jobs", "show", result.Lines.Single());
-        Assert.Equal("""{"ms":5}""", job.GetProperty("payload").GetString());
+        Assert.Equal(5, job.GetProperty("payload").GetProperty("ms").GetInt32());
     }
 
     [Fact]

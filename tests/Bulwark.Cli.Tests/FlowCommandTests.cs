@@ -28,7 +28,7 @@ public sealed class FlowCommandTests : IDisposable
         var rows = result.Lines.Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToDictionary(c => c[0], c => long.Parse(c[1], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(["extract", "ocr", "thumb", "embed"], result.Lines.Skip(1).Select(l => l.Split(' ')[0]));
         var embed = await _cli.JsonAsync("jobs", "show", rows["embed"].ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal([rows["ocr"], rows["thumb"]], embed.GetProperty("dependsOn").EnumerateArray().Select(e => e.GetInt64()).Order());
+        Assert.Equal([rows["ocr"], rows["thumb"]], embed.GetProperty("depends_on").EnumerateArray().Select(e => e.GetInt64()).Order());
         Assert.Equal(("pending", 5), (embed.GetProperty("state").GetString(), embed.GetProperty("priority").GetInt32()));
         var extract = await _cli.JsonAsync("jobs", "show", rows["extract"].ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal("ready", extract.GetProperty("state").GetString());
@@ -80,7 +80,7 @@ public sealed class FlowCommandTests : IDisposable
         var ids = JsonDocument.Parse(result.Stdout).RootElement.GetProperty("ids");
         Assert.Equal(4, ids.EnumerateObject().Count());
         var embed = await _cli.JsonAsync("jobs", "show", ids.GetProperty("embed").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(2, embed.GetProperty("dependsOn").GetArrayLength());
+        Assert.Equal(2, embed.GetProperty("depends_on").GetArrayLength());
 
         var cycle = await _cli.RunRawAsync(["flow", "submit", Write("cycle.json", """{"nodes":[{"name":"a","type":"t","depends_on":["a"]}]}"""), "--url", serve.Url]);
         Assert.True(cycle.ExitCode == 2, cycle.ToString());

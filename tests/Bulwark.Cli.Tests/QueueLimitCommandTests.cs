@@ -16,10 +16,11 @@ public sealed class QueueLimitCommandTests : IDisposable
         Assert.Contains("Queue 'email' limits: rate 5 jobs/s, concurrency 2 running.", set.Stdout, StringComparison.Ordinal);
 
         var changed = await _cli.JsonAsync("queues", "limit", "email", "--concurrency", "3");
-        Assert.Equal((5.0, 3), (changed.GetProperty("rateLimit").GetDouble(), changed.GetProperty("concurrencyLimit").GetInt32()));
+        Assert.Equal((5.0, 3), (changed.GetProperty("rate_limit").GetDouble(), changed.GetProperty("concurrency_limit").GetInt32()));
 
         var cleared = await _cli.JsonAsync("queues", "limit", "email", "--clear");
-        Assert.Equal((JsonValueKind.Null, JsonValueKind.Null), (cleared.GetProperty("rateLimit").ValueKind, cleared.GetProperty("concurrencyLimit").ValueKind));
+        // As in the API, a limit that is not set is left out.
+        Assert.Equal((false, false, "email"), (cleared.TryGetProperty("rate_limit", out _), cleared.TryGetProperty("concurrency_limit", out _), cleared.GetProperty("queue").GetString()));
     }
 
     [Theory]
@@ -38,7 +39,7 @@ public sealed class QueueLimitCommandTests : IDisposable
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
         var kept = await _cli.JsonAsync("queues", "limit", "email", "--concurrency", "1");
-        Assert.Equal(7.0, kept.GetProperty("rateLimit").GetDouble());
+        Assert.Equal(7.0, kept.GetProperty("rate_limit").GetDouble());
     }
 
     [Fact]
@@ -49,7 +50,7 @@ public sealed class QueueLimitCommandTests : IDisposable
         var set = await _cli.RunRawAsync(["queues", "limit", "email", "--rate", "2.5", "--concurrency", "4", "--url", serve.Url, "--json"]);
         Assert.True(set.ExitCode == 0, set + serve.Output);
         var limits = JsonDocument.Parse(set.Stdout).RootElement;
-        Assert.Equal((2.5, 4), (limits.GetProperty("rateLimit").GetDouble(), limits.GetProperty("concurrencyLimit").GetInt32()));
+        Assert.Equal((2.5, 4), (limits.GetProperty("rate_limit").GetDouble(), limits.GetProperty("concurrency_limit").GetInt32()));
 
         using var http = new HttpClient();
         var queue = JsonDocument.Parse(await http.GetStringAsync(serve.Url + "/api/v1/queues/email")).RootElement;

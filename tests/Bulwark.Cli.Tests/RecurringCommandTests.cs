@@ -16,19 +16,19 @@ public sealed class RecurringCommandTests : IDisposable
         Assert.True(set.ExitCode == 0, set.ToString());
         Assert.Contains("Recurring job 'nightly-report' set: 0 0 2 * * * (Europe/Paris)", set.Stdout, StringComparison.Ordinal);
 
-        var listed = Assert.Single((await _cli.JsonAsync("recurring", "list")).EnumerateArray());
-        Assert.Equal(("nightly-report", "Europe/Paris", "reports", "report.build", "runOnce"),
-            (listed.GetProperty("name").GetString(), listed.GetProperty("timeZone").GetString(), listed.GetProperty("queue").GetString(),
+        var listed = Assert.Single((await _cli.JsonAsync("recurring", "list")).GetProperty("recurring").EnumerateArray());
+        Assert.Equal(("nightly-report", "Europe/Paris", "reports", "report.build", "run_once"),
+            (listed.GetProperty("name").GetString(), listed.GetProperty("time_zone").GetString(), listed.GetProperty("queue").GetString(),
              listed.GetProperty("type").GetString(), listed.GetProperty("misfire").GetString()));
-        Assert.Equal("""{"kind":"nightly"}""", listed.GetProperty("payload").GetString());
+        Assert.Equal("nightly", listed.GetProperty("payload").GetProperty("kind").GetString());
         // The next 02:00 in Paris is 00:00 or 01:00 UTC, depending on daylight saving time.
-        Assert.Contains(listed.GetProperty("nextTick").GetDateTimeOffset().UtcDateTime.Hour, new[] { 0, 1 });
+        Assert.Contains(listed.GetProperty("next_tick").GetDateTimeOffset().UtcDateTime.Hour, new[] { 0, 1 });
         var text = await _cli.RunAsync("recurring", "list");
         Assert.Matches(@"(?m)^nightly-report\s+0 0 2 \* \* \*\s+Europe/Paris\s+reports\s+report\.build\s+run_once\s", text.Stdout);
 
         var removed = await _cli.RunAsync("recurring", "remove", "nightly-report");
         Assert.True(removed.ExitCode == 0, removed.ToString());
-        Assert.Empty((await _cli.JsonAsync("recurring", "list")).EnumerateArray());
+        Assert.Empty((await _cli.JsonAsync("recurring", "list")).GetProperty("recurring").EnumerateArray());
         var again = await _cli.RunAsync("recurring", "remove", "nightly-report");
         Assert.True(again.ExitCode == 1, again.ToString());
         Assert.Contains("There is no recurring job 'nightly-report'", again.Stderr, StringComparison.Ordinal);
@@ -51,7 +51,7 @@ public sealed class RecurringCommandTests : IDisposable
 
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains(expected, result.Stderr, StringComparison.OrdinalIgnoreCase);
-        Assert.Empty((await _cli.JsonAsync("recurring", "list")).EnumerateArray());
+        Assert.Empty((await _cli.JsonAsync("recurring", "list")).GetProperty("recurring").EnumerateArray());
     }
 
     [Fact]
@@ -63,12 +63,12 @@ public sealed class RecurringCommandTests : IDisposable
         Assert.True(set.ExitCode == 0, set + serve.Output);
         Assert.Equal("every-minute", JsonDocument.Parse(set.Stdout).RootElement.GetProperty("name").GetString());
         var list = await _cli.RunRawAsync(["recurring", "list", "--url", serve.Url, "--json"]);
-        Assert.Equal("0 * * * * *", Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray()).GetProperty("cron").GetString());
+        Assert.Equal("0 * * * * *", Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.GetProperty("recurring").EnumerateArray()).GetProperty("cron").GetString());
         var bad = await _cli.RunRawAsync(["recurring", "remove", "nope", "--url", serve.Url]);
         Assert.True(bad.ExitCode == 1, bad.ToString());
 
         var removed = await _cli.RunRawAsync(["recurring", "remove", "every-minute", "--url", serve.Url]);
         Assert.True(removed.ExitCode == 0, removed.ToString());
-        Assert.Empty((await _cli.JsonAsync("recurring", "list")).EnumerateArray());
+        Assert.Empty((await _cli.JsonAsync("recurring", "list")).GetProperty("recurring").EnumerateArray());
     }
 }

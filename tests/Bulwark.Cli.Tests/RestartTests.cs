@@ -83,8 +83,8 @@ public sealed class RestartTests : IAsyncLifetime
         await second.WaitForLineAsync(l => l.Contains("Recovery completed, 0 jobs reclaimed", StringComparison.Ordinal), StartDeadline);
 
         // Read as an operator reads the registry.
-        var listed = (await _cli.JsonAsync("workers")).EnumerateArray()
-            .ToDictionary(w => w.GetProperty("registration").GetProperty("id").GetString()!, w => w.GetProperty("state").GetString());
+        var listed = (await _cli.JsonAsync("workers")).GetProperty("workers").EnumerateArray()
+            .ToDictionary(w => w.GetProperty("id").GetString()!, w => w.GetProperty("state").GetString());
         Assert.Equal("stopped", listed[firstId]);
         Assert.Equal("active", Assert.Single(listed, w => w.Key != firstId).Value);
     }

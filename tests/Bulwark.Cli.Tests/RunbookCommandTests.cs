@@ -55,7 +55,7 @@ public sealed class RunbookCommandTests : IDisposable
             Assert.Single(await store.LeaseAsync(new LeaseRequest("gone-worker", ["mail"], 1, TimeSpan.FromMilliseconds(100))));
         }
 
-        await Poll.UntilAsync(async () => (await _cli.JsonAsync("stalled")).GetArrayLength() == 1, TimeSpan.FromSeconds(10), () => "the lease never expired");
+        await Poll.UntilAsync(async () => (await _cli.JsonAsync("stalled")).GetProperty("jobs").GetArrayLength() == 1, TimeSpan.FromSeconds(10), () => "the lease never expired");
         var reclaimed = await _cli.JsonAsync("reclaim-stalled");
         var again = await _cli.RunAsync("reclaim-stalled");
 

@@ -266,6 +266,16 @@ internal sealed class HttpAdminBackend : IAdminBackend
         return true;
     }
 
+    public async Task<IReadOnlyDictionary<string, QueueLimits>> GetQueueLimitsAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "queues", null, cancellationToken);
+        var body = await ReadAsync(response, cancellationToken);
+        return body.GetProperty("queues").EnumerateArray()
+            .Select(q => (Name: q.GetProperty("name").GetString()!, Limits: Limits(q)))
+            .Where(q => !q.Limits.IsNone)
+            .ToDictionary(q => q.Name, q => q.Limits, StringComparer.Ordinal);
+    }
+
     public async Task<QueueLimits> ChangeQueueLimitsAsync(string queue, QueueLimitChange change, CancellationToken cancellationToken)
     {
         var body = new JsonObject();
@@ -278,13 +288,14 @@ internal sealed class HttpAdminBackend : IAdminBackend
         if (change.Rate is { } rate) { body["rate_limit"] = rate; }
         if (change.Concurrency is { } concurrency) { body["concurrency_limit"] = concurrency; }
         using var response = await SendAsync(HttpMethod.Put, $"queues/{Uri.EscapeDataString(queue)}/limits", body, cancellationToken);
-        var limits = await ReadAsync(response, cancellationToken);
-        return new QueueLimits
-        {
-            RatePerSecond = limits.TryGetProperty("rate_limit", out var r) && r.ValueKind == JsonValueKind.Number ? r.GetDouble() : null,
-            MaxRunning = limits.TryGetProperty("concurrency_limit", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : null,
-        };
+        return Limits(await ReadAsync(response, cancellationToken));
     }
+
+    private static QueueLimits Limits(JsonElement view) => new()
+    {
+        RatePerSecond = view.TryGetProperty("rate_limit", out var r) && r.ValueKind == JsonValueKind.Number ? r.GetDouble() : null,
+        MaxRunning = view.TryGetProperty("concurrency_limit", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : null,
+    };
 
     public ValueTask DisposeAsync()
     {

@@ -27,6 +27,9 @@ internal interface IAdminBackend : IAsyncDisposable
 
     Task<IReadOnlyList<QueueStats>> GetQueuesAsync(CancellationToken cancellationToken);
 
+    /// <summary>Each queue's rate and concurrency limits that are set (empty when the store keeps none).</summary>
+    Task<IReadOnlyDictionary<string, QueueLimits>> GetQueueLimitsAsync(CancellationToken cancellationToken);
+
     Task<int> RetryDeadLettersAsync(string queue, CancellationToken cancellationToken);
 
     Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken);

@@ -112,6 +112,9 @@ internal sealed class StoreAdminBackend : IAdminBackend
 
     public Task<bool> RemoveRecurringAsync(string name, CancellationToken cancellationToken) => Recurring().RemoveRecurringAsync(name, cancellationToken);
 
+    public async Task<IReadOnlyDictionary<string, QueueLimits>> GetQueueLimitsAsync(CancellationToken cancellationToken) =>
+        _query is IQueueLimitStore store ? await store.GetQueueLimitsAsync(cancellationToken) : new Dictionary<string, QueueLimits>();
+
     public async Task<QueueLimits> ChangeQueueLimitsAsync(string queue, QueueLimitChange change, CancellationToken cancellationToken)
     {
         var store = _query as IQueueLimitStore

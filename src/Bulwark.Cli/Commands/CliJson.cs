@@ -1,21 +1,22 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Bulwark.Server;
 
 namespace Bulwark.Cli.Commands;
 
-/// <summary>The JSON that <c>--json</c> prints: web naming (camelCase), states by their wire names, backoff as its text form.</summary>
+/// <summary>
+/// <c>--json</c> output in the HTTP API's names and shapes (<see cref="BulwarkApiJson"/>): snake_case, payloads as JSON,
+/// durations as <c>30s</c>, the same envelopes (<c>items</c>/<c>next_cursor</c>, <c>queues</c>, <c>workers</c>…), so a
+/// script can switch between <c>--store</c>, <c>--url</c> and the API.
+/// </summary>
 internal static class CliJson
 {
-    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    private static readonly JsonSerializerOptions Options = new(BulwarkApiJson.Options)
     {
         WriteIndented = true,
-        Converters = { new JobStateJsonConverter(), new BackoffPolicyJsonConverter(), new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        // A terminal shows text as written: no \u escapes for '+' or non-ASCII names.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public static void Print<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
-
-    /// <summary>Prints an object whose property names are already the API's (snake_case), unchanged.</summary>
-    public static void PrintApiShape<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, AsWritten));
-
-    private static readonly JsonSerializerOptions AsWritten = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

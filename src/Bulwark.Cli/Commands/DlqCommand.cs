@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Bulwark.Jobs;
+using Bulwark.Server;
 using Bulwark.Storage;
 
 namespace Bulwark.Cli.Commands;
@@ -25,7 +26,7 @@ internal static class DlqCommand
             var page = await backend.ListJobsAsync(new JobListQuery(r.GetValue(queue), JobState.DeadLetter, r.GetValue(cursor), r.GetValue(limit)), ct);
             if (connection.WantsJson(r))
             {
-                CliJson.Print(page);
+                CliJson.Print(BulwarkApiJson.JobPage(page));
                 return ExitCodes.Success;
             }
 

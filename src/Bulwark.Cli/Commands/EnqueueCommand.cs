@@ -70,7 +70,9 @@ internal static class EnqueueCommand
             var results = await backend.EnqueueAsync(jobs, ct);
             if (connection.WantsJson(r))
             {
-                CliJson.Print(results);
+                // POST /jobs answers one job as {id, deduplicated} and a batch as {jobs: [...]}.
+                var views = results.Select(j => new { id = j.Id, deduplicated = j.Deduplicated }).ToArray();
+                CliJson.Print<object>(views.Length == 1 ? views[0] : new { jobs = views });
                 return ExitCodes.Success;
             }
 

@@ -34,7 +34,8 @@ internal static class FlowCommand
                 var ids = await backend.SubmitFlowAsync(document.RootElement, ct);
                 if (connection.WantsJson(r))
                 {
-                    CliJson.Print(new { ids = ids.ToDictionary(p => p.Key, p => p.Value) });
+                    // A JsonObject keeps the nodes' names as written (a dictionary's keys would be snake_cased).
+                    CliJson.Print(new { ids = new System.Text.Json.Nodes.JsonObject(ids.Select(p => KeyValuePair.Create(p.Key, (System.Text.Json.Nodes.JsonNode?)p.Value))) });
                     return ExitCodes.Success;
                 }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Bulwark.Jobs;
+using Bulwark.Server;
 using Bulwark.Storage;
 
 namespace Bulwark.Cli.Commands;
@@ -28,7 +29,7 @@ internal static class JobsCommand
             var page = await backend.ListJobsAsync(new JobListQuery(r.GetValue(queue), r.GetValue(state), r.GetValue(cursor), r.GetValue(limit)), ct);
             if (connection.WantsJson(r))
             {
-                CliJson.Print(page);
+                CliJson.Print(BulwarkApiJson.JobPage(page));
                 return ExitCodes.Success;
             }
 
@@ -49,7 +50,7 @@ internal static class JobsCommand
             var job = await backend.GetJobAsync(r.GetValue(id), ct) ?? throw NotFound(r.GetValue(id), backend.Describe);
             if (connection.WantsJson(r))
             {
-                CliJson.Print(job);
+                CliJson.Print(BulwarkApiJson.Job(job));
                 return ExitCodes.Success;
             }
 
@@ -107,7 +108,7 @@ internal static class JobsCommand
                 case AdminResult.Ok:
                     if (connection.WantsJson(r))
                     {
-                        CliJson.Print(new { id = jobId, result });
+                        CliJson.Print(new { id = jobId, result = "retried" });
                     }
                     else
                     {

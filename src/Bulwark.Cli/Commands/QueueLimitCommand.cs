@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Bulwark.Cli.Admin;
 using Bulwark.Jobs;
+using Bulwark.Server;
 
 namespace Bulwark.Cli.Commands;
 
@@ -71,7 +72,7 @@ internal static class QueueLimitCommand
                 var limits = await backend.ChangeQueueLimitsAsync(name, change, ct);
                 if (connection.WantsJson(r))
                 {
-                    CliJson.Print(new { queue = name, rateLimit = limits.RatePerSecond, concurrencyLimit = limits.MaxRunning });
+                    CliJson.Print(BulwarkApiJson.QueueLimits(name, limits));
                 }
                 else
                 {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Bulwark.Jobs;
+using Bulwark.Server;
 
 namespace Bulwark.Cli.Commands;
 
@@ -15,7 +16,8 @@ internal static class QueuesCommand
             var queues = await backend.GetQueuesAsync(ct);
             if (connection.WantsJson(r))
             {
-                CliJson.Print(queues);
+                var limits = await backend.GetQueueLimitsAsync(ct);
+                CliJson.Print(new { queues = queues.Select(q => BulwarkApiJson.Queue(q, limits.GetValueOrDefault(q.Queue))).ToArray() });
                 return ExitCodes.Success;
             }
 

@@ -18,7 +18,7 @@ internal static class ReclaimStalledCommand
             if (connection.WantsJson(r))
             {
                 // The API's field names (POST /maintenance/reclaim-stalled).
-                CliJson.PrintApiShape(new { reclaimed = result.Reclaimed, poisoned = result.Poisoned, cancelled = result.Cancelled, dead_workers = result.DeadWorkers, total = result.Total });
+                CliJson.Print(new { reclaimed = result.Reclaimed, poisoned = result.Poisoned, cancelled = result.Cancelled, dead_workers = result.DeadWorkers, total = result.Total });
                 return ExitCodes.Success;
             }
 

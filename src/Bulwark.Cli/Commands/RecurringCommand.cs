@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Bulwark.Jobs;
 using Bulwark.Scheduling;
+using Bulwark.Server;
 using Bulwark.Server.Api;
 
 namespace Bulwark.Cli.Commands;
@@ -24,7 +25,7 @@ internal static class RecurringCommand
             var jobs = await backend.ListRecurringAsync(ct);
             if (connection.WantsJson(r))
             {
-                CliJson.Print(jobs);
+                CliJson.Print(new { recurring = jobs.Select(BulwarkApiJson.Recurring).ToArray() });
                 return ExitCodes.Success;
             }
 
@@ -79,7 +80,7 @@ internal static class RecurringCommand
             var stored = await backend.SetRecurringAsync(job, ct);
             if (connection.WantsJson(r))
             {
-                CliJson.Print(stored);
+                CliJson.Print(BulwarkApiJson.Recurring(stored));
             }
             else
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Bulwark.Jobs;
+using Bulwark.Server;
 
 namespace Bulwark.Cli.Commands;
 
@@ -16,7 +17,7 @@ internal static class StalledCommand
             var jobs = await backend.ListStalledAsync(r.GetValue(limit), ct);
             if (connection.WantsJson(r))
             {
-                CliJson.Print(jobs);
+                CliJson.Print(new { jobs = jobs.Select(j => BulwarkApiJson.Job(j, summary: true)).ToArray() });
                 return ExitCodes.Success;
             }
 

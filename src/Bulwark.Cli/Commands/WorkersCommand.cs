@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Bulwark.Server;
 using Bulwark.Storage;
 
 namespace Bulwark.Cli.Commands;
@@ -15,7 +16,7 @@ internal static class WorkersCommand
             var workers = await backend.ListWorkersAsync(ct);
             if (connection.WantsJson(r))
             {
-                CliJson.Print(workers);
+                CliJson.Print(new { workers = workers.Select(BulwarkApiJson.Worker).ToArray() });
                 return ExitCodes.Success;
             }
 

@@ -31,17 +31,20 @@ internal sealed record ErrorView(int Attempt, string? WorkerId, DateTimeOffset? 
         new(e.Attempt, e.WorkerId, e.StartedAt, e.EndedAt, e.Category.ToString().ToLowerInvariant(), e.Message, e.StackTrace, e.ExceptionType);
 }
 
-/// <summary>A queue's counts and limits (rate and concurrency limits are left out when unset).</summary>
+/// <summary>
+/// A queue's counts and limits (rate and concurrency limits are left out when unset; hard limit and warning depth when
+/// there are no server settings to take them from, as in the CLI on a store file).
+/// </summary>
 internal sealed record QueueView(
-    string Name, bool Paused, IReadOnlyDictionary<string, long> Counts, long Depth, long HardLimit, long WarningDepth, DateTimeOffset? OldestReadyAt,
+    string Name, bool Paused, IReadOnlyDictionary<string, long> Counts, long Depth, long? HardLimit, long? WarningDepth, DateTimeOffset? OldestReadyAt,
     double? RateLimit = null, int? ConcurrencyLimit = null)
 {
     /// <summary>Jobs waiting to run (pending, scheduled, ready): what the hard limit counts.</summary>
     public static long DepthOf(QueueStats q) => q[JobState.Pending] + q[JobState.Scheduled] + q[JobState.Ready];
 
-    public static QueueView From(QueueStats q, BulwarkServerOptions options, Scheduling.QueueLimits? limits = null) => new(
+    public static QueueView From(QueueStats q, BulwarkServerOptions? options, Scheduling.QueueLimits? limits = null) => new(
         q.Queue, q.Paused, JobStates.All.ToDictionary(s => s.ToName(), s => q[s]), DepthOf(q),
-        options.HardLimitFor(q.Queue), options.WarningDepthFor(q.Queue), q.OldestReadyAt, limits?.RatePerSecond, limits?.MaxRunning);
+        options?.HardLimitFor(q.Queue), options?.WarningDepthFor(q.Queue), q.OldestReadyAt, limits?.RatePerSecond, limits?.MaxRunning);
 }
 
 /// <summary>A worker as the API shows it.</summary>
