@@ -28,14 +28,16 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Bulwark.Jobs.BackoffPolicy> _backoffs = new(StringComparer.Ordinal);
     private readonly Task _loop;
+    private readonly Action? _committedWork;
     private long _commits;
     private long _operations;
 
     // When another process began holding the write lock past the busy timeout (Stopwatch timestamp), or 0.
     private long _lockedSince;
 
-    internal GroupCommitWriter(SqliteConnection connection, TimeProvider clock, int maxBatch, TimeSpan busyTimeout, string path, ILogger logger)
+    internal GroupCommitWriter(SqliteConnection connection, TimeProvider clock, int maxBatch, TimeSpan busyTimeout, string path, ILogger logger, Action? committedWork = null)
     {
+        _committedWork = committedWork;
         _path = path;
         _logger = logger;
         // Microsoft.Data.Sqlite retries SQLITE_BUSY itself until CommandTimeout; 0 would mean forever, which let a
@@ -173,6 +175,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 Execute("COMMIT");
                 Interlocked.Increment(ref _commits);
                 Interlocked.Add(ref _operations, batch.Count);
+                if (context.Woken)
+                {
+                    // Before the callers are answered: a producer's acknowledgement and the other process's wake-up race
+                    // no further than the datagram.
+                    _committedWork?.Invoke();
+                }
             }
             catch (Exception ex)
             {

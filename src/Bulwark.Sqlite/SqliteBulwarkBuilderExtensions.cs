@@ -21,6 +21,8 @@ public static class SqliteBulwarkBuilderExtensions
                 Path = path,
                 Time = sp.GetService<TimeProvider>() ?? TimeProvider.System,
                 LoggerFactory = sp.GetService<ILoggerFactory>(),
+                // Jobs committed by other processes on this file wake this host's workers at once.
+                Signal = sp.GetService<Bulwark.Workers.JobSignal>(),
             };
             configure?.Invoke(options);
             return SqliteJobStore.Open(options);

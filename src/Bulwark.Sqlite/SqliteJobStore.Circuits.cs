@@ -27,7 +27,12 @@ public sealed partial class SqliteJobStore
     public Task<bool> CloseCircuitAsync(string type, CancellationToken cancellationToken = default)
     {
         JobValidator.ValidateType(type);
-        return WriteAsync(c => Execute(c, "DELETE FROM circuit_breakers WHERE type = @type AND worker_id = ''", ("@type", type)) == 1, cancellationToken);
+        return WriteAsync(c =>
+        {
+            // The type's ready jobs are leasable again.
+            c.Wake();
+            return Execute(c, "DELETE FROM circuit_breakers WHERE type = @type AND worker_id = ''", ("@type", type)) == 1;
+        }, cancellationToken);
     }
 
     /// <inheritdoc />

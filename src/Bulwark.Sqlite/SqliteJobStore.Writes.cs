@@ -83,6 +83,10 @@ public sealed partial class SqliteJobStore
                 : parents.Count > 0 && !allCompleted ? JobState.Pending
                 : runAt > c.Now ? JobState.Scheduled
                 : JobState.Ready;
+            if (initial == JobState.Ready)
+            {
+                c.Wake();
+            }
 
             var insert = c.Raw(InsertJob);
             BindRow(insert, 0, job, initial, runAt, c.Now, deadReason);
@@ -138,6 +142,11 @@ public sealed partial class SqliteJobStore
             {
                 var job = jobs[start + r];
                 var runAt = job.RunAt is { } at ? JobRow.ToMs(at) : c.Now;
+                if (runAt <= c.Now)
+                {
+                    c.Wake();
+                }
+
                 BindRow(insert, r * InsertParameters, job, runAt > c.Now ? JobState.Scheduled : JobState.Ready, runAt, c.Now, deadReason: null);
             }
 
@@ -532,6 +541,11 @@ public sealed partial class SqliteJobStore
             return Refusal(c, outcome.Token);
         }
 
+        if (target == JobState.Ready || (outcome.Kind == OutcomeKind.Retry && outcome.RetryDelay <= TimeSpan.Zero))
+        {
+            c.Wake();
+        }
+
         if (target.IsTerminal())
         {
             ResolveDependents(c, outcome.Token.JobId, target);
@@ -586,7 +600,16 @@ public sealed partial class SqliteJobStore
 
     /// <inheritdoc />
     public Task<int> PromoteDueAsync(CancellationToken cancellationToken = default) =>
-        WriteAsync(c => Execute(c, SqliteSql.PromoteDue, ("@now", c.Now)), cancellationToken);
+        WriteAsync(c =>
+        {
+            var promoted = Execute(c, SqliteSql.PromoteDue, ("@now", c.Now));
+            if (promoted > 0)
+            {
+                c.Wake();
+            }
+
+            return promoted;
+        }, cancellationToken);
 
     /// <inheritdoc />
     public Task<ReclaimResult> ReclaimAsync(TimeSpan workerDeadAfter, CancellationToken cancellationToken = default)
@@ -716,6 +739,7 @@ public sealed partial class SqliteJobStore
     {
         try
         {
+            c.Wake();
             return Execute(c,
                 $"UPDATE jobs SET state = 'ready', attempt = 0, run_at = @now, finished_at = NULL, reason = NULL, cancel_requested = 0, result = NULL, updated_at = @now, {ClearLease} WHERE id = @id AND {guard}",
                 ("@now", c.Now), ("@id", jobId)) == 1;
@@ -752,9 +776,17 @@ public sealed partial class SqliteJobStore
     public Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken = default)
     {
         JobValidator.ValidateQueue(queue);
-        return WriteAsync(c => Execute(c,
-            "INSERT INTO queues (name, paused, updated_at) VALUES (@name, @paused, @now) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at",
-            ("@name", queue), ("@paused", paused ? 1 : 0), ("@now", c.Now)), cancellationToken);
+        return WriteAsync(c =>
+        {
+            if (!paused)
+            {
+                c.Wake();
+            }
+
+            return Execute(c,
+                "INSERT INTO queues (name, paused, updated_at) VALUES (@name, @paused, @now) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at",
+                ("@name", queue), ("@paused", paused ? 1 : 0), ("@now", c.Now));
+        }, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -820,6 +852,11 @@ public sealed partial class SqliteJobStore
         if (changed == 1)
         {
             bucket.Add(jobId);
+            if (target == JobState.Ready)
+            {
+                c.Wake();
+            }
+
             if (target.IsTerminal())
             {
                 ResolveDependents(c, jobId, target);
@@ -849,6 +886,7 @@ public sealed partial class SqliteJobStore
                         ("@child", child));
                     if (waiting is 0L)
                     {
+                        c.Wake();
                         Execute(c,
                             "UPDATE jobs SET state = CASE WHEN run_at > @now THEN 'scheduled' ELSE 'ready' END, updated_at = @now WHERE id = @id AND state = 'pending'",
                             ("@now", c.Now), ("@id", child));

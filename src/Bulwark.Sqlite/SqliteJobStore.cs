@@ -16,6 +16,7 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
     private readonly SqliteConnection _writerConnection;
     private readonly GroupCommitWriter _writer;
     private readonly string _readConnectionString;
+    private readonly SqliteDoorbell? _doorbell;
     private int _disposed;
 
     private SqliteJobStore(SqliteStoreOptions options, SqliteConnection writerConnection, string readConnectionString)
@@ -23,13 +24,16 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
         _options = options;
         _writerConnection = writerConnection;
         _readConnectionString = readConnectionString;
+        var logger = options.LoggerFactory?.CreateLogger<SqliteJobStore>() ?? (ILogger)NullLogger.Instance;
+        _doorbell = options.CrossProcessWakeUp ? SqliteDoorbell.Create(options.Path, options.Signal, logger) : null;
         _writer = new GroupCommitWriter(
             writerConnection,
             options.Time,
             options.MaxBatchSize,
             options.BusyTimeout,
             options.Path,
-            options.LoggerFactory?.CreateLogger<SqliteJobStore>() ?? (ILogger)NullLogger.Instance);
+            logger,
+            _doorbell is null ? null : _doorbell.Ring);
     }
 
     /// <summary>The database file.</summary>
@@ -40,6 +44,9 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
 
     /// <summary>Write operations committed by this instance's writer.</summary>
     internal long Operations => _writer.Operations;
+
+    /// <summary>The cross-process wake-up, or null when it is off or unavailable.</summary>
+    internal SqliteDoorbell? Doorbell => _doorbell;
 
     /// <summary>
     /// Opens (creating when missing) the store at <c>options.Path</c>: checks the file's integrity, migrates its schema,
@@ -105,6 +112,8 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
             MaxBatchSize = options.MaxBatchSize,
             QuickCheckOnOpen = options.QuickCheckOnOpen,
             LoggerFactory = options.LoggerFactory,
+            Signal = options.Signal,
+            CrossProcessWakeUp = options.CrossProcessWakeUp,
         };
         return new SqliteJobStore(resolved, connection, builder.ToString());
     }
@@ -122,6 +131,7 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
         }
 
         await _writer.DisposeAsync().ConfigureAwait(false);
+        _doorbell?.Dispose();
         await _writerConnection.DisposeAsync().ConfigureAwait(false);
         SqliteConnection.ClearPool(_writerConnection);
     }

@@ -1,3 +1,4 @@
+using Bulwark.Workers;
 using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Sqlite;
@@ -22,6 +23,18 @@ public sealed class SqliteStoreOptions
 
     /// <summary>Logs storage trouble, such as the file being locked by a stopped process for longer than <see cref="BusyTimeout"/>.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// This host's wake-up signal: jobs committed by other processes on the same file pulse it at once (through a Unix
+    /// datagram socket beside the database), so their workers need not wait for the poll. Set by <c>UseSqlite</c>.
+    /// </summary>
+    public JobSignal? Signal { get; set; }
+
+    /// <summary>
+    /// Ring workers of other processes when a commit makes work available, and (with <see cref="Signal"/>) listen for
+    /// their rings. Default true; off, other processes find new jobs at their next poll. Not available on Windows.
+    /// </summary>
+    public bool CrossProcessWakeUp { get; set; } = true;
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the option to change.</summary>
     public void Validate()

@@ -1,12 +1,30 @@
 using Bulwark.Jobs;
 using Bulwark.Sqlite;
+using Bulwark.Workers;
 
 // Usage: Bulwark.Sqlite.CrashChild <db path> [producers]
 // Prints one acknowledged job id per line, each only after its EnqueueAsync returned, flushed at once.
+// Usage: Bulwark.Sqlite.CrashChild <db path> --listen
+// Opens the store as a worker host does (with a JobSignal), prints "listening", then "woken" at every pulse.
 if (args.Length < 1)
 {
-    Console.Error.WriteLine("usage: Bulwark.Sqlite.CrashChild <db path> [producers]");
+    Console.Error.WriteLine("usage: Bulwark.Sqlite.CrashChild <db path> [producers | --listen]");
     return 2;
+}
+
+if (args.Length > 1 && args[1] == "--listen")
+{
+    var signal = new JobSignal();
+    await using var listening = SqliteJobStore.Open(new SqliteStoreOptions { Path = args[0], Signal = signal });
+    var lines = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
+    lines.Write("listening\n");
+    while (true)
+    {
+        // The wait is long: a line is printed only for a pulse.
+        var pulse = signal.WaitAsync(TimeSpan.FromDays(1), TimeProvider.System, CancellationToken.None);
+        await pulse;
+        lines.Write("woken\n");
+    }
 }
 
 var producers = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8;

@@ -51,17 +51,7 @@ public sealed class SqliteCrashTests : IDisposable
 
     private async Task<List<long>> RunChildAndKillAsync(int killAfter, int run)
     {
-        var childPath = typeof(SqliteCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "CrashChildPath").Value!;
-        Assert.True(File.Exists(childPath), $"The crash child was not built at {childPath}; build tests/Bulwark.Sqlite.CrashChild.");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(childPath);
-        start.ArgumentList.Add(_database.Path);
-        start.ArgumentList.Add((4 + (run % 3 * 6)).ToString(CultureInfo.InvariantCulture));
+        var start = ListeningChild.StartInfo(_database.Path, (4 + (run % 3 * 6)).ToString(CultureInfo.InvariantCulture));
 
         var lines = new ConcurrentQueue<string>();
         var errors = new ConcurrentQueue<string>();

@@ -106,6 +106,15 @@ internal sealed class BenchHost : IAsyncDisposable
                 // A leftover file in the bench folder is harmless.
             }
         }
+
+        try
+        {
+            // The cross-process wake-up's socket folder (SqliteDoorbell).
+            Directory.Delete(path + "-bell", recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 
     /// <summary>The no-op jobs of one batch, validated once: producers measure the store, not payload building.</summary>

@@ -5,7 +5,9 @@ namespace Bulwark.Cli.Bench;
 
 /// <summary>
 /// A steady 1,000 single jobs/s (10 every 10 ms, each its own acknowledged enqueue) into a running in-process worker:
-/// p50/p95/p99 from the acknowledgement to the handler's start, and to the durable completion.
+/// p50/p95/p99 from the acknowledgement to the handler's start, and to the durable completion. Then the same rate into
+/// a separate <c>bulwark worker</c> process (the API server and worker fleet topology): acknowledgement to lease, read
+/// from the job's <c>started_at</c> (the store's clock, which on one machine is the producer's).
 /// </summary>
 internal sealed class LatencyScenario : IBenchScenario
 {
@@ -18,11 +20,13 @@ internal sealed class LatencyScenario : IBenchScenario
         var duration = settings.Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(20);
         var start = new List<(double P50, double P95, double P99)>();
         var finish = new List<(double P50, double P95, double P99)>();
+        var across = new List<(double P50, double P95, double P99)>();
         for (var run = 0; run < settings.Runs; run++)
         {
             var (s, f) = await RunOnceAsync(settings, duration, cancellationToken);
             start.Add(s);
             finish.Add(f);
+            across.Add(await CrossProcessOnceAsync(settings, duration, cancellationToken));
         }
 
         var figures = new List<BenchFigure>
@@ -33,8 +37,12 @@ internal sealed class LatencyScenario : IBenchScenario
             Figure("ack → completion p50", finish.Select(x => x.P50)),
             Figure("ack → completion p95", finish.Select(x => x.P95)),
             Figure("ack → completion p99", finish.Select(x => x.P99)),
+            Figure("cross-process ack → lease p50", across.Select(x => x.P50)),
+            Figure("cross-process ack → lease p95", across.Select(x => x.P95)),
+            Figure("cross-process ack → lease p99", across.Select(x => x.P99)),
         };
-        settings.Progress.WriteLine($"  latency: handler start p99 {figures[2].Median:N2} ms, completion p99 {figures[5].Median:N2} ms");
+        settings.Progress.WriteLine($"  latency: handler start p99 {figures[2].Median:N2} ms, completion p99 {figures[5].Median:N2} ms; "
+            + $"worker in another process: lease p50 {figures[6].Median:N2} ms, p99 {figures[8].Median:N2} ms");
         return figures;
 
         BenchFigure Figure(string name, IEnumerable<double> values) =>
@@ -77,6 +85,59 @@ internal sealed class LatencyScenario : IBenchScenario
         await Task.WhenAll(sent);
         await host.WaitForCompletedAsync(acked.Count, TimeSpan.FromSeconds(60), cancellationToken);
         return (Summary(acked, started), Summary(acked, finished));
+    }
+
+    private static async Task<(double, double, double)> CrossProcessOnceAsync(BenchSettings settings, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var path = BenchHost.NewPath(settings, "latency-xp");
+        var name = $"xp-{Guid.NewGuid():N}"[..16];
+        Process? worker = null;
+        try
+        {
+            // The host here only produces: its own worker is never started.
+            await using var host = BenchHost.Create(settings, "latency-xp", existingPath: path);
+            worker = BenchWorkerProcess.Start(settings, path, name, 50);
+            await BenchWorkerProcess.WaitUntilAsync(async () => (await host.Store.ListWorkersAsync(cancellationToken))
+                .Any(w => w.Registration.Name == name && w.State == Bulwark.Storage.WorkerState.Active), "the worker process to register", [worker], cancellationToken);
+            var job = new[] { host.Client.Build(BenchHost.Queue, "demo.noop", "{}") };
+            var acked = new ConcurrentDictionary<long, DateTimeOffset>();
+            var sent = new List<Task>();
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+            var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < deadline && await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                for (var i = 0; i < Rate / 100; i++)
+                {
+                    sent.Add(Task.Run(async () =>
+                    {
+                        var result = await host.Client.EnqueueManyAsync(job, cancellationToken);
+                        acked[result[0].Id] = DateTimeOffset.UtcNow;
+                    }, cancellationToken));
+                }
+            }
+
+            await Task.WhenAll(sent);
+            await BenchWorkerProcess.WaitUntilAsync(async () =>
+                (await host.Store.GetQueuesAsync(cancellationToken)).Where(q => q.Queue == BenchHost.Queue).Sum(q => q[Bulwark.Jobs.JobState.Completed]) >= acked.Count,
+                "the worker process to complete every job", [worker], cancellationToken);
+            var ms = new List<double>(acked.Count);
+            foreach (var (id, at) in acked)
+            {
+                if ((await host.Store.GetJobAsync(id, cancellationToken))?.StartedAt is { } leased)
+                {
+                    // A lease can be stamped before the producer's continuation reads the clock: that counts as 0 ms.
+                    ms.Add(Math.Max(0, (leased - at).TotalMilliseconds));
+                }
+            }
+
+            double[] sorted = [.. ms.Order()];
+            return (Percentiles.Of(sorted, 50), Percentiles.Of(sorted, 95), Percentiles.Of(sorted, 99));
+        }
+        finally
+        {
+            await BenchWorkerProcess.KillAllAsync([worker]);
+            BenchHost.DeleteFiles(settings, path);
+        }
     }
 
     private static (double, double, double) Summary(ConcurrentDictionary<long, long> acked, ConcurrentDictionary<long, long> later)
