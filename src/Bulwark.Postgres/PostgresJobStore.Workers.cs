@@ -232,13 +232,14 @@ public sealed partial class PostgresJobStore
 
     private async Task UpsertWorkerAsync(NpgsqlConnection c, NpgsqlTransaction tx, WorkerRegistration worker, CancellationToken ct)
     {
-        // A worker declared dead stays dead: its leases are gone, and its next heartbeat learns that from the lost list.
+        // A worker declared dead that beats again (it was frozen, not gone) is alive: its old leases are gone (its beat
+        // learns that from the lost list), and what it leases from now on must not be reclaimed as a dead worker's.
         await using var upsert = Command(c, tx, """
             INSERT INTO {s}.workers (id, name, host, pid, queues, concurrency, started_at, state, active_jobs, memory_bytes, heartbeat_at)
             VALUES (@id, @name, @host, @pid, @queues, @concurrency, @started_at, @state, @active, @memory, @now)
             ON CONFLICT (id) DO UPDATE SET
                 name = excluded.name, host = excluded.host, pid = excluded.pid, queues = excluded.queues, concurrency = excluded.concurrency,
-                state = CASE WHEN {s}.workers.state = 'dead' THEN 'dead' ELSE excluded.state END,
+                state = excluded.state,
                 active_jobs = excluded.active_jobs, memory_bytes = excluded.memory_bytes, heartbeat_at = excluded.heartbeat_at
             """);
         Add(upsert, "id", NpgsqlDbType.Text, worker.Id);

@@ -31,6 +31,36 @@ public abstract partial class JobStoreContractTests
     }
 
     [Fact]
+    public async Task A_worker_declared_dead_that_beats_again_is_alive_and_keeps_the_jobs_it_leases_after()
+    {
+        // A frozen process (SIGSTOP, a paused VM) outlives the dead-worker limit, then resumes.
+        var frozen = await RegisterAsync("w-frozen");
+        var lostJob = await EnqueueAsync();
+        var before = Assert.Single(await LeaseAsync(worker: frozen.Id));
+        Time.Advance(TimeSpan.FromMinutes(1));
+        var declared = await Store.ReclaimAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(["w-frozen"], declared.DeadWorkers);
+        Assert.Equal([lostJob], declared.Reclaimed);
+
+        // Its first beat learns that the old lease is gone; the beat itself says it is alive.
+        var beat = await HeartbeatAsync(frozen, before.Token);
+        Assert.Equal([before.Token], beat.Lost);
+        Assert.Equal(WorkerState.Active, (await Query.ListWorkersAsync()).Single(w => w.Registration.Id == "w-frozen").State);
+
+        // What it leases from now on is its own: the next passes take nothing from a worker that beats.
+        var leased = await LeaseAsync(worker: frozen.Id);
+        var again = Assert.Single(leased);
+        Assert.Equal(lostJob, again.Token.JobId);
+        Time.Advance(TimeSpan.FromSeconds(5));
+        await HeartbeatAsync(frozen, again.Token);
+        var next = await Store.ReclaimAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, next.Total);
+        Assert.Empty(next.DeadWorkers);
+        Assert.Equal(JobState.Running, (await Query.GetJobAsync(lostJob))!.State);
+    }
+
+    [Fact]
     public async Task A_restart_after_a_graceful_stop_reclaims_nothing_and_declares_nobody_dead()
     {
         var first = await RegisterAsync("w-first", name: "mailer");
