@@ -101,7 +101,17 @@ internal static class JobsCommand
         command.SetAction(CliAction.WithBackend(connection, async (r, backend, ct) =>
         {
             var jobId = r.GetValue(id);
-            var result = await backend.RetryAsync(jobId, ct);
+            AdminResult result;
+            try
+            {
+                result = await backend.RetryAsync(jobId, ct);
+            }
+            catch (JobConflictException ex)
+            {
+                // Another job stands in the way (a dependency that did not complete, a live job with the key): say which.
+                throw new CliException(ExitCodes.Failure, ex.Message);
+            }
+
             switch (result)
             {
                 case AdminResult.Ok:
