@@ -115,13 +115,17 @@ internal static class JobsCommand
             switch (result)
             {
                 case AdminResult.Ok:
+                    // Pending when a job it depends on is live again: it runs once that completes.
+                    var state = (await backend.GetJobAsync(jobId, ct))?.State ?? JobState.Ready;
                     if (connection.WantsJson(r))
                     {
-                        CliJson.Print(new { id = jobId, result });
+                        CliJson.Print(new { id = jobId, result, state = state.ToName() });
                     }
                     else
                     {
-                        Console.Out.WriteLine($"Job {jobId} is ready to run again.");
+                        Console.Out.WriteLine(state == JobState.Pending
+                            ? $"Job {jobId} is pending again: it runs once the jobs it depends on complete."
+                            : $"Job {jobId} is ready to run again.");
                     }
 
                     return ExitCodes.Success;

@@ -41,7 +41,7 @@ internal sealed partial class DashboardEndpoints
         }
         catch (JobConflictException ex)
         {
-            return Done(http, "retry", $"job {id}", false, ex.Message, $"/jobs/{ex.ConflictingJobId}");
+            return Done(http, "retry", $"job {id}", false, ex.Message, $"/jobs/{id}");
         }
 
         var job = await _query.GetJobAsync(id, cancellationToken);
@@ -92,6 +92,7 @@ internal sealed partial class DashboardEndpoints
             Notify(queue);
         }
 
+        _snapshots.Invalidate();
         var left = await DeadLettersOfAsync(queue, cancellationToken);
         var message = $"Retried {DashboardPage.N(retried)} dead letters of {queue}.";
         if (left > 0)
