@@ -29,7 +29,7 @@ internal sealed partial class DashboardEndpoints
 
     private async Task<IResult> RetryJobAsync(HttpContext http, long id, CancellationToken cancellationToken)
     {
-        if (await Confirm(http, $"Retry job {id}?", () => Task.FromResult("It moves back to Ready with its attempts reset, and runs again."), "Yes, retry it", $"/jobs/{id}") is { } confirm)
+        if (await Confirm(http, $"Retry job {id}?", () => Task.FromResult("It moves back to Ready with its attempts reset, and runs again (Pending first, if a job it depends on is running again)."), "Yes, retry it", $"/jobs/{id}") is { } confirm)
         {
             return confirm;
         }
