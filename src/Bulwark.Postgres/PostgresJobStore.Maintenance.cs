@@ -1,3 +1,4 @@
+using System.Globalization;
 using Bulwark.Jobs;
 using Bulwark.Storage;
 using Npgsql;
@@ -112,19 +113,36 @@ public sealed partial class PostgresJobStore
     public Task<AdminResult> RetryAsync(long jobId, CancellationToken cancellationToken = default) =>
         WriteAsync(async (c, tx, ct) =>
         {
-            await using var update = Command(c, tx, $$"""
-                {{RetrySql}} WHERE id = @id AND state IN ('failed','dead_letter','cancelled') RETURNING queue
-                """);
-            Add(update, "id", NpgsqlDbType.Bigint, jobId);
-            if (await ExecuteRetryAsync(update, ct) is [var queue])
+            await using (var read = Command(c, tx, "SELECT state FROM {s}.jobs WHERE id = @id"))
             {
-                await NotifyAsync(c, tx, [queue], ct);
-                return AdminResult.Ok;
+                Add(read, "id", NpgsqlDbType.Bigint, jobId);
+                switch (await read.ExecuteScalarAsync(ct))
+                {
+                    case null:
+                        return AdminResult.NotFound;
+                    case string state when state is not ("failed" or "dead_letter" or "cancelled"):
+                        return AdminResult.InvalidState;
+                }
             }
 
-            await using var exists = Command(c, tx, "SELECT 1 FROM {s}.jobs WHERE id = @id");
-            Add(exists, "id", NpgsqlDbType.Bigint, jobId);
-            return await exists.ExecuteScalarAsync(ct) is null ? AdminResult.NotFound : AdminResult.InvalidState;
+            var step = await RetryOneAsync(c, tx, jobId, ct);
+            if (step.Conflict is not null)
+            {
+                throw step.Conflict;
+            }
+
+            if (!step.Retried)
+            {
+                // It left the retryable states between the read and the update (a concurrent retry took it).
+                return AdminResult.InvalidState;
+            }
+
+            if (step.ReadyQueue is { } queue)
+            {
+                await NotifyAsync(c, tx, [queue], ct);
+            }
+
+            return AdminResult.Ok;
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -133,39 +151,138 @@ public sealed partial class PostgresJobStore
         JobValidator.ValidateQueue(queue);
         return WriteAsync(async (c, tx, ct) =>
         {
-            await using var update = Command(c, tx, $$"""
-                {{RetrySql}} WHERE queue = @queue AND state = 'dead_letter' RETURNING queue
-                """);
-            Add(update, "queue", NpgsqlDbType.Text, queue);
-            var queues = await ExecuteRetryAsync(update, ct);
-            await NotifyAsync(c, tx, queues, ct);
-            return queues.Count;
+            // Dead letters with no key and no dependencies cannot be refused: one statement retries them all, as before.
+            var ready = new List<string>();
+            await using (var plain = Command(c, tx, $$"""
+                {{RetrySql}} WHERE queue = @queue AND state = 'dead_letter' AND key IS NULL AND cardinality(depends_on) = 0 RETURNING queue
+                """))
+            {
+                Add(plain, "queue", NpgsqlDbType.Text, queue);
+                Add(plain, "state", NpgsqlDbType.Text, "ready");
+                await using var reader = await plain.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    ready.Add(reader.GetString(0));
+                }
+            }
+
+            var retried = ready.Count;
+
+            // The rest one by one, oldest first (parents have lower ids than their dependents): a parent retried here is
+            // live when its dependents are judged, so they wait for it. One that would be refused stays in dead letter.
+            var rest = new List<long>();
+            await using (var select = Command(c, tx, "SELECT id FROM {s}.jobs WHERE queue = @queue AND state = 'dead_letter' ORDER BY id"))
+            {
+                Add(select, "queue", NpgsqlDbType.Text, queue);
+                await using var reader = await select.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    rest.Add(reader.GetInt64(0));
+                }
+            }
+
+            foreach (var id in rest)
+            {
+                var step = await RetryOneAsync(c, tx, id, ct);
+                if (step.Retried)
+                {
+                    retried++;
+                    if (step.ReadyQueue is { } readyQueue)
+                    {
+                        ready.Add(readyQueue);
+                    }
+                }
+            }
+
+            await NotifyAsync(c, tx, ready, ct);
+            return retried;
         }, cancellationToken);
     }
 
     private const string RetrySql = """
-        UPDATE {s}.jobs SET state = 'ready', attempt = 0, run_at = @now, reason = NULL, finished_at = NULL, cancel_requested = false,
-               lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+        UPDATE {s}.jobs SET state = @state, attempt = 0, run_at = @now, reason = NULL, finished_at = NULL, cancel_requested = false,
+               result = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
         """;
 
-    private static async Task<List<string>> ExecuteRetryAsync(NpgsqlCommand update, CancellationToken ct)
+    /// <summary>
+    /// Retries one terminal job: to Ready, or to Pending while a dependency is live; refused (the conflict, nothing changed)
+    /// while a live job holds its key or a dependency ended unsuccessfully. A purged parent no longer holds it back. Returns
+    /// whether it was retried, and its queue when it went to Ready (to notify).
+    /// </summary>
+    private async Task<RetryStep> RetryOneAsync(NpgsqlConnection c, NpgsqlTransaction tx, long jobId, CancellationToken ct)
     {
-        try
+        string? key;
+        long[] deps;
+        await using (var read = Command(c, tx, "SELECT key, depends_on FROM {s}.jobs WHERE id = @id AND state IN ('failed','dead_letter','cancelled') FOR UPDATE"))
         {
-            var queues = new List<string>();
-            await using var reader = await update.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
+            Add(read, "id", NpgsqlDbType.Bigint, jobId);
+            await using var reader = await read.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct))
             {
-                queues.Add(reader.GetString(0));
+                return default;
             }
 
-            return queues;
+            key = reader.IsDBNull(0) ? null : reader.GetString(0);
+            deps = reader.GetFieldValue<long[]>(1);
         }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+
+        if (key is not null && await LiveHolderAsync(c, tx, key, ct) is { } holder)
         {
-            throw new JobValidationException("key", "Another live job holds this job's idempotency key; wait for it to finish (or cancel it) before retrying this one.");
+            return new RetryStep(false, JobConflictException.KeyHeld(jobId, holder, key), null);
+        }
+
+        var target = JobState.Ready;
+        if (deps.Length > 0)
+        {
+            // FOR SHARE: a parent finishing right now is waited for and read as it ended, and it cannot finish until this
+            // commits, so a dependent sent to Pending here is seen by that parent's resolution.
+            await using var parents = Command(c, tx, "SELECT id, state FROM {s}.jobs WHERE id = ANY(@ids) ORDER BY id FOR SHARE");
+            Add(parents, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, deps);
+            await using var reader = await parents.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var state = JobStates.Parse(reader.GetString(1));
+                if (state == JobState.Completed)
+                {
+                    continue;
+                }
+
+                if (state.IsTerminal())
+                {
+                    return new RetryStep(false, JobConflictException.DependencyNotCompleted(jobId, reader.GetInt64(0), state), null);
+                }
+
+                target = JobState.Pending;
+            }
+        }
+
+        await using var update = Command(c, tx, $$"""{{RetrySql}} WHERE id = @id AND state IN ('failed','dead_letter','cancelled') RETURNING queue""");
+        Add(update, "id", NpgsqlDbType.Bigint, jobId);
+        Add(update, "state", NpgsqlDbType.Text, target.ToName());
+        await tx.SaveAsync("retry_one", ct);
+        try
+        {
+            var queue = await update.ExecuteScalarAsync(ct) as string;
+            await tx.ReleaseAsync("retry_one", ct);
+            return new RetryStep(queue is not null, null, target == JobState.Ready ? queue : null);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && key is not null)
+        {
+            // An enqueue with the same key committed between the check and the update: name the job that holds it now.
+            await tx.RollbackAsync("retry_one", ct);
+            return new RetryStep(false, JobConflictException.KeyHeld(jobId, await LiveHolderAsync(c, tx, key, ct) ?? 0, key), null);
         }
     }
+
+    private async Task<long?> LiveHolderAsync(NpgsqlConnection c, NpgsqlTransaction tx, string key, CancellationToken ct)
+    {
+        await using var holder = Command(c, tx, $"SELECT id FROM {{s}}.jobs WHERE key = @key AND state IN {LiveStates}");
+        Add(holder, "key", NpgsqlDbType.Text, key);
+        return await holder.ExecuteScalarAsync(ct) as long?;
+    }
+
+    /// <summary>What one retry did: retried (to Ready with its queue, or to Pending), refused with a conflict, or neither (not retryable).</summary>
+    private readonly record struct RetryStep(bool Retried, JobConflictException? Conflict, string? ReadyQueue);
 
     /// <inheritdoc />
     public Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default) =>
@@ -249,21 +366,25 @@ public sealed partial class PostgresJobStore
             {
                 // A deleted job will never complete: its waiting dependents go to dead letter rather than wait forever.
                 var deleted = ids.ToArray();
-                await using var orphans = Command(c, tx, "SELECT id FROM {s}.jobs WHERE state = 'pending' AND depends_on && @ids ORDER BY id");
+                await using var orphans = Command(c, tx, """
+                    SELECT ch.id, (SELECT min(d.id) FROM unnest(ch.depends_on) AS d(id) WHERE d.id = ANY(@ids))
+                    FROM {s}.jobs ch WHERE ch.state = 'pending' AND ch.depends_on && @ids ORDER BY ch.id
+                    """);
                 Add(orphans, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, deleted);
-                var children = new List<long>();
+                var children = new List<(long Id, long Parent)>();
                 await using (var reader = await orphans.ExecuteReaderAsync(ct))
                 {
                     while (await reader.ReadAsync(ct))
                     {
-                        children.Add(reader.GetInt64(0));
+                        children.Add((reader.GetInt64(0), reader.GetInt64(1)));
                     }
                 }
 
                 var dead = new List<long>();
-                foreach (var child in children)
+                foreach (var (child, parent) in children)
                 {
-                    if (await DeadLetterPendingAsync(c, tx, child, "A job it depends on was deleted.", ct))
+                    var message = string.Create(CultureInfo.InvariantCulture, $"Dependency {parent} was deleted; this job can never run.");
+                    if (await DeadLetterPendingAsync(c, tx, child, message, ct))
                     {
                         dead.Add(child);
                     }

@@ -716,12 +716,25 @@ public sealed partial class SqliteJobStore
     public Task<AdminResult> RetryAsync(long jobId, CancellationToken cancellationToken = default) =>
         WriteAsync(c =>
         {
-            if (RetryOne(c, jobId, "state IN ('failed', 'dead_letter', 'cancelled')"))
+            var state = Scalar(c, "SELECT state FROM jobs WHERE id = @id", ("@id", jobId)) as string;
+            if (state is null)
             {
-                return AdminResult.Ok;
+                return AdminResult.NotFound;
             }
 
-            return Scalar(c, "SELECT 1 FROM jobs WHERE id = @id", ("@id", jobId)) is null ? AdminResult.NotFound : AdminResult.InvalidState;
+            if (state is not ("failed" or "dead_letter" or "cancelled"))
+            {
+                return AdminResult.InvalidState;
+            }
+
+            var target = RetryTarget(c, jobId, out var conflict);
+            if (conflict is not null)
+            {
+                throw conflict;
+            }
+
+            RetryOne(c, jobId, target);
+            return AdminResult.Ok;
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -730,25 +743,71 @@ public sealed partial class SqliteJobStore
         JobValidator.ValidateQueue(queue);
         return WriteAsync(c =>
         {
+            // Oldest first (parents have lower ids than their dependents): a parent retried here is live when its dependents
+            // are judged, so they wait for it. One that would be refused stays in dead letter.
             var ids = Query(c, SqliteSql.DeadLettersOfQueue, r => r.GetInt64(0), ("@queue", queue));
-            return ids.Count(id => RetryOne(c, id, "state = 'dead_letter'"));
+            return ids.Count(id =>
+            {
+                var target = RetryTarget(c, id, out var conflict);
+                if (conflict is not null)
+                {
+                    return false;
+                }
+
+                RetryOne(c, id, target);
+                return true;
+            });
         }, cancellationToken);
     }
 
-    private static bool RetryOne(WriteContext c, long jobId, string guard)
+    /// <summary>
+    /// Where a retried terminal job goes: Ready, or Pending while a dependency is live; or why it cannot be retried
+    /// (a live job holds its key, or a dependency ended unsuccessfully). A purged parent no longer holds it back.
+    /// </summary>
+    private static JobState RetryTarget(WriteContext c, long jobId, out JobConflictException? conflict)
     {
-        try
+        conflict = null;
+        if (Scalar(c, "SELECT key FROM jobs WHERE id = @id", ("@id", jobId)) is string key
+            && Scalar(c, SqliteSql.FindLiveKey, ("@key", key)) is long holder)
+        {
+            conflict = JobConflictException.KeyHeld(jobId, holder, key);
+            return JobState.Ready;
+        }
+
+        var target = JobState.Ready;
+        var parents = Query(c,
+            "SELECT p.id, p.state FROM job_dependencies d JOIN jobs p ON p.id = d.parent_id WHERE d.job_id = @id ORDER BY p.id",
+            r => (Id: r.GetInt64(0), State: JobRow.ParseState(r.GetString(1))), ("@id", jobId));
+        foreach (var parent in parents)
+        {
+            if (parent.State == JobState.Completed)
+            {
+                continue;
+            }
+
+            if (parent.State.IsTerminal())
+            {
+                conflict = JobConflictException.DependencyNotCompleted(jobId, parent.Id, parent.State);
+                return JobState.Ready;
+            }
+
+            target = JobState.Pending;
+        }
+
+        return target;
+    }
+
+    private static void RetryOne(WriteContext c, long jobId, JobState target)
+    {
+        if (target == JobState.Ready)
         {
             c.Wake();
-            return Execute(c,
-                $"UPDATE jobs SET state = 'ready', attempt = 0, run_at = @now, finished_at = NULL, reason = NULL, cancel_requested = 0, result = NULL, updated_at = @now, {ClearLease} WHERE id = @id AND {guard}",
-                ("@now", c.Now), ("@id", jobId)) == 1;
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
-        {
-            // Another live job holds its idempotency key now; retrying this one would run the same work twice.
-            return false;
-        }
+
+        Execute(c,
+            $"UPDATE jobs SET state = @state, attempt = 0, run_at = @now, finished_at = NULL, reason = NULL, cancel_requested = 0, result = NULL, updated_at = @now, {ClearLease} " +
+            "WHERE id = @id AND state IN ('failed', 'dead_letter', 'cancelled')",
+            ("@state", target.ToName()), ("@now", c.Now), ("@id", jobId));
     }
 
     /// <inheritdoc />
@@ -808,7 +867,7 @@ public sealed partial class SqliteJobStore
                 // A deleted parent can never complete: its waiting dependents go to dead letter instead of waiting forever.
                 foreach (var id in ids)
                 {
-                    ResolveDependents(c, id, JobState.Cancelled);
+                    ResolveDependents(c, id, JobState.Cancelled, deleted: true);
                 }
             }
 
@@ -868,7 +927,8 @@ public sealed partial class SqliteJobStore
     /// After <paramref name="parentId"/> reached <paramref name="parentState"/>: a waiting dependent whose parents all completed
     /// becomes Ready (or Scheduled); one whose parent ended otherwise goes to dead letter, and so on down the graph.
     /// </summary>
-    private static void ResolveDependents(WriteContext c, long parentId, JobState parentState)
+    /// <remarks>With <paramref name="deleted"/>, the parent was deleted before it finished: its reason says so.</remarks>
+    private static void ResolveDependents(WriteContext c, long parentId, JobState parentState, bool deleted = false)
     {
         var work = new Queue<(long Id, JobState State)>();
         work.Enqueue((parentId, parentState));
@@ -894,8 +954,11 @@ public sealed partial class SqliteJobStore
                 }
                 else
                 {
-                    var reason = $"dependency {parent.Id} ended {parent.State.ToName()}";
-                    var error = new JobError(0, null, null, JobRow.ToTime(c.Now), FailureCategory.Dependency, $"Job {parent.Id}, which this job depends on, ended {parent.State.ToName()}; this job can never run.");
+                    var gone = deleted && parent.Id == parentId;
+                    var reason = gone ? $"dependency {parent.Id} was deleted" : $"dependency {parent.Id} ended {parent.State.ToName()}";
+                    var error = new JobError(0, null, null, JobRow.ToTime(c.Now), FailureCategory.Dependency,
+                        gone ? $"Job {parent.Id}, which this job depends on, was deleted before it finished; this job can never run."
+                            : $"Job {parent.Id}, which this job depends on, ended {parent.State.ToName()}; this job can never run.");
                     if (Execute(c,
                             $"UPDATE jobs SET state = 'dead_letter', reason = @reason, finished_at = @now, updated_at = @now, {AppendError} WHERE id = @id AND state = 'pending'",
                             ("@reason", reason), ("@now", c.Now), ("@error", JobRow.ErrorJson(error)), ("@id", child)) == 1)

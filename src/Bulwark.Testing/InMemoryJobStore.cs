@@ -457,7 +457,12 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
                 return Task.FromResult(AdminResult.InvalidState);
             }
 
-            ManualRetry(job, _time.GetUtcNow());
+            if (RetryBlocker(job, out var target) is { } conflict)
+            {
+                throw conflict;
+            }
+
+            ManualRetry(job, target, _time.GetUtcNow());
             return Task.FromResult(AdminResult.Ok);
         }
     }
@@ -469,13 +474,18 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            var dead = _jobs.Values.Where(j => j.Queue == queue && j.State == JobState.DeadLetter).ToList();
-            foreach (var job in dead)
+            var retried = 0;
+            // Oldest first (ids ascend, parents before their dependents): a parent retried here is live when its dependents are judged.
+            foreach (var job in _jobs.Values.Where(j => j.Queue == queue && j.State == JobState.DeadLetter).ToList())
             {
-                ManualRetry(job, now);
+                if (RetryBlocker(job, out var target) is null)
+                {
+                    ManualRetry(job, target, now);
+                    retried++;
+                }
             }
 
-            return Task.FromResult(dead.Count);
+            return Task.FromResult(retried);
         }
     }
 
@@ -544,9 +554,18 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
             var doomed = _jobs.Values
                 .Where(j => j.Queue == queue && j.State == state && (j.FinishedAt ?? j.CreatedAt) < olderThan)
                 .ToList();
+            var now = _time.GetUtcNow();
             foreach (var job in doomed)
             {
                 Remove(job);
+                if (!state.IsTerminal())
+                {
+                    // A deleted parent can never complete: its waiting dependents go to dead letter instead of waiting forever.
+                    foreach (var child in _jobs.Values.Where(j => j.State == JobState.Pending && j.DependsOn.Contains(job.Id)).ToList())
+                    {
+                        DeadLetterDependent(child, DeletedDependencyReason(job.Id), now);
+                    }
+                }
             }
 
             return Task.FromResult(doomed.Count);
@@ -781,9 +800,39 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
             : new ReclaimResult(reclaimed, poisoned, cancelled, declaredDead);
     }
 
-    private void ManualRetry(MemoryJob job, DateTimeOffset now)
+    /// <summary>
+    /// Why a terminal job cannot be retried, or null with the state it goes to: a live job holding its key, or a dependency
+    /// that ended unsuccessfully, refuses it; a live dependency sends it to Pending. A purged parent no longer holds it back.
+    /// </summary>
+    private JobConflictException? RetryBlocker(MemoryJob job, out JobState target)
     {
-        Move(job, JobState.Ready, JobTrigger.ManualRetry, now);
+        target = JobState.Ready;
+        if (job.Key is { } key && _liveKeys.TryGetValue(key, out var holder) && holder != job.Id)
+        {
+            return JobConflictException.KeyHeld(job.Id, holder, key);
+        }
+
+        foreach (var parentId in job.DependsOn.Order())
+        {
+            if (!_jobs.TryGetValue(parentId, out var parent) || parent.State == JobState.Completed)
+            {
+                continue;
+            }
+
+            if (parent.State.IsTerminal())
+            {
+                return JobConflictException.DependencyNotCompleted(job.Id, parent.Id, parent.State);
+            }
+
+            target = JobState.Pending;
+        }
+
+        return null;
+    }
+
+    private void ManualRetry(MemoryJob job, JobState target, DateTimeOffset now)
+    {
+        Move(job, target, JobTrigger.ManualRetry, now);
         job.Attempt = 0;
         job.Reason = null;
         job.Result = null;
@@ -792,7 +841,7 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
         job.RunAt = now;
         if (job.Key is { } key)
         {
-            _liveKeys.TryAdd(key, job.Id);
+            _liveKeys[key] = job.Id;
         }
     }
 
@@ -840,10 +889,10 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
 
             if (parent.State != JobState.Completed)
             {
-                child.Reason = DependencyReason(parent);
-                Move(child, JobState.DeadLetter, JobTrigger.DependencyFailed, now);
+                DeadLetterDependent(child, DependencyReason(parent), now);
             }
-            else if (child.DependsOn.All(p => _jobs.TryGetValue(p, out var other) && other.State == JobState.Completed))
+            // A parent purged after it completed no longer holds its dependents back (as in the durable stores).
+            else if (child.DependsOn.All(p => !_jobs.TryGetValue(p, out var other) || other.State == JobState.Completed))
             {
                 Move(child, child.RunAt > now ? JobState.Scheduled : JobState.Ready, JobTrigger.DependenciesCompleted, now);
             }
@@ -859,6 +908,15 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
             _liveKeys.Remove(key);
         }
     }
+
+    private void DeadLetterDependent(MemoryJob child, string reason, DateTimeOffset now)
+    {
+        child.Reason = reason;
+        child.Errors.Add(new JobError(child.Attempt, null, null, now, FailureCategory.Dependency, reason));
+        Move(child, JobState.DeadLetter, JobTrigger.DependencyFailed, now);
+    }
+
+    private static string DeletedDependencyReason(long parentId) => $"Dependency {parentId} was deleted; this job can never run.";
 
     private static string DependencyReason(MemoryJob parent) =>
         $"Dependency {parent.Id} ended {parent.State.ToName()}; this job can never run.";

@@ -46,6 +46,18 @@ public sealed class AdminCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Eight_processes_enqueueing_one_key_at_once_on_one_file_store_one_job_and_all_print_its_id()
+    {
+        // Real processes, each with its own connection to the file: SQLite's write lock is all that orders them.
+        var runs = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => _cli.RunAsync("enqueue", "orders", "demo.noop", "--key", "order-77")));
+
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.ToString()));
+        Assert.Single(runs.Select(r => r.Lines.Single()).Distinct());
+        Assert.Equal(7, runs.Count(r => r.Stderr.Contains("already belongs to unfinished job", StringComparison.Ordinal)));
+        Assert.Equal(1, await _cli.CountJobsAsync());
+    }
+
+    [Fact]
     public async Task Jobs_show_prints_the_errors_as_a_timeline()
     {
         var id = (await _cli.RunAsync("enqueue", "payments", "payment.capture", "--max-attempts", "1")).Lines.Single();

@@ -88,6 +88,31 @@ public sealed class FlowCommandTests : IDisposable
         Assert.Equal(4, await _cli.CountJobsAsync());
     }
 
+    [Fact]
+    public async Task Retrying_a_dependent_of_a_cancelled_parent_is_refused_naming_the_parent_on_the_store_and_through_a_server()
+    {
+        var parent = (await _cli.RunAsync("enqueue", "docs", "demo.noop")).Lines.Single();
+        var child = (await _cli.RunAsync("enqueue", "docs", "demo.noop", "--depends-on", parent)).Lines.Single();
+        Assert.True((await _cli.RunAsync("jobs", "cancel", parent)).ExitCode == 0);
+
+        var refused = await _cli.RunAsync("jobs", "retry", child);
+        Assert.True(refused.ExitCode == 1, refused.ToString());
+        Assert.Contains($"depends on job {parent}, which ended cancelled", refused.Stderr, StringComparison.Ordinal);
+
+        await using (var serve = await ServeForCli.StartAsync(_cli))
+        {
+            var overHttp = await _cli.RunRawAsync(["jobs", "retry", child, "--url", serve.Url]);
+            Assert.True(overHttp.ExitCode == 1, overHttp + serve.Output);
+            Assert.Contains($"depends on job {parent}, which ended cancelled", overHttp.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("dead_letter", (await _cli.JsonAsync("jobs", "show", child)).GetProperty("state").GetString());
+        Assert.True((await _cli.RunAsync("jobs", "retry", parent)).ExitCode == 0);
+        var waiting = await _cli.RunAsync("jobs", "retry", child);
+        Assert.True(waiting.ExitCode == 0, waiting.ToString());
+        Assert.Contains($"Job {child} is pending again", waiting.Stdout, StringComparison.Ordinal);
+    }
+
     private string Write(string name, string json)
     {
         var path = Path.Combine(_cli.Directory, name);

@@ -72,11 +72,12 @@ public sealed class DashboardHost : IAsyncDisposable
     }
 
     /// <summary>Enqueues through the HTTP API, as a producer would.</summary>
-    public async Task<long> EnqueueAsync(string queue, string type, string payload = "{}", int maxAttempts = 3)
+    public async Task<long> EnqueueAsync(string queue, string type, string payload = "{}", int maxAttempts = 3, long? dependsOn = null)
     {
+        var dependency = dependsOn is { } parent ? $$""","depends_on":[{{parent}}]""" : "";
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/jobs")
         {
-            Content = new StringContent($$"""{"queue":"{{queue}}","type":"{{type}}","payload":{{payload}},"max_attempts":{{maxAttempts}}}""", Encoding.UTF8, "application/json"),
+            Content = new StringContent($$"""{"queue":"{{queue}}","type":"{{type}}","payload":{{payload}},"max_attempts":{{maxAttempts}}{{dependency}}}""", Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("X-API-Key", AdminKey);
         using var response = await Http.SendAsync(request);

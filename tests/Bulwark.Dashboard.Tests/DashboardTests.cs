@@ -68,7 +68,7 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         await fixture.ScreenshotAsync(page, "confirm-retry-all");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Yes, retry all" }).ClickAsync();
-        await Assertions.Expect(page.Locator("#outcome")).ToHaveTextAsync("Moved 1 dead letters of flaky back to Ready.");
+        await Assertions.Expect(page.Locator("#outcome")).ToHaveTextAsync("Retried 1 dead letters of flaky.");
         await Host.WaitForStateAsync(id, "completed");
 
         await page.GotoAsync($"/dashboard/jobs/{id}");
@@ -93,6 +93,23 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
 
         await Assertions.Expect(page.Locator("#outcome")).ToHaveTextAsync($"Job {id} is back in Ready with its attempts reset.");
         await Host.WaitForStateAsync(id, "completed");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Retrying_a_dead_letter_whose_dependency_dead_lettered_says_which_job_and_changes_nothing()
+    {
+        var parent = await Host.EnqueueAsync("work", "demo.fail", """{"times":5}""", maxAttempts: 1);
+        var child = await Host.EnqueueAsync("work", "demo.noop", dependsOn: parent);
+        await Host.WaitForStateAsync(child, "dead_letter");
+        var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
+        await page.GotoAsync($"/dashboard/jobs/{child}");
+
+        await page.Locator(".job-head").GetByRole(AriaRole.Button, new() { Name = "Retry" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Yes, retry it" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("#outcome")).ToContainTextAsync($"it depends on job {parent}, which ended dead_letter");
+        Assert.Equal("dead_letter", await Host.JobStateAsync(child));
         await page.Context.CloseAsync();
     }
 

@@ -36,6 +36,29 @@ public sealed class PostgresCliStoreTests
     }
 
     [Fact]
+    public async Task Eight_bulwark_processes_enqueueing_one_key_at_once_store_one_job_and_all_print_its_id()
+    {
+        await using var fleet = await ProcessFleet.CreateAsync("onekey");
+        // One process first, so the schema exists and the race is between enqueues, not migrations.
+        var first = await BulwarkProcess.RunAsync(CommandTimeout, "enqueue", "default", "demo.noop", "--store", fleet.Store);
+        Assert.True(first.ExitCode == 0, first.Output);
+
+        var runs = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            BulwarkProcess.RunAsync(CommandTimeout, "enqueue", "orders", "demo.noop", "--store", fleet.Store, "--key", "order-77")));
+
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Output}"));
+        Assert.DoesNotContain(runs, r => r.Output.Contains("23505", StringComparison.Ordinal) || r.Output.Contains("duplicate key", StringComparison.Ordinal));
+        await using var connection = new NpgsqlConnection(fleet.Store);
+        await connection.OpenAsync();
+        await using var jobs = new NpgsqlCommand("SELECT id FROM bulwark.jobs WHERE key = 'order-77'", connection);
+        var id = Assert.IsType<long>(await jobs.ExecuteScalarAsync());
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM bulwark.jobs WHERE queue = 'orders'", connection);
+        Assert.Equal(1L, await count.ExecuteScalarAsync());
+        var printed = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.All(runs, r => Assert.Contains(printed, r.Output.Split('\n').Select(line => line.Trim())));
+    }
+
+    [Fact]
     public async Task Admin_commands_accept_a_postgres_url_or_a_connection_string_and_never_print_the_password()
     {
         await using var fleet = await ProcessFleet.CreateAsync("cli");

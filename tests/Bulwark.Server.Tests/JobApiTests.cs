@@ -132,6 +132,43 @@ public sealed class JobApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Retrying_a_dependent_of_a_cancelled_parent_is_a_409_naming_the_parent_until_the_parent_is_retried()
+    {
+        var parent = await _app.EnqueueAsync();
+        var child = await _app.EnqueueAsync(extra: $$""","depends_on":[{{parent}}]""");
+        using var cancel = await _app.PostAsync($"/api/v1/jobs/{parent}/cancel");
+        Assert.Equal(JobState.DeadLetter, (await _app.Store.GetJobAsync(child))!.State);
+
+        using var refused = await _app.PostAsync($"/api/v1/jobs/{child}/retry");
+
+        await BadInputTests.AssertProblemAsync(refused, HttpStatusCode.Conflict, $"depends on job {parent}, which ended cancelled");
+        var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal((child, parent, "dependency_not_completed"),
+            (problem.GetProperty("job_id").GetInt64(), problem.GetProperty("conflicting_job_id").GetInt64(), problem.GetProperty("conflict").GetString()));
+        Assert.Equal(JobState.DeadLetter, (await _app.Store.GetJobAsync(child))!.State);
+
+        using var retryParent = await _app.PostAsync($"/api/v1/jobs/{parent}/retry");
+        using var retryChild = await _app.PostAsync($"/api/v1/jobs/{child}/retry");
+        Assert.Equal("ready", (await TestApp.JsonAsync(retryParent)).GetProperty("state").GetString());
+        Assert.Equal("pending", (await TestApp.JsonAsync(retryChild)).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Retrying_a_job_whose_key_a_live_job_holds_is_a_409_naming_that_job()
+    {
+        var first = await _app.EnqueueAsync(extra: ""","key":"order-9" """);
+        using var cancel = await _app.PostAsync($"/api/v1/jobs/{first}/cancel");
+        var holder = await _app.EnqueueAsync(extra: ""","key":"order-9" """);
+
+        using var refused = await _app.PostAsync($"/api/v1/jobs/{first}/retry");
+
+        await BadInputTests.AssertProblemAsync(refused, HttpStatusCode.Conflict, $"held by job {holder}");
+        var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal((holder, "key_held"), (problem.GetProperty("conflicting_job_id").GetInt64(), problem.GetProperty("conflict").GetString()));
+        Assert.Equal(JobState.Cancelled, (await _app.Store.GetJobAsync(first))!.State);
+    }
+
+    [Fact]
     public async Task Explain_names_the_dependency_a_pending_job_waits_for()
     {
         var parent = await _app.EnqueueAsync();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Bulwark.Jobs;
 using Bulwark.Scheduling;
 using Bulwark.Storage;
@@ -96,6 +97,43 @@ public abstract partial class JobStoreContractTests
 
         Assert.Equal(6, total);
         Assert.Equal(6, (await Query.ListJobsAsync(new JobListQuery("reports"))).Items.Select(j => j.Key).Distinct().Count());
+    }
+
+    /// <summary>
+    /// Daylight-saving days, as (zone, cron, where the walk starts, the day's one tick, the tick after it), all UTC. A local
+    /// time in the spring gap runs at the end of the gap; one in the autumn overlap runs once, at its first (summer) instance.
+    /// </summary>
+    public static TheoryData<string, string, string, string, string> DaylightSavingDays() => new()
+    {
+        // 2026-03-29: Berlin jumps 02:00 → 03:00 CEST; 02:30 does not exist, so it runs at 03:00 CEST.
+        { "Europe/Berlin", "0 30 2 * * *", "2026-03-28T22:00:00Z", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z" },
+        // 2026-10-25: Berlin falls back 03:00 CEST → 02:00 CET; 02:30 happens twice (00:30 and 01:30 UTC) and runs once.
+        { "Europe/Berlin", "0 30 2 * * *", "2026-10-24T22:00:00Z", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z" },
+        // 2026-03-08: New York jumps 02:00 EST → 03:00 EDT.
+        { "America/New_York", "0 30 2 * * *", "2026-03-08T05:00:00Z", "2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z" },
+        // 2026-11-01: New York falls back 02:00 EDT → 01:00 EST; 01:30 happens twice (05:30 and 06:30 UTC) and runs once.
+        { "America/New_York", "0 30 1 * * *", "2026-11-01T04:00:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z" },
+    };
+
+    [Theory]
+    [MemberData(nameof(DaylightSavingDays), MemberType = typeof(JobStoreContractTests))]
+    public async Task A_daily_job_runs_once_on_a_daylight_saving_day_in_its_time_zone(string zone, string cron, string from, string tick, string next)
+    {
+        Time.Advance(DateTimeOffset.Parse(from, CultureInfo.InvariantCulture) - Now);
+        await SchedulerOn(Store).DefineAsync(Nightly(cron) with { TimeZone = zone });
+        var schedulers = new[] { SchedulerOn(Store), SchedulerOn((await OpenPeerAsync()).Store) };
+
+        // Two maintenance loops (two store instances) pass every minute through six hours around the change.
+        for (var minute = 0; minute < 6 * 60; minute++)
+        {
+            Time.Advance(TimeSpan.FromMinutes(1));
+            await Task.WhenAll(schedulers.Select(s => s.RunOnceAsync()));
+        }
+
+        var job = Assert.Single((await Query.ListJobsAsync(new JobListQuery("reports"))).Items);
+        Assert.Equal($"cron:nightly-report:{DateTimeOffset.Parse(tick, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds()}", job.Key);
+        Assert.Equal(DateTimeOffset.Parse(tick, CultureInfo.InvariantCulture), job.CreatedAt);
+        Assert.Equal(DateTimeOffset.Parse(next, CultureInfo.InvariantCulture), Assert.Single(await Recurring.ListRecurringAsync()).NextTick);
     }
 
     [Fact]

@@ -186,6 +186,27 @@ public abstract partial class JobStoreContractTests
                 return id;
             }
 
+            case (JobState.DeadLetter, JobState.Pending, JobTrigger.ManualRetry):
+            {
+                // The parent fails, its dependent goes to dead letter; the parent is retried (live again), then the dependent.
+                await EnqueueAsync("parents");
+                var parent = await LeaseOneAsync(queue: "parents");
+                var child = await EnqueueAsync(TestJobs.New(dependsOn: [parent.Id]));
+                await FinishAsync(OutcomeOf(OutcomeKind.Fail, parent.Token));
+                Assert.Equal(from, (await GetAsync(child)).State);
+                Assert.Equal(AdminResult.Ok, await Store.RetryAsync(parent.Id));
+                Assert.Equal(AdminResult.Ok, await Store.RetryAsync(child));
+                return child;
+            }
+
+            case (JobState.Cancelled, JobState.Pending, JobTrigger.ManualRetry):
+            {
+                var (_, child) = await PendingChildAsync(TestJobs.New());
+                Assert.Equal(CancelResult.Cancelled, await Store.CancelAsync(child));
+                Assert.Equal(AdminResult.Ok, await Store.RetryAsync(child));
+                return child;
+            }
+
             default:
                 throw new InvalidOperationException($"The contract suite has no driver for {from} → {to} on {trigger}; add one.");
         }

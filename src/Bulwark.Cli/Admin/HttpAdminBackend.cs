@@ -127,6 +127,17 @@ internal sealed class HttpAdminBackend : IAdminBackend
             case HttpStatusCode.NotFound:
                 return AdminResult.NotFound;
             case HttpStatusCode.Conflict:
+                // A conflict with another job (a dependency, a key) names that job; any other 409 is the wrong state.
+                var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement;
+                if (problem.TryGetProperty("conflicting_job_id", out var other) && problem.TryGetProperty("conflict", out var kind))
+                {
+                    throw new JobConflictException(
+                        jobId,
+                        other.GetInt64(),
+                        kind.GetString() == "key_held" ? JobConflictKind.KeyHeld : JobConflictKind.DependencyNotCompleted,
+                        problem.TryGetProperty("detail", out var detail) ? detail.GetString() ?? "" : "");
+                }
+
                 return AdminResult.InvalidState;
             default:
                 await ReadAsync(response, cancellationToken);

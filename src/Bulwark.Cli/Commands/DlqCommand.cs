@@ -52,7 +52,7 @@ internal static class DlqCommand
             }
             else
             {
-                Console.Out.WriteLine($"{retried} dead letter(s) of queue '{name}' moved back to ready.");
+                Console.Out.WriteLine($"{retried} dead letter(s) of queue '{name}' retried (ready, or pending behind a dependency retried with them).");
             }
 
             return ExitCodes.Success;

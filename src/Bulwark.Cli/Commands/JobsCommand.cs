@@ -102,17 +102,31 @@ internal static class JobsCommand
         command.SetAction(CliAction.WithBackend(connection, async (r, backend, ct) =>
         {
             var jobId = r.GetValue(id);
-            var result = await backend.RetryAsync(jobId, ct);
+            AdminResult result;
+            try
+            {
+                result = await backend.RetryAsync(jobId, ct);
+            }
+            catch (JobConflictException ex)
+            {
+                // Another job stands in the way (a dependency that did not complete, a live job with the key): say which.
+                throw new CliException(ExitCodes.Failure, ex.Message);
+            }
+
             switch (result)
             {
                 case AdminResult.Ok:
+                    // Pending when a job it depends on is live again: it runs once that completes.
+                    var state = (await backend.GetJobAsync(jobId, ct))?.State ?? JobState.Ready;
                     if (connection.WantsJson(r))
                     {
-                        CliJson.Print(new { id = jobId, result = "retried" });
+                        CliJson.Print(new { id = jobId, result = "retried", state = state.ToName() });
                     }
                     else
                     {
-                        Console.Out.WriteLine($"Job {jobId} is ready to run again.");
+                        Console.Out.WriteLine(state == JobState.Pending
+                            ? $"Job {jobId} is pending again: it runs once the jobs it depends on complete."
+                            : $"Job {jobId} is ready to run again.");
                     }
 
                     return ExitCodes.Success;

@@ -6,7 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Server.Api;
 
 /// <summary>
-/// Turns every refusal into <c>application/problem+json</c>: bad input 400 (413 when too large), circuit open 503 with
+/// Turns every refusal into <c>application/problem+json</c>: bad input 400 (413 when too large), a conflict with another job
+/// 409 naming it, circuit open 503 with
 /// <c>Retry-After</c>, a failing store 503. Only exceptions that are neither input nor storage errors become 500.
 /// </summary>
 internal sealed class ApiErrorFilter(ILogger<ApiErrorFilter> logger) : IEndpointFilter
@@ -29,6 +30,15 @@ internal sealed class ApiErrorFilter(ILogger<ApiErrorFilter> logger) : IEndpoint
         {
             var status = ex.Kind == JobValidationKind.TooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest;
             return ApiProblems.Create(http, status, status == 413 ? "Payload too large" : "Invalid job", ex.Reason, extensions: new Dictionary<string, object?> { ["field"] = ex.Field });
+        }
+        catch (JobConflictException ex)
+        {
+            return ApiProblems.Create(http, StatusCodes.Status409Conflict, "Conflict", ex.Message, extensions: new Dictionary<string, object?>
+            {
+                ["job_id"] = ex.JobId,
+                ["conflicting_job_id"] = ex.ConflictingJobId,
+                ["conflict"] = ex.Kind == JobConflictKind.KeyHeld ? "key_held" : "dependency_not_completed",
+            });
         }
         catch (StorageCircuitOpenException ex)
         {

@@ -82,7 +82,9 @@ internal static class JobEndpoints
         switch (await client.RetryAsync(jobId, cancellationToken))
         {
             case AdminResult.Ok:
-                return Results.Json(new { id = jobId, result = "retried" }, ApiJson.Options);
+                // ready, or pending while a job it depends on is live again (it runs once that completes).
+                var retried = await query.GetJobAsync(jobId, cancellationToken);
+                return Results.Json(new { id = jobId, result = "retried", state = retried?.State.ToName() }, ApiJson.Options);
             case AdminResult.InvalidState:
                 var job = await query.GetJobAsync(jobId, cancellationToken);
                 throw ApiProblemException.Conflict($"Job {jobId} is {job?.State.ToName() ?? "gone"}; only failed, dead_letter and cancelled jobs can be retried.");

@@ -29,12 +29,21 @@ internal sealed partial class DashboardEndpoints
 
     private async Task<IResult> RetryJobAsync(HttpContext http, long id, CancellationToken cancellationToken)
     {
-        if (await Confirm(http, $"Retry job {id}?", () => Task.FromResult("It moves back to Ready with its attempts reset, and runs again."), "Yes, retry it", $"/jobs/{id}") is { } confirm)
+        if (await Confirm(http, $"Retry job {id}?", () => Task.FromResult("It moves back to Ready with its attempts reset, and runs again (Pending first, if a job it depends on is running again)."), "Yes, retry it", $"/jobs/{id}") is { } confirm)
         {
             return confirm;
         }
 
-        var result = await _store.RetryAsync(id, cancellationToken);
+        AdminResult result;
+        try
+        {
+            result = await _store.RetryAsync(id, cancellationToken);
+        }
+        catch (JobConflictException ex)
+        {
+            return Done(http, "retry", $"job {id}", false, ex.Message, $"/jobs/{id}");
+        }
+
         var job = await _query.GetJobAsync(id, cancellationToken);
         if (result == AdminResult.Ok && job is not null)
         {
@@ -43,6 +52,7 @@ internal sealed partial class DashboardEndpoints
 
         var message = result switch
         {
+            AdminResult.Ok when job?.State == JobState.Pending => $"Job {id} is pending with its attempts reset: it runs once the jobs it depends on complete.",
             AdminResult.Ok => $"Job {id} is back in Ready with its attempts reset.",
             AdminResult.NotFound => $"There is no job {id}.",
             _ => $"Job {id} is {job?.State.ToName() ?? "gone"}; only failed, dead-letter and cancelled jobs can be retried.",
@@ -82,7 +92,15 @@ internal sealed partial class DashboardEndpoints
             Notify(queue);
         }
 
-        return Done(http, "retry-all", queue, true, $"Moved {DashboardPage.N(retried)} dead letters of {queue} back to Ready.", "/dead-letters");
+        _snapshots.Invalidate();
+        var left = await DeadLettersOfAsync(queue, cancellationToken);
+        var message = $"Retried {DashboardPage.N(retried)} dead letters of {queue}.";
+        if (left > 0)
+        {
+            message += $" {DashboardPage.N(left)} stay: each depends on a job that did not complete, or shares its key with a live job. Retry one to see which.";
+        }
+
+        return Done(http, "retry-all", queue, true, message, "/dead-letters");
     }
 
     private async Task<IResult> PurgeAsync(HttpContext http, string queue, CancellationToken cancellationToken)

@@ -50,6 +50,10 @@ public interface IJobClient
     /// <summary>Cancels a job (at once if waiting; at the next heartbeat if running).</summary>
     Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default);
 
-    /// <summary>Retries a failed, dead-lettered or cancelled job.</summary>
+    /// <summary>
+    /// Retries a failed, dead-lettered or cancelled job: to Ready, or to Pending while a job it depends on is live again.
+    /// Throws <see cref="JobConflictException"/> (nothing changed) naming the job in the way: a dependency that ended
+    /// failed, dead_letter or cancelled, or a live job that holds the same idempotency key.
+    /// </summary>
     Task<AdminResult> RetryAsync(long jobId, CancellationToken cancellationToken = default);
 }

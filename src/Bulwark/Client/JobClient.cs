@@ -205,7 +205,7 @@ public sealed class JobClient : IJobClient
     /// <summary>Cancels a job (at once if waiting; at the next heartbeat if running).</summary>
     public Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default) => _store.CancelAsync(jobId, cancellationToken);
 
-    /// <summary>Retries a Failed, DeadLetter or Cancelled job.</summary>
+    /// <inheritdoc />
     public async Task<AdminResult> RetryAsync(long jobId, CancellationToken cancellationToken = default)
     {
         var result = await _store.RetryAsync(jobId, cancellationToken);

@@ -36,6 +36,10 @@ public static class JobTransitions
         new(JobState.Failed, JobState.Ready, JobTrigger.ManualRetry),
         new(JobState.DeadLetter, JobState.Ready, JobTrigger.ManualRetry),
         new(JobState.Cancelled, JobState.Ready, JobTrigger.ManualRetry),
+        // A retried job whose dependency is live again (retried itself) waits for it, as at enqueue. A Failed job ran, so
+        // its dependencies had all completed: it has no such edge.
+        new(JobState.DeadLetter, JobState.Pending, JobTrigger.ManualRetry),
+        new(JobState.Cancelled, JobState.Pending, JobTrigger.ManualRetry),
     ];
 
     private static readonly HashSet<(JobState, JobState)> Edges = All.Select(t => (t.From, t.To)).ToHashSet();

@@ -68,10 +68,19 @@ public interface IJobStore : ICircuitBreakerStore, IAsyncDisposable
     /// <summary>Deletes terminal jobs older than the policy keeps (at most <c>BatchSize</c>). Returns how many.</summary>
     Task<int> PurgeAsync(RetentionPolicy policy, CancellationToken cancellationToken = default);
 
-    /// <summary>Moves a Failed, DeadLetter or Cancelled job back to Ready with its attempts reset.</summary>
+    /// <summary>
+    /// Moves a Failed, DeadLetter or Cancelled job back to Ready with its attempts reset; to Pending instead while a job it
+    /// depends on is live (it then waits for it, as at enqueue). Throws <see cref="JobConflictException"/>, changing nothing,
+    /// when a dependency ended failed, dead_letter or cancelled, or when a live job holds its idempotency key.
+    /// </summary>
     Task<AdminResult> RetryAsync(long jobId, CancellationToken cancellationToken = default);
 
-    /// <summary>Moves every dead letter of <paramref name="queue"/> back to Ready with attempts reset. Returns how many.</summary>
+    /// <summary>
+    /// Retries every dead letter of <paramref name="queue"/> as <see cref="RetryAsync"/> does, oldest first, so a parent
+    /// retried in the same call is live before its dependents are judged (they go to Pending). Dead letters that
+    /// <see cref="RetryAsync"/> would refuse (a dependency still not completed, a key held) are left where they are.
+    /// Returns how many were retried.
+    /// </summary>
     Task<int> RetryDeadLettersAsync(string queue, CancellationToken cancellationToken = default);
 
     /// <summary>Cancels a waiting job at once, or requests cancellation of a running one.</summary>

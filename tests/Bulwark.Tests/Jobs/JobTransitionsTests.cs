@@ -17,14 +17,14 @@ public sealed class JobTransitionsTests
     }
 
     [Fact]
-    public void Terminal_states_are_left_only_by_a_manual_retry_to_ready()
+    public void Terminal_states_are_left_only_by_a_manual_retry_to_ready_or_to_pending_behind_a_live_dependency()
     {
         var leaving = JobTransitions.All.Where(t => t.From.IsTerminal()).ToList();
 
         Assert.All(leaving, t =>
         {
             Assert.Equal(JobTrigger.ManualRetry, t.Trigger);
-            Assert.Equal(JobState.Ready, t.To);
+            Assert.Contains(t.To, new[] { JobState.Ready, JobState.Pending });
         });
         Assert.DoesNotContain(leaving, t => t.From == JobState.Completed);
         Assert.All(JobTransitions.All.Where(t => t.Trigger == JobTrigger.ManualRetry), t => Assert.True(t.From.IsTerminal()));

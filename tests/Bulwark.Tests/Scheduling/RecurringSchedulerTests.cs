@@ -37,6 +37,27 @@ public sealed class RecurringSchedulerTests
         Assert.Equal(new DateTimeOffset(2026, 3, 29, 1, 0, 0, TimeSpan.Zero), Assert.Single(await store.ListRecurringAsync()).NextTick);
     }
 
+    [Theory]
+    [InlineData("2026-03-28T23:00:00Z", 23)]
+    [InlineData("2026-10-24T22:00:00Z", 25)]
+    public async Task An_hourly_schedule_runs_on_every_real_hour_of_a_daylight_saving_day(string localMidnight, int runs)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse(localMidnight, System.Globalization.CultureInfo.InvariantCulture).AddMinutes(-1));
+        var store = new InMemoryJobStore(time);
+        var scheduler = new RecurringScheduler(store, time);
+        await scheduler.DefineAsync(new RecurringJob { Name = "hourly", Cron = "0 0 * * * *", TimeZone = "Europe/Berlin", Queue = "q", Type = "t" });
+
+        // From local midnight to just before the next one, a pass every minute.
+        var end = DateTimeOffset.Parse(localMidnight, System.Globalization.CultureInfo.InvariantCulture).AddHours(runs);
+        while (time.GetUtcNow() < end - TimeSpan.FromMinutes(1))
+        {
+            time.Advance(TimeSpan.FromMinutes(1));
+            await scheduler.RunOnceAsync();
+        }
+
+        Assert.Equal(runs, (await store.ListJobsAsync(new JobListQuery("q", Limit: 100))).Items.Count);
+    }
+
     [Fact]
     public void Bad_options_and_bad_code_definitions_are_refused_at_construction()
     {
