@@ -154,15 +154,22 @@ internal sealed class Deployment : IAsyncDisposable
     public void Restored(string what, string detail)
     {
         Mark(what, detail);
-        RestoredAt = _timeline[^1].At;
+        lock (_timeline)
+        {
+            RestoredAt = _timeline[^1].At;
+        }
     }
 
     public void Mark(string what, string detail)
     {
-        _timeline.Add((what, _time.GetUtcNow(), detail));
-        if (what == "automatic response" && RestoredAt is null)
+        // Scenarios that inject faults from several tasks (chaos) mark the timeline concurrently.
+        lock (_timeline)
         {
-            RestoredAt = _timeline[^1].At;
+            _timeline.Add((what, _time.GetUtcNow(), detail));
+            if (what == "automatic response" && RestoredAt is null)
+            {
+                RestoredAt = _timeline[^1].At;
+            }
         }
 
         Progress($"{what}: {detail}");
@@ -171,7 +178,10 @@ internal sealed class Deployment : IAsyncDisposable
     public IReadOnlyList<TimelineEntry> Timeline()
     {
         var zero = InjectedAt ?? StartedAt;
-        return _timeline.Select(t => new TimelineEntry(t.Event, Math.Round((t.At - zero).TotalSeconds, 2), t.Detail)).ToArray();
+        lock (_timeline)
+        {
+            return _timeline.Select(t => new TimelineEntry(t.Event, Math.Round((t.At - zero).TotalSeconds, 2), t.Detail)).ToArray();
+        }
     }
 
     /// <summary>Polls a condition until it holds or the timeout passes; true when it held.</summary>

@@ -128,7 +128,42 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                     continue;
                 }
 
-                await tx.CommitAsync(token).ConfigureAwait(false);
+                // The transaction's id, read before COMMIT: if the connection breaks while COMMIT is under way, the
+                // database may have committed without the answer reaching us. Running the batch again would then store its
+                // enqueues twice (an unkeyed job has nothing else to recognise it by) and lease jobs nobody runs, so the
+                // writer asks the database what became of that id instead (docs/adr/0004). One round trip per
+                // transaction, not per job; null when the batch wrote nothing (then repeating it is harmless).
+                var xid = await TransactionIdAsync(connection, tx, token).ConfigureAwait(false);
+                try
+                {
+                    await tx.CommitAsync(token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (xid is not null && TransientErrors.IsTransient(ex) && !token.IsCancellationRequested)
+                {
+                    await DropConnectionAsync().ConfigureAwait(false);
+                    switch (await CommitStatusAsync(xid, token).ConfigureAwait(false))
+                    {
+                        case "committed":
+                            PostgresLog.CommitAnswerLost(_logger, ex, xid, batch.Count);
+                            break;
+                        case "aborted":
+                            // Nothing of the batch is stored: running it again is safe, under the transient-retry rules below.
+                            PostgresLog.CommitLostAborted(_logger, xid, batch.Count);
+                            throw;
+                        case var unknown:
+                            var outcome = new StoreOutcomeUnknownException(
+                                $"The connection to PostgreSQL broke during COMMIT of transaction {xid}, and its status could not be read afterwards (last answer: {unknown}); " +
+                                "the write was not repeated, so it may or may not be stored. Look before retrying, or give the jobs keys so a retry is safe.", ex);
+                            PostgresLog.BatchFailed(_logger, outcome, batch.Count);
+                            foreach (var op in batch)
+                            {
+                                op.Fail(outcome);
+                            }
+
+                            return;
+                    }
+                }
+
                 Interlocked.Increment(ref _commits);
                 Interlocked.Add(ref _committedOperations, batch.Count);
                 foreach (var op in batch)
@@ -163,6 +198,52 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 return;
             }
         }
+    }
+
+    private static async Task<string?> TransactionIdAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken token)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_current_xact_id_if_assigned()::text", connection, tx);
+        return await command.ExecuteScalarAsync(token).ConfigureAwait(false) as string;
+    }
+
+    /// <summary>
+    /// What became of transaction <paramref name="xid"/> whose COMMIT lost its connection: <c>committed</c>, <c>aborted</c>,
+    /// or, when the database cannot be asked within the transient-retry budget (or forgot the id), what was last heard
+    /// (<c>in progress</c>, <c>unreachable</c>). A fresh connection; <c>in progress</c> is asked again, since the broken
+    /// backend may still be finishing.
+    /// </summary>
+    private async Task<string> CommitStatusAsync(string xid, CancellationToken token)
+    {
+        var last = "unreachable";
+        for (var attempt = 1; attempt <= _retries + 1 && !token.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(token).ConfigureAwait(false);
+                await using var command = new NpgsqlCommand("SELECT pg_xact_status(@xid::xid8)", connection);
+                command.Parameters.AddWithValue("xid", xid);
+                last = await command.ExecuteScalarAsync(token).ConfigureAwait(false) as string ?? "forgotten";
+                if (last is "committed" or "aborted")
+                {
+                    return last;
+                }
+            }
+            catch (Exception ex) when (TransientErrors.IsTransient(ex) && !token.IsCancellationRequested)
+            {
+                last = "unreachable";
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 25 * Math.Pow(2, attempt))), _time, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return last;
     }
 
     /// <summary>Runs every operation in the one transaction; returns the first that failed on its own account (the transaction is then aborted), or null.</summary>

@@ -16,4 +16,10 @@ internal static partial class PostgresLog
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "PostgreSQL schema {Schema} migrated from version {From} to {To}")]
     public static partial void Migrated(ILogger logger, string schema, int from, int to);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "The connection broke during COMMIT of transaction {Xid} ({Count} operations), but the database committed it: its answers stand and it is not run again")]
+    public static partial void CommitAnswerLost(ILogger logger, Exception exception, string xid, int count);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "The connection broke during COMMIT of transaction {Xid} ({Count} operations) and the database aborted it: running the batch again")]
+    public static partial void CommitLostAborted(ILogger logger, string xid, int count);
 }

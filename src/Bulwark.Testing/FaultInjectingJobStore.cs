@@ -24,6 +24,12 @@ public sealed class FaultInjectingJobStore : IJobStore, IJobQuery
         _query = query ?? throw new ArgumentNullException(nameof(query));
     }
 
+    /// <summary>
+    /// Runs before every <see cref="FinishAsync"/> reaches the inner store, with the outcomes and the caller's token: a
+    /// test makes the store slow (await something) or refuse some outcomes (throw) for finishing alone. Null: nothing.
+    /// </summary>
+    public Func<IReadOnlyList<JobOutcome>, CancellationToken, Task>? BeforeFinish { get; set; }
+
     /// <summary>How many calls failed by injection so far.</summary>
     public long InjectedFailures => Interlocked.Read(ref _injected);
 
@@ -63,7 +69,16 @@ public sealed class FaultInjectingJobStore : IJobStore, IJobQuery
     public async Task<int> PurgeWorkersAsync(TimeSpan olderThan, CancellationToken cancellationToken = default) { Write(); return await _store.PurgeWorkersAsync(olderThan, cancellationToken); }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<FenceResult>> FinishAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken = default) { Write(); return await _store.FinishAsync(outcomes, cancellationToken); }
+    public async Task<IReadOnlyList<FenceResult>> FinishAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken = default)
+    {
+        Write();
+        if (BeforeFinish is { } before)
+        {
+            await before(outcomes, cancellationToken);
+        }
+
+        return await _store.FinishAsync(outcomes, cancellationToken);
+    }
 
     /// <inheritdoc />
     public async Task<FenceResult> SaveProgressAsync(LeaseToken token, int? progress, string? checkpoint, CancellationToken cancellationToken = default) { Write(); return await _store.SaveProgressAsync(token, progress, checkpoint, cancellationToken); }

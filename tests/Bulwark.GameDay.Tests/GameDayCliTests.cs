@@ -19,9 +19,9 @@ public sealed class GameDayCliTests : IDisposable
 
     public static TheoryData<string> Scenarios => new(
         "worker-crash", "power-loss", "storage-failure", "stuck-job", "overload", "dependency-deadlock", "graceful-restart", "external-outage",
-        "malformed-payload", "handler-panic", "clock-skew", "poison-job", "cascading-failure", "resource-exhaustion", "rolling-restart");
+        "malformed-payload", "handler-panic", "clock-skew", "poison-job", "cascading-failure", "resource-exhaustion", "rolling-restart", "chaos");
 
-    public static TheoryData<string> PostgresScenarios => new("worker-crash", "power-loss", "overload", "graceful-restart", "clock-skew", "poison-job", "rolling-restart");
+    public static TheoryData<string> PostgresScenarios => new("worker-crash", "power-loss", "overload", "graceful-restart", "clock-skew", "poison-job", "rolling-restart", "chaos");
 
     [Theory]
     [MemberData(nameof(PostgresScenarios))]
@@ -79,6 +79,18 @@ public sealed class GameDayCliTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains("there is no scenario 'meteor-strike'", output, StringComparison.Ordinal);
         Assert.Contains("worker-crash", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("worker-crash --runs 3", "--runs and --seed belong to the chaos scenario")]
+    [InlineData("chaos --runs 0", "--runs must be between 1 and 10000 (got 0)")]
+    [InlineData("chaos --runs 20000", "--runs must be between 1 and 10000 (got 20000)")]
+    public async Task Runs_and_seed_are_refused_where_they_do_not_apply(string arguments, string message)
+    {
+        var (exit, output) = await RunAsync(TimeSpan.FromMinutes(1), ["gameday", .. arguments.Split(' '), "--quick"]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, output, StringComparison.Ordinal);
     }
 
     [Fact]

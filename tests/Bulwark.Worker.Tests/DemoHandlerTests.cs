@@ -57,6 +57,26 @@ public sealed class DemoHandlerTests : IDisposable
         Assert.Equal(["job-0", "job-1", "job-2"], (await File.ReadAllLinesAsync(file)).Order());
     }
 
+    [Fact]
+    public async Task Demo_trace_writes_each_run_with_its_lease_and_returns_the_lease_that_completed_it()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddDemoHandlers());
+        var id = await h.EnqueueAsync("demo.trace", $$"""{"dir":{{System.Text.Json.JsonSerializer.Serialize(_dir)}},"ms":0,"fail":1}""", backoff: BackoffPolicy.Fixed(TimeSpan.Zero));
+        await h.Runtime.RunOnceAsync();
+        var failed = await h.WaitForStateAsync(id, JobState.Scheduled);
+        await h.Runtime.RunOnceAsync();
+        var done = await h.WaitForStateAsync(id, JobState.Completed);
+
+        var lines = (await File.ReadAllLinesAsync(Assert.Single(Directory.GetFiles(_dir, "*.trace")))).Select(l => l.Split(' ')).ToArray();
+        Assert.Equal(["start", "fail", "start", "finish"], lines.Select(l => l[0]));
+        Assert.All(lines, l => Assert.Equal(id.ToString(System.Globalization.CultureInfo.InvariantCulture), l[1]));
+        var (first, second) = (long.Parse(lines[0][3], System.Globalization.CultureInfo.InvariantCulture), long.Parse(lines[2][3], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(second > first, $"the second run's lease {second} must be newer than the first's {first}");
+        Assert.Equal(done.LeaseEpoch, second);
+        Assert.Contains($"at lease {first} fails", Assert.Single(failed.Errors).Message, StringComparison.Ordinal);
+        Assert.Contains($"\"epoch\":{second}", done.Result, StringComparison.Ordinal);
+    }
+
     private static Task<bool> AdvanceAsync(WorkerHarness h)
     {
         h.Time.Advance(TimeSpan.FromSeconds(1));

@@ -8,6 +8,7 @@ using Bulwark.Storage;
 using Bulwark.Testing;
 using Bulwark.Workers;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -23,7 +24,8 @@ internal sealed class WorkerHarness : IAsyncDisposable
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, long> _counters = new(StringComparer.Ordinal);
 
-    private WorkerHarness(Action<BulwarkBuilder> handlers, Action<WorkerOptions>? configure, MaintenanceOptions? maintenance, WorkerHarness? sharing)
+    private WorkerHarness(Action<BulwarkBuilder> handlers, Action<WorkerOptions>? configure, MaintenanceOptions? maintenance, WorkerHarness? sharing,
+        ILoggerFactory? logging)
     {
         Time = sharing?.Time ?? new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         Store = sharing?.Store ?? new InMemoryJobStore(Time);
@@ -43,7 +45,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
             Time,
             Metrics,
             new JobClientOptions().SerializerOptions,
-            NullLoggerFactory.Instance,
+            logging ?? NullLoggerFactory.Instance,
             () => WorkingSet,
             () => 0.5,
             collectMemory: () =>
@@ -94,10 +96,14 @@ internal sealed class WorkerHarness : IAsyncDisposable
     /// <summary>Full collections the memory guard forced.</summary>
     public int Collections { get; private set; }
 
-    /// <summary>Starts a worker; with <paramref name="sharing"/>, a second worker on that harness's store and clock.</summary>
-    public static async Task<WorkerHarness> StartAsync(Action<BulwarkBuilder> handlers, Action<WorkerOptions>? configure = null, MaintenanceOptions? maintenance = null, WorkerHarness? sharing = null)
+    /// <summary>
+    /// Starts a worker; with <paramref name="sharing"/>, a second worker on that harness's store and clock; <paramref name="logging"/>
+    /// receives the worker's log.
+    /// </summary>
+    public static async Task<WorkerHarness> StartAsync(Action<BulwarkBuilder> handlers, Action<WorkerOptions>? configure = null, MaintenanceOptions? maintenance = null, WorkerHarness? sharing = null,
+        ILoggerFactory? logging = null)
     {
-        var harness = new WorkerHarness(handlers, configure, maintenance, sharing);
+        var harness = new WorkerHarness(handlers, configure, maintenance, sharing, logging);
         await harness.Runtime.RegisterAsync(CancellationToken.None);
         return harness;
     }

@@ -47,11 +47,17 @@ internal sealed class BulwarkApi(HttpClient http) : IDisposable
                 e.GetProperty("attempt").GetInt32(), Text(e, "worker_id"), Moment(e, "started_at"), Moment(e, "ended_at") ?? default,
                 Text(e, "category") ?? "", Text(e, "message") ?? "", Text(e, "stack_trace"), Text(e, "exception_type"))).ToArray()
             : [];
-        return new JobDetail(Row(root), errors);
+        return new JobDetail(Row(root), errors,
+            root.TryGetProperty("lease_epoch", out var epoch) ? epoch.GetInt64() : 0,
+            root.TryGetProperty("result", out var result) ? result.GetRawText() : null,
+            root.TryGetProperty("cancel_requested", out var cancel) && cancel.ValueKind == JsonValueKind.True);
     }
 
-    /// <summary>Every job of a queue (optionally in one state), following the keyset cursor to the end.</summary>
-    public async Task<IReadOnlyList<JobRow>> ListJobsAsync(string queue, string? state, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every job of a queue (optionally in one state), following the keyset cursor to the end; with <paramref name="above"/>,
+    /// only jobs with a greater id (the list is newest first, so paging stops at the first page that reaches it).
+    /// </summary>
+    public async Task<IReadOnlyList<JobRow>> ListJobsAsync(string queue, string? state, CancellationToken cancellationToken, long above = 0)
     {
         var rows = new List<JobRow>();
         string? cursor = null;
@@ -64,8 +70,8 @@ internal sealed class BulwarkApi(HttpClient http) : IDisposable
             rows.AddRange(document.RootElement.GetProperty("items").EnumerateArray().Select(Row));
             cursor = document.RootElement.TryGetProperty("next_cursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
         }
-        while (cursor is not null);
-        return rows;
+        while (cursor is not null && (rows.Count == 0 || rows[^1].Id > above));
+        return above == 0 ? rows : [.. rows.Where(r => r.Id > above)];
     }
 
     /// <summary>Counts per state of one queue (all zero when the queue has no jobs yet).</summary>

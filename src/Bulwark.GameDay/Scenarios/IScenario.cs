@@ -13,6 +13,6 @@ internal interface IScenario
     /// <summary>Why the scenario cannot run on this machine (for example it needs root to mount a small disk); null when it can.</summary>
     string? WhyCannotRun() => null;
 
-    /// <summary>Whether the scenario also runs on PostgreSQL (SCENARIOS.md: 1, 2, 5, 7, 12 and 13).</summary>
+    /// <summary>Whether the scenario also runs on PostgreSQL (SCENARIOS.md: 1, 2, 5, 7, 12, 13, 15 and 16).</summary>
     bool RunsOnPostgres => false;
 }

@@ -22,6 +22,7 @@ internal static class ScenarioCatalog
         new PoisonJobScenario(),
         new CascadingFailureScenario(),
         new RollingRestartScenario(),
+        new Chaos.ChaosScenario(),
     ];
 
     public static IReadOnlyList<NotRun> Missing { get; } = [];

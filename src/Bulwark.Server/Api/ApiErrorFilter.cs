@@ -54,6 +54,12 @@ internal sealed class ApiErrorFilter(ILogger<ApiErrorFilter> logger) : IEndpoint
         {
             throw;
         }
+        catch (StoreOutcomeUnknownException ex)
+        {
+            ServerLog.StoreFailed(logger, http.GetEndpoint()?.DisplayName ?? http.Request.Path, ex.GetType().Name);
+            return ApiProblems.Create(http, StatusCodes.Status503ServiceUnavailable, "Store outcome unknown",
+                ex.Message, StoreRetryAfter);
+        }
         catch (Exception ex) when (ex is IOException or DbException or TimeoutException or StoreCorruptException or ObjectDisposedException)
         {
             ServerLog.StoreFailed(logger, http.GetEndpoint()?.DisplayName ?? http.Request.Path, ex.GetType().Name);

@@ -11,6 +11,8 @@ internal sealed record DemoAllocPayload(int Mb, int Ms);
 
 internal sealed record DemoAppendPayload(string Path, string Line);
 
+internal sealed record DemoTracePayload(string Dir, int Ms, int Fail);
+
 internal sealed record DemoStepsPayload(int Steps, int Ms);
 
 internal sealed record DemoStepsCheckpoint(int Step);

@@ -5,7 +5,7 @@ namespace Bulwark.Hosting;
 /// <summary><c>builder.AddDemoHandlers()</c>: the built-in demo handlers of DESIGN.md §5.</summary>
 public static class BulwarkDemoExtensions
 {
-    /// <summary>Registers demo.noop, demo.sleep, demo.cpu, demo.fail, demo.hang, demo.crash, demo.alloc, demo.append and demo.steps.</summary>
+    /// <summary>Registers demo.noop, demo.sleep, demo.cpu, demo.fail, demo.hang, demo.crash, demo.alloc, demo.append, demo.trace and demo.steps.</summary>
     public static BulwarkBuilder AddDemoHandlers(this BulwarkBuilder builder) => builder
         .AddHandler<DemoNoopHandler, DemoEmpty>("demo.noop")
         .AddHandler<DemoSleepHandler, DemoDuration>("demo.sleep")
@@ -15,5 +15,6 @@ public static class BulwarkDemoExtensions
         .AddHandler<DemoCrashHandler, DemoEmpty>("demo.crash")
         .AddHandler<DemoAllocHandler, DemoAllocPayload>("demo.alloc")
         .AddHandler<DemoAppendHandler, DemoAppendPayload>("demo.append")
+        .AddHandler<DemoTraceHandler, DemoTracePayload>("demo.trace")
         .AddHandler<DemoStepsHandler, DemoStepsPayload>("demo.steps");
 }

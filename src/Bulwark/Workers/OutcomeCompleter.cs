@@ -1,4 +1,5 @@
 using Bulwark.Diagnostics;
+using Bulwark.Jobs;
 using Bulwark.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -6,7 +7,8 @@ namespace Bulwark.Workers;
 
 /// <summary>
 /// Funnels attempt outcomes into <see cref="IJobStore.FinishAsync"/> batches. Callers await their own fence result;
-/// a failed write keeps its outcomes queued for the next pass (the leases stay held and renewed meanwhile).
+/// a failed write keeps its outcomes queued for the next pass (the leases stay held and renewed meanwhile). At shutdown
+/// <see cref="FlushAsync"/> writes, releases or logs every outcome still waiting within its budget.
 /// </summary>
 internal sealed class OutcomeCompleter(IJobStore store, int batchSize, BulwarkMetrics metrics, ILogger logger)
 {
@@ -25,11 +27,12 @@ internal sealed class OutcomeCompleter(IJobStore store, int batchSize, BulwarkMe
         }
     }
 
-    public Task<FenceResult> SubmitAsync(JobOutcome outcome)
+    /// <summary>Queues <paramref name="outcome"/> of attempt <paramref name="attempt"/> (named in its release record should it have to be released at shutdown).</summary>
+    public Task<FenceResult> SubmitAsync(JobOutcome outcome, int attempt = 0)
     {
         // Continuations run inline on the completer: what follows a write (metrics, freeing the lease) is short and never
         // blocks, and a thread-pool hop per outcome cost more CPU than the bookkeeping itself.
-        var pending = new Pending(outcome, new TaskCompletionSource<FenceResult>());
+        var pending = new Pending(outcome, attempt, new TaskCompletionSource<FenceResult>());
         TaskCompletionSource available;
         lock (_lock)
         {
@@ -111,18 +114,101 @@ internal sealed class OutcomeCompleter(IJobStore store, int batchSize, BulwarkMe
         return batch.Count;
     }
 
-    /// <summary>Writes until nothing is waiting, or gives up after the store failed <paramref name="maxFailedPasses"/> times.</summary>
-    public async Task FlushAsync(int maxFailedPasses, CancellationToken cancellationToken)
+    /// <summary>
+    /// The last writes of a drain, bounded by <paramref name="budget"/> (real time: it measures the store, not a job):
+    /// writes what is waiting, pausing <paramref name="pause"/> after a failed pass, until nothing is or three quarters
+    /// of the budget are spent. Each outcome still waiting then is written alone, and if that fails too its lease is
+    /// released instead (the job is ready for another worker at once, attempt not charged). Every outcome left at that
+    /// point is logged with what became of it — written, released, or neither (then its lease lapses and maintenance
+    /// reclaims it) — so none leaves the process unaccounted for.
+    /// </summary>
+    public async Task<ShutdownFlush> FlushAsync(TimeSpan budget, TimeSpan pause)
     {
-        var failures = 0;
-        while (PendingCount > 0 && failures < maxFailedPasses)
+        var clock = TimeProvider.System;
+        var started = clock.GetTimestamp();
+        using (var batches = new CancellationTokenSource(budget * 3 / 4, clock))
         {
-            if (await RunOnceAsync(cancellationToken) == 0)
+            try
             {
-                failures++;
+                while (PendingCount > 0)
+                {
+                    if (await RunOnceAsync(batches.Token) == 0 && PendingCount > 0)
+                    {
+                        await Task.Delay(pause, clock, batches.Token);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (batches.IsCancellationRequested)
+            {
+                // Three quarters of the budget gone: what is left is handled one by one below.
             }
         }
+
+        List<Pending> left;
+        lock (_lock)
+        {
+            left = [.. _pending];
+            _pending.Clear();
+        }
+
+        var flush = new ShutdownFlush(0, 0, 0);
+        using var last = new CancellationTokenSource(budget - clock.GetElapsedTime(started) is var rest && rest > TimeSpan.Zero ? rest : TimeSpan.Zero, clock);
+        foreach (var pending in left)
+        {
+            flush = await SettleAsync(pending, last.Token, flush);
+        }
+
+        if (left.Count > 0)
+        {
+            WorkerLog.ShutdownFlushed(logger, left.Count, flush.Written, flush.Released, flush.Unwritten);
+        }
+
+        return flush;
     }
 
-    private sealed record Pending(JobOutcome Outcome, TaskCompletionSource<FenceResult> Result);
+    /// <summary>One outcome left at the deadline: alone, then as a release; whatever happens is logged and its caller freed.</summary>
+    private async Task<ShutdownFlush> SettleAsync(Pending pending, CancellationToken deadline, ShutdownFlush flush)
+    {
+        var outcome = pending.Outcome;
+        Exception? error = null;
+        try
+        {
+            var fence = (await store.FinishAsync([outcome], deadline))[0];
+            pending.Result.TrySetResult(fence);
+            WorkerLog.WrittenAtShutdown(logger, outcome.Token.JobId, outcome.Kind, fence);
+            return flush with { Written = flush.Written + 1 };
+        }
+        catch (Exception ex)
+        {
+            metrics.PersistenceError("finish");
+            error = ex;
+        }
+
+        if (outcome.Kind != OutcomeKind.Release)
+        {
+            try
+            {
+                var release = JobOutcome.Release(outcome.Token, new JobError(pending.Attempt, outcome.Error?.WorkerId, outcome.Error?.StartedAt, TimeProvider.System.GetUtcNow(), FailureCategory.Shutdown,
+                    $"Its worker shut down before it could write the attempt's {outcome.Kind} outcome ({error.Message}); released without charging the attempt, so it runs again."));
+                var fence = (await store.FinishAsync([release], deadline))[0];
+                pending.Result.TrySetCanceled(CancellationToken.None);
+                WorkerLog.ReleasedAtShutdown(logger, error, outcome.Token.JobId, outcome.Kind, fence);
+                return flush with { Released = flush.Released + 1 };
+            }
+            catch (Exception ex)
+            {
+                metrics.PersistenceError("finish");
+                error = ex;
+            }
+        }
+
+        pending.Result.TrySetCanceled(CancellationToken.None);
+        WorkerLog.UnwrittenAtShutdown(logger, error, outcome.Token.JobId, outcome.Kind);
+        return flush with { Unwritten = flush.Unwritten + 1 };
+    }
+
+    private sealed record Pending(JobOutcome Outcome, int Attempt, TaskCompletionSource<FenceResult> Result);
 }
+
+/// <summary>What became of the outcomes left when a drain's last flush ran out of batch time: written alone, released instead, or neither.</summary>
+internal readonly record struct ShutdownFlush(int Written, int Released, int Unwritten);

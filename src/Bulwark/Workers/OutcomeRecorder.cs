@@ -17,11 +17,15 @@ internal sealed class OutcomeRecorder(LeaseBook book, OutcomeCompleter completer
     {
         var job = run.Job;
         book.MoveToFinishing(run);
-        var submitted = completer.SubmitAsync(outcome);
+        var submitted = completer.SubmitAsync(outcome, job.Attempt);
         slotFreed.Notify(job.Queue);
         try
         {
             Observe(job, outcome, await submitted, duration, failure);
+        }
+        catch (OperationCanceledException) when (submitted.IsCanceled)
+        {
+            // A drain's last flush released the lease instead, or could write nothing; it logged which.
         }
         finally
         {
@@ -36,7 +40,7 @@ internal sealed class OutcomeRecorder(LeaseBook book, OutcomeCompleter completer
         var (job, trial) = attempt;
         var entry = new RunningJob(job, new CancellationTokenSource(), time.GetTimestamp(), time.GetUtcNow(), trial);
         book.AddFinishing(entry);
-        _ = completer.SubmitAsync(outcome).ContinueWith(
+        _ = completer.SubmitAsync(outcome, job.Attempt).ContinueWith(
             written =>
             {
                 book.Finished(entry);

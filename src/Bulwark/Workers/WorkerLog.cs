@@ -93,4 +93,16 @@ internal static partial class WorkerLog
 
     [LoggerMessage(1029, LogLevel.Warning, "Job {JobId} ({Type}) was held to run alone, but no heartbeat renewed its lease for a whole lease; not starting it (maintenance's reclaim takes it back)")]
     public static partial void HeldLeaseLapsed(ILogger logger, long jobId, string type);
+
+    [LoggerMessage(1030, LogLevel.Information, "Shutdown: the outcome ({Kind}) of job {JobId} was written by the drain's last flush: {Fence}")]
+    public static partial void WrittenAtShutdown(ILogger logger, long jobId, Storage.OutcomeKind kind, Storage.FenceResult fence);
+
+    [LoggerMessage(1031, LogLevel.Warning, "Shutdown: the outcome ({Kind}) of job {JobId} could not be written before the shutdown deadline; its lease was released instead ({Fence}), so the job runs again")]
+    public static partial void ReleasedAtShutdown(ILogger logger, Exception? exception, long jobId, Storage.OutcomeKind kind, Storage.FenceResult fence);
+
+    [LoggerMessage(1032, LogLevel.Error, "Shutdown: the outcome ({Kind}) of job {JobId} could be neither written nor released before the shutdown deadline; the job stays running until its lease lapses, then maintenance reclaims it and it runs again")]
+    public static partial void UnwrittenAtShutdown(ILogger logger, Exception? exception, long jobId, Storage.OutcomeKind kind);
+
+    [LoggerMessage(1033, LogLevel.Warning, "Shutdown: {Left} outcomes were still waiting when the drain's batch writes ran out of time: {Written} written alone, {Released} released, {Unwritten} neither (left to lease expiry)")]
+    public static partial void ShutdownFlushed(ILogger logger, int left, int written, int released, int unwritten);
 }

@@ -35,6 +35,12 @@ public sealed class WorkerOptions
     /// <summary>How long a handler may ignore its cancelled token before it is abandoned and its slot freed. Default 5 s.</summary>
     public TimeSpan AbandonGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a drain's last flush may spend writing the outcomes still waiting (then each is written alone, released,
+    /// or logged as left to lease expiry). Inside the 10 s that AddWorker adds to the host's shutdown timeout. Test seam.
+    /// </summary>
+    internal TimeSpan FinishBudget { get; set; } = TimeSpan.FromSeconds(8);
+
     /// <summary>Abandoned handlers (still running, ignoring their token) allowed before the worker stops leasing and reports unready. Default 10.</summary>
     public int MaxAbandonedHandlers { get; set; } = 10;
 

@@ -273,7 +273,7 @@ public sealed class WorkerRuntime : IDisposable
         }
 
         await WaitUntilAsync(() => _book.IsRunningEmpty, TimeSpan.FromSeconds(10), CancellationToken.None, realTime: true);
-        await Completer.FlushAsync(3, CancellationToken.None);
+        await Completer.FlushAsync(_options.FinishBudget, _options.PollInterval);
         await WaitUntilAsync(() => _book.IsFinishingEmpty, TimeSpan.FromSeconds(10), CancellationToken.None, realTime: true);
         return released;
     }
@@ -405,10 +405,22 @@ public sealed class WorkerRuntime : IDisposable
     {
         var clock = realTime ? TimeProvider.System : _time;
         var start = clock.GetTimestamp();
+
+        // The writes below end with the wait: a store that never answers must not hold the drain past its timeout.
+        using var writes = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        writes.CancelAfter(timeout);
         while (!done() && clock.GetElapsedTime(start) < timeout && !cancellationToken.IsCancellationRequested)
         {
             // Outcomes are written here too, so a drain never waits on a completer loop that is not running.
-            await Completer.RunOnceAsync(CancellationToken.None);
+            try
+            {
+                await Completer.RunOnceAsync(writes.Token);
+            }
+            catch (OperationCanceledException) when (writes.IsCancellationRequested)
+            {
+                return;
+            }
+
             if (done())
             {
                 return;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Bulwark.Sqlite.Tests;
+namespace Bulwark.TestLogging;
 
 /// <summary>A logger factory that keeps every entry, for tests that assert what was logged.</summary>
 internal sealed class CapturingLoggerFactory : ILoggerFactory
