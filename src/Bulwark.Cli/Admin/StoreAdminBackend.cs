@@ -114,8 +114,7 @@ internal sealed class StoreAdminBackend : IAdminBackend
 
     public async Task<QueueLimits> ChangeQueueLimitsAsync(string queue, QueueLimitChange change, CancellationToken cancellationToken)
     {
-        var store = _query as IQueueLimitStore
-            ?? throw new CliException(ExitCodes.Failure, $"The {Describe} does not keep queue limits; use the SQLite or PostgreSQL store.");
+        var store = _store;
         var current = (await store.GetQueueLimitsAsync(cancellationToken)).GetValueOrDefault(queue) ?? QueueLimits.None;
         var limits = change.Clear
             ? QueueLimits.None
@@ -124,9 +123,14 @@ internal sealed class StoreAdminBackend : IAdminBackend
         return limits;
     }
 
+    public Task<QueuePolicy> GetQueuePolicyAsync(string queue, CancellationToken cancellationToken) =>
+        QueuePolicyActions.GetAsync(_store, queue, cancellationToken);
+
+    public Task<QueuePolicy> ChangeQueuePolicyAsync(string queue, System.Text.Json.Nodes.JsonObject change, CancellationToken cancellationToken) =>
+        QueuePolicyActions.ChangeAsync(_store, queue, QueuePolicyActions.ReadChange(JsonSerializer.SerializeToElement(change)), NullLogger.Instance, cancellationToken);
+
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 
-    // The query side is the concrete store; the scheduling interfaces live beside it.
-    private IRecurringJobStore Recurring() => _query as IRecurringJobStore
-        ?? throw new CliException(ExitCodes.Failure, $"The {Describe} does not keep recurring jobs; use the SQLite or PostgreSQL store.");
+    // Recurring jobs are part of the store contract: they pass through the same decorators as every other write.
+    private IRecurringJobStore Recurring() => _store;
 }

@@ -9,7 +9,7 @@ internal static class QueuesCommand
     public static Command Create()
     {
         var connection = new ConnectionOptions();
-        var command = connection.AddTo(new Command("queues", "Show every queue with its job counts per state and whether it is paused.") { QueueLimitCommand.Create() });
+        var command = connection.AddTo(new Command("queues", "Show every queue with its job counts per state and whether it is paused.") { QueueLimitCommand.Create(), QueuePolicyCommand.Create() });
         command.SetAction(CliAction.WithBackend(connection, async (r, backend, ct) =>
         {
             var queues = await backend.GetQueuesAsync(ct);

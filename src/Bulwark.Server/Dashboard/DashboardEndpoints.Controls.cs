@@ -24,6 +24,7 @@ internal sealed partial class DashboardEndpoints
         pages.MapPost("/queues/{queue}/resume", (HttpContext http, string queue, CancellationToken ct) => Guard(http, () => PauseAsync(http, queue, paused: false, ct)));
         pages.MapPost("/circuits/open", (HttpContext http, CancellationToken ct) => Guard(http, () => SetCircuitAsync(http, open: true, ct)));
         pages.MapPost("/circuits/close", (HttpContext http, CancellationToken ct) => Guard(http, () => SetCircuitAsync(http, open: false, ct)));
+        pages.MapPost("/queues/policy", (HttpContext http, CancellationToken ct) => Guard(http, () => SetPolicyAsync(http, ct)));
         pages.MapPost("/reclaim", (HttpContext http, CancellationToken ct) => Guard(http, () => ReclaimAsync(http, ct)));
     }
 
@@ -123,6 +124,34 @@ internal sealed partial class DashboardEndpoints
         var wasOpen = await CircuitBreakerActions.CloseAsync(_store, type, _logger, cancellationToken);
         return Done(http, "close-circuit", type, true,
             wasOpen ? $"The circuit of {type} is closed: workers lease its jobs again within one poll." : $"The circuit of {type} was not open by hand; nothing changed.", "/controls");
+    }
+
+    private async Task<IResult> SetPolicyAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var form = await http.Request.ReadFormAsync(cancellationToken);
+        var queue = JobValidator.ValidateQueue(form["queue"].ToString().Trim());
+        // The form's fields in the API's shape: an empty field is kept, "none" clears it; the API's reader judges them.
+        var body = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var field in QueuePolicyActions.Fields)
+        {
+            var text = form[field].ToString().Trim();
+            if (text.Length > 0)
+            {
+                body[field] = text.Equals("none", StringComparison.OrdinalIgnoreCase) ? null
+                    : field == "max_attempts" && int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+                    : field == "max_attempts" ? throw new JobValidationException("max_attempts", $"Max attempts is '{text}'; give a whole number (1 means no retries).")
+                    : text;
+            }
+        }
+
+        if (body.Count == 0)
+        {
+            throw new JobValidationException("policy", "Fill in at least one of max attempts, backoff, timeout or retention.");
+        }
+
+        var change = QueuePolicyActions.ReadChange(System.Text.Json.JsonSerializer.SerializeToElement(body));
+        var policy = await QueuePolicyActions.ChangeAsync(_store, queue, change, _logger, cancellationToken);
+        return Done(http, "policy", queue, true, $"Queue {queue}'s policy is now: {QueuePolicyActions.Describe(policy)}.", "/controls");
     }
 
     private async Task<IResult> ReclaimAsync(HttpContext http, CancellationToken cancellationToken)
