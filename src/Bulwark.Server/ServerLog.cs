@@ -43,4 +43,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 3013, Level = LogLevel.Information, Message = "Policy of queue {Queue} set for the fleet: {Policy}; jobs enqueued from now on that do not set their own take it.")]
     public static partial void QueuePolicySet(ILogger logger, string queue, string policy);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Information, Message = "Admin action {Action} on {Target}: {Outcome}.")]
+    public static partial void AdminAction(ILogger logger, string action, string target, string outcome);
 }

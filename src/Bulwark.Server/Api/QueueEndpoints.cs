@@ -11,8 +11,8 @@ internal static class QueueEndpoints
     {
         api.MapGet("/queues", ListAsync).WithSummary("Every queue with counts per state, depth and limits.");
         api.MapGet("/queues/{queue}", GetAsync).WithSummary("One queue, with its limits and policy.");
-        api.MapPost("/queues/{queue}/pause", (string queue, IJobStore store, CancellationToken ct) => SetPausedAsync(queue, true, store, ct)).WithSummary("Stop workers taking the queue's jobs.");
-        api.MapPost("/queues/{queue}/resume", (string queue, IJobStore store, CancellationToken ct) => SetPausedAsync(queue, false, store, ct)).WithSummary("Let workers take the queue's jobs again.");
+        api.MapPost("/queues/{queue}/pause", (string queue, AdminActions admin, CancellationToken ct) => SetPausedAsync(queue, true, admin, ct)).WithSummary("Stop workers taking the queue's jobs.");
+        api.MapPost("/queues/{queue}/resume", (string queue, AdminActions admin, CancellationToken ct) => SetPausedAsync(queue, false, admin, ct)).WithSummary("Let workers take the queue's jobs again.");
         api.MapPost("/queues/{queue}/dead-letter/retry", RetryDeadLettersAsync).WithSummary("Move every dead letter of the queue back to ready.");
         api.MapDelete("/queues/{queue}/jobs", DeleteAsync).WithSummary("Delete the queue's jobs in a state (not running) older than olderThan (e.g. 7d).");
     }
@@ -37,27 +37,22 @@ internal static class QueueEndpoints
         return Results.Json(QueueView.From(stats, options, limits, policy), ApiJson.Options);
     }
 
-    private static async Task<IResult> SetPausedAsync(string queue, bool paused, IJobStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> SetPausedAsync(string queue, bool paused, AdminActions admin, CancellationToken cancellationToken)
     {
         ApiInput.Queue(queue);
-        await store.SetQueuePausedAsync(queue, paused, cancellationToken);
+        await admin.SetPausedAsync(queue, paused, cancellationToken);
         return Results.Json(new { queue, paused }, ApiJson.Options);
     }
 
-    private static async Task<IResult> RetryDeadLettersAsync(string queue, [FromServices] IJobStore store, [FromServices] Workers.JobSignal signal, CancellationToken cancellationToken)
+    private static async Task<IResult> RetryDeadLettersAsync(string queue, [FromServices] AdminActions admin, CancellationToken cancellationToken)
     {
         ApiInput.Queue(queue);
-        var retried = await store.RetryDeadLettersAsync(queue, cancellationToken);
-        if (retried > 0)
-        {
-            signal.Notify(queue);
-        }
-
+        var retried = await admin.RetryDeadLettersAsync(queue, cancellationToken);
         return Results.Json(new { queue, retried }, ApiJson.Options);
     }
 
     private static async Task<IResult> DeleteAsync(
-        HttpContext http, string queue, [FromQuery] string? state, [FromServices] IJobStore store, [FromServices] TimeProvider time, CancellationToken cancellationToken)
+        HttpContext http, string queue, [FromQuery] string? state, [FromServices] AdminActions admin, CancellationToken cancellationToken)
     {
         ApiInput.Queue(queue);
         if (string.IsNullOrEmpty(state))
@@ -78,7 +73,7 @@ internal static class QueueEndpoints
             throw ApiProblemException.BadRequest($"olderThan={olderText} is not a duration; write it like 30m, 24h or 7d.");
         }
 
-        var deleted = await store.DeleteJobsAsync(queue, jobState, time.GetUtcNow() - olderThan, cancellationToken);
+        var deleted = await admin.PurgeAsync(queue, jobState, olderThan, cancellationToken);
         return Results.Json(new { queue, state = jobState.ToName(), older_than = DurationText.Format(olderThan), deleted }, ApiJson.Options);
     }
 }

@@ -1,6 +1,5 @@
 using Bulwark.Storage;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Api;
 
@@ -21,12 +20,12 @@ internal static class QueuePolicyEndpoints
     }
 
     private static async Task<IResult> PutAsync(
-        HttpContext http, string queue, [FromServices] IJobStore store, [FromServices] BulwarkServerOptions options, [FromServices] ILoggerFactory loggers, CancellationToken cancellationToken)
+        HttpContext http, string queue, [FromServices] AdminActions admin, [FromServices] BulwarkServerOptions options, CancellationToken cancellationToken)
     {
         ApiInput.Queue(queue);
         using var body = await ApiInput.JsonBodyAsync(http.Request, options.MaxRequestBytes, cancellationToken);
         var change = QueuePolicyActions.ReadChange(body.RootElement);
-        var policy = await QueuePolicyActions.ChangeAsync(store, queue, change, loggers.CreateLogger("Bulwark.Server"), cancellationToken);
+        var policy = await admin.ChangeQueuePolicyAsync(queue, change, cancellationToken);
         return Results.Json(QueuePolicyActions.View(queue, policy), ApiJson.Options);
     }
 }

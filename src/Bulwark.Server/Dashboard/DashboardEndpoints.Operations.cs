@@ -76,6 +76,10 @@ internal sealed partial class DashboardEndpoints
                 .Append("<label>Backoff <input name=\"backoff\" placeholder=\"fixed(5s)\"></label><label>Timeout <input name=\"timeout\" placeholder=\"30s\"></label>")
                 .Append("<label>Retention <input name=\"retention\" placeholder=\"7d\"></label><button type=\"submit\" class=\"primary\">Set policy</button></form>")
                 .Append("<p class=\"hint\">A queue's defaults for jobs that do not set their own, for the whole fleet; a field left empty is kept, <code>none</code> clears it.</p>");
+            html.Append($"<form method=\"post\" action=\"{DashboardPage.E(page.Url("/queues/limits"))}\" class=\"row\" id=\"limits-form\">{page.TokenInput}")
+                .Append("<label>Queue <input name=\"queue\" required placeholder=\"email\"></label><label>Rate (jobs/s) <input name=\"rate_limit\" placeholder=\"5\"></label>")
+                .Append("<label>Concurrency <input name=\"concurrency_limit\" placeholder=\"2\"></label><button type=\"submit\" class=\"primary\">Set limits</button></form>")
+                .Append("<p class=\"hint\">Fleet-wide caps enforced by the store when it hands out jobs; a field left empty is kept, <code>none</code> clears it.</p>");
 
             html.Append("<h2>Stalled jobs</h2><p class=\"hint\">Take back running jobs whose lease expired and declare silent workers dead, now, instead of at the next maintenance pass.</p>")
                 .Append(page.Form("/reclaim", "Reclaim stalled now", "primary"));
