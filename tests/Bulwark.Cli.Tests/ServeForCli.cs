@@ -64,6 +64,10 @@ internal sealed class ServeForCli : IAsyncDisposable
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException)
+            {
+                // Listening but not answering within 5 s (a loaded machine, the first request still compiling): ask again until the deadline.
+            }
 
             if (serve._process.HasExited || DateTime.UtcNow > deadline)
             {
