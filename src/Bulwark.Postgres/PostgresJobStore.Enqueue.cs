@@ -154,9 +154,15 @@ public sealed partial class PostgresJobStore
                                    backoff, expires_at, trace_parent)
             SELECT u.queue, u.type, u.payload, u.priority,
                    CASE WHEN coalesce(u.run_at, @now) <= @now THEN 'ready' ELSE 'scheduled' END,
-                   coalesce(u.run_at, @now), @now, @now, u.max_attempts, u.timeout, u.backoff, u.expires_at, u.trace_parent
-            FROM unnest(@queues, @types, @payloads, @priorities, @run_ats, @max_attempts, @timeouts, @backoffs, @expires_ats, @trace_parents)
-                 WITH ORDINALITY AS u(queue, type, payload, priority, run_at, max_attempts, timeout, backoff, expires_at, trace_parent, ord)
+                   coalesce(u.run_at, @now), @now, @now,
+                   CASE WHEN u.own & 1 <> 0 THEN u.max_attempts ELSE coalesce(p.max_attempts, u.max_attempts) END,
+                   CASE WHEN u.own & 2 <> 0 THEN u.timeout ELSE coalesce(p.timeout_ticks, u.timeout) END,
+                   CASE WHEN u.own & 4 <> 0 THEN u.backoff ELSE coalesce(p.backoff, u.backoff) END,
+                   u.expires_at, u.trace_parent
+            FROM unnest(@queues, @types, @payloads, @priorities, @run_ats, @max_attempts, @timeouts, @backoffs, @expires_ats, @trace_parents, @owns)
+                 WITH ORDINALITY AS u(queue, type, payload, priority, run_at, max_attempts, timeout, backoff, expires_at, trace_parent, own, ord)
+            -- The queue's stored policy fills what a job did not set itself (own: JobSettings flags), in the same statement.
+            LEFT JOIN {s}.queues p ON p.name = u.queue
             ORDER BY u.ord
             RETURNING id
             """;
@@ -172,6 +178,7 @@ public sealed partial class PostgresJobStore
         var backoffs = new string[n];
         var expiresAts = new DateTimeOffset?[n];
         var traceParents = new string?[n];
+        var owns = new int[n];
         for (var k = 0; k < n; k++)
         {
             var job = jobs[start + k];
@@ -185,6 +192,7 @@ public sealed partial class PostgresJobStore
             backoffs[k] = job.Backoff.ToString();
             expiresAts[k] = job.ExpiresAt?.ToUniversalTime();
             traceParents[k] = job.TraceParent;
+            owns[k] = (int)job.OwnSettings;
         }
 
         await using var batch = new NpgsqlBatch(c, tx);
@@ -199,6 +207,7 @@ public sealed partial class PostgresJobStore
         Add(insert, "backoffs", NpgsqlDbType.Array | NpgsqlDbType.Text, backoffs);
         Add(insert, "expires_ats", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, expiresAts);
         Add(insert, "trace_parents", NpgsqlDbType.Array | NpgsqlDbType.Text, traceParents);
+        Add(insert, "owns", NpgsqlDbType.Array | NpgsqlDbType.Integer, owns);
         batch.BatchCommands.Add(insert);
         if (notify)
         {
@@ -234,7 +243,12 @@ public sealed partial class PostgresJobStore
                                    backoff, key, depends_on, expires_at, trace_parent)
             VALUES (@queue, @type, @payload, @priority,
                     CASE WHEN cardinality(@deps) > 0 THEN 'pending' WHEN coalesce(@run_at, @now) <= @now THEN 'ready' ELSE 'scheduled' END,
-                    coalesce(@run_at, @now), @now, @now, @max_attempts, @timeout, @backoff, @key, @deps, @expires_at, @trace_parent)
+                    coalesce(@run_at, @now), @now, @now,
+                    -- The queue's stored policy fills what the job did not set itself (own: JobSettings flags).
+                    CASE WHEN @own & 1 <> 0 THEN @max_attempts ELSE coalesce((SELECT max_attempts FROM {s}.queues WHERE name = @queue), @max_attempts) END,
+                    CASE WHEN @own & 2 <> 0 THEN @timeout ELSE coalesce((SELECT timeout_ticks FROM {s}.queues WHERE name = @queue), @timeout) END,
+                    CASE WHEN @own & 4 <> 0 THEN @backoff ELSE coalesce((SELECT backoff FROM {s}.queues WHERE name = @queue), @backoff) END,
+                    @key, @deps, @expires_at, @trace_parent)
             ON CONFLICT (key) WHERE key IS NOT NULL AND state IN {{LiveStates}} DO NOTHING
             RETURNING id
             """;
@@ -256,6 +270,7 @@ public sealed partial class PostgresJobStore
                 Add(insert, "deps", NpgsqlDbType.Array | NpgsqlDbType.Bigint, deps);
                 Add(insert, "expires_at", NpgsqlDbType.TimestampTz, Utc(job.ExpiresAt));
                 Add(insert, "trace_parent", NpgsqlDbType.Text, job.TraceParent);
+                Add(insert, "own", NpgsqlDbType.Integer, (int)job.OwnSettings);
                 if (await insert.ExecuteScalarAsync(ct) is long id)
                 {
                     return new EnqueueResult(id, false);

@@ -124,6 +124,15 @@ internal static class PostgresMigrations
             );
             CREATE INDEX circuit_breakers_worker ON {s}.circuit_breakers (worker_id);
             """),
+        // Per-queue defaults (PUT /queues/{q}/policy), applied at enqueue to jobs that do not set their own, and the
+        // queue's retention. NULL: no default of the queue's own for that field.
+        (4, "queue policies", """
+            ALTER TABLE {s}.queues
+                ADD COLUMN max_attempts integer CHECK (max_attempts IS NULL OR max_attempts BETWEEN 1 AND 1000),
+                ADD COLUMN backoff text CHECK (backoff IS NULL OR backoff <> ''),
+                ADD COLUMN timeout_ticks bigint CHECK (timeout_ticks IS NULL OR timeout_ticks > 0),
+                ADD COLUMN retention_ticks bigint CHECK (retention_ticks IS NULL OR retention_ticks >= 0);
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -35,8 +35,8 @@ public static class BulwarkApiJson
     /// A queue as <c>GET /queues/{q}</c> shows it. Its hard limit and warning depth are the server's settings: they are
     /// shown when <paramref name="server"/> is given and left out otherwise.
     /// </summary>
-    public static JsonElement Queue(QueueStats queue, QueueLimits? limits = null, BulwarkServerOptions? server = null) =>
-        Element(QueueView.From(queue, server, limits));
+    public static JsonElement Queue(QueueStats queue, QueueLimits? limits = null, QueuePolicy? policy = null, BulwarkServerOptions? server = null) =>
+        Element(QueueView.From(queue, server, limits, policy));
 
     /// <summary>A worker as <c>GET /workers</c> lists it.</summary>
     public static JsonElement Worker(WorkerInfo worker) => Element(WorkerView.From(worker));

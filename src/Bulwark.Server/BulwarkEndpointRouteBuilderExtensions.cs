@@ -27,6 +27,7 @@ public static class BulwarkEndpointRouteBuilderExtensions
         FlowEndpoints.Map(api);
         RecurringEndpoints.Map(api);
         QueueLimitEndpoints.Map(api);
+        QueuePolicyEndpoints.Map(api);
         var source = endpoints.ServiceProvider.GetRequiredService<EndpointDataSource>();
         api.MapGet("/openapi.json", () => Results.Json(OpenApiDocument.Build(source, prefix))).WithSummary("This document.");
         api.Map("/{**path}", (HttpContext http) => ApiProblems.Create(http, StatusCodes.Status404NotFound, "Not found",

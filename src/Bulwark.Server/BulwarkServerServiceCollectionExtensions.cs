@@ -33,6 +33,10 @@ public static class BulwarkServerServiceCollectionExtensions
         services.TryAddSingleton<ServerAccess>();
         services.TryAddSingleton<ServerState>();
         services.TryAddSingleton<QueueLimiter>();
+        // Every operator action, for the API and the dashboard alike.
+        services.TryAddSingleton(sp => new AdminActions(
+            sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IJobQuery>(), sp.GetRequiredService<BulwarkServerOptions>().WorkerDeadAfter,
+            sp.GetService<TimeProvider>(), sp.GetService<Workers.JobSignal>(), sp.GetService<Diagnostics.BulwarkMetrics>(), sp.GetService<ILoggerFactory>()?.CreateLogger("Bulwark.Server")));
         services.AddProblemDetails();
         services.AddHostedService<AccessStartupCheck>();
         services.AddHostedService<QueueDepthSampler>();

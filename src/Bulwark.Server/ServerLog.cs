@@ -40,4 +40,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "Circuit breaker of job type {Type} closed by hand for the fleet; workers lease it again within one poll.")]
     public static partial void CircuitClosedByHand(ILogger logger, string type);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Information, Message = "Policy of queue {Queue} set for the fleet: {Policy}; jobs enqueued from now on that do not set their own take it.")]
+    public static partial void QueuePolicySet(ILogger logger, string queue, string policy);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Information, Message = "Admin action {Action} on {Target}: {Outcome}.")]
+    public static partial void AdminAction(ILogger logger, string action, string target, string outcome);
 }

@@ -40,6 +40,7 @@ public sealed partial class SqliteJobStore
 
     private static EnqueueResult[] Enqueue(WriteContext c, NewJob[] jobs)
     {
+        ApplyQueuePolicies(c, jobs);
         var results = new EnqueueResult[jobs.Length];
         for (var i = 0; i < jobs.Length; i++)
         {

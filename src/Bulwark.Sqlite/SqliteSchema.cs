@@ -148,6 +148,14 @@ internal static class SqliteSchema
         ) WITHOUT ROWID;
         CREATE INDEX circuit_breakers_worker ON circuit_breakers (worker_id);
         """,
+        // 5: per-queue defaults (PUT /queues/{q}/policy), applied at enqueue to jobs that do not set their own, and the
+        // queue's retention. NULL: no default of the queue's own for that field.
+        """
+        ALTER TABLE queues ADD COLUMN max_attempts INTEGER CHECK (max_attempts IS NULL OR max_attempts BETWEEN 1 AND 1000);
+        ALTER TABLE queues ADD COLUMN backoff TEXT CHECK (backoff IS NULL OR backoff <> '');
+        ALTER TABLE queues ADD COLUMN timeout_ms INTEGER CHECK (timeout_ms IS NULL OR timeout_ms > 0);
+        ALTER TABLE queues ADD COLUMN retention_ms INTEGER CHECK (retention_ms IS NULL OR retention_ms >= 0);
+        """,
     ];
 
     internal static int CurrentVersion => Migrations.Length;

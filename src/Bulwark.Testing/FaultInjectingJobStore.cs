@@ -1,4 +1,5 @@
 using Bulwark.Jobs;
+using Bulwark.Scheduling;
 using Bulwark.Storage;
 
 namespace Bulwark.Testing;
@@ -121,6 +122,30 @@ public sealed class FaultInjectingJobStore : IJobStore, IJobQuery
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<CircuitBreakerRecord>> ListCircuitsAsync(CancellationToken cancellationToken = default) { Read(); return await _store.ListCircuitsAsync(cancellationToken); }
+
+    /// <inheritdoc />
+    public async Task SetQueueLimitsAsync(string queue, QueueLimits limits, CancellationToken cancellationToken = default) { Write(); await _store.SetQueueLimitsAsync(queue, limits, cancellationToken); }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, QueueLimits>> GetQueueLimitsAsync(CancellationToken cancellationToken = default) { Read(); return await _store.GetQueueLimitsAsync(cancellationToken); }
+
+    /// <inheritdoc />
+    public async Task SetQueuePolicyAsync(string queue, QueuePolicy policy, CancellationToken cancellationToken = default) { Write(); await _store.SetQueuePolicyAsync(queue, policy, cancellationToken); }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, QueuePolicy>> GetQueuePoliciesAsync(CancellationToken cancellationToken = default) { Read(); return await _store.GetQueuePoliciesAsync(cancellationToken); }
+
+    /// <inheritdoc />
+    public async Task UpsertRecurringAsync(RecurringJob job, CancellationToken cancellationToken = default) { Write(); await _store.UpsertRecurringAsync(job, cancellationToken); }
+
+    /// <inheritdoc />
+    public async Task<bool> RemoveRecurringAsync(string name, CancellationToken cancellationToken = default) { Write(); return await _store.RemoveRecurringAsync(name, cancellationToken); }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RecurringJob>> ListRecurringAsync(CancellationToken cancellationToken = default) { Read(); return await _store.ListRecurringAsync(cancellationToken); }
+
+    /// <inheritdoc />
+    public async Task<TickClaim> ClaimRecurringTickAsync(RecurringTick tick, CancellationToken cancellationToken = default) { Write(); return await _store.ClaimRecurringTickAsync(tick, cancellationToken); }
 
     /// <inheritdoc />
     public async Task<JobSnapshot?> GetJobAsync(long jobId, CancellationToken cancellationToken = default) { Read(); return await _query.GetJobAsync(jobId, cancellationToken); }

@@ -9,7 +9,7 @@ namespace Bulwark.Testing;
 /// It follows <see cref="JobTransitions"/> exactly and passes the same contract suite as the durable stores, but keeps nothing
 /// across process restarts. Thread-safe; its clock is the <see cref="TimeProvider"/> it is given (use a fake one in tests).
 /// </summary>
-public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJobStore, IQueueLimitStore
+public sealed partial class InMemoryJobStore : IJobStore, IJobQuery
 {
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
@@ -49,7 +49,8 @@ public sealed partial class InMemoryJobStore : IJobStore, IJobQuery, IRecurringJ
             var batchKeys = new Dictionary<string, long>(StringComparer.Ordinal);
             for (var i = 0; i < jobs.Count; i++)
             {
-                var job = jobs[i];
+                // The queue's stored policy fills what the job did not set itself, in the same step as the insert.
+                var job = jobs[i].WithQueuePolicy(_policies.GetValueOrDefault(jobs[i].Queue));
                 if (job.Key is { } key && (batchKeys.TryGetValue(key, out var existing) || _liveKeys.TryGetValue(key, out existing)))
                 {
                     results[i] = new EnqueueResult(existing, true);

@@ -24,6 +24,7 @@ public sealed class JsonShapeTests : IDisposable
         await StoreSeeder.LeaseExpiredAsync(_cli.StorePath, "default");
         Assert.Equal(0, (await _cli.RunAsync("recurring", "set", "nightly", "--cron", "0 0 2 * * *", "--tz", "Europe/Paris", "--queue", "reports", "--type", "report.build", "--payload", """{"kind":"nightly"}""")).ExitCode);
         Assert.Equal(0, (await _cli.RunAsync("queues", "limit", "reports", "--concurrency", "2")).ExitCode);
+        Assert.Equal(0, (await _cli.RunAsync("queues", "policy", "payments", "--max-attempts", "2", "--timeout", "45s")).ExitCode);
         var deadLetter = (await _cli.JsonAsync("dlq", "list", "payments")).GetProperty("items")[0].GetProperty("id").GetInt64();
         await using var serve = await ServeForCli.StartAsync(_cli);
         using var http = new HttpClient { BaseAddress = new Uri(serve.Url + "/api/v1/") };

@@ -22,7 +22,7 @@ internal sealed class ServeForCli : IAsyncDisposable
 
     public string Output { get { lock (_gate) { return _output.ToString(); } } }
 
-    public static async Task<ServeForCli> StartAsync(CliRunner cli)
+    public static async Task<ServeForCli> StartAsync(CliRunner cli, IReadOnlyDictionary<string, string>? environment = null)
     {
         int port;
         using (var listener = new TcpListener(IPAddress.Loopback, 0))
@@ -36,6 +36,11 @@ internal sealed class ServeForCli : IAsyncDisposable
         foreach (var arg in new[] { CliRunner.CliDll, "serve", "--urls", url, "--store", cli.StorePath, "--workers", "0" })
         {
             start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         var serve = new ServeForCli(Process.Start(start)!, url);
@@ -58,6 +63,10 @@ internal sealed class ServeForCli : IAsyncDisposable
             catch (HttpRequestException)
             {
                 // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Listening but not answering within 5 s (a loaded machine, the first request still compiling): ask again until the deadline.
             }
 
             if (serve._process.HasExited || DateTime.UtcNow > deadline)

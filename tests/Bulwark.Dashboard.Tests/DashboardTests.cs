@@ -194,6 +194,33 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
     }
 
     [Fact]
+    public async Task An_admin_sets_a_queues_policy_from_the_controls_page_and_the_queue_table_shows_it()
+    {
+        var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);
+        await page.GotoAsync("/dashboard/controls");
+
+        var form = page.Locator("#policy-form");
+        await form.Locator("input[name=queue]").FillAsync("billing");
+        await form.Locator("input[name=max_attempts]").FillAsync("2");
+        await form.Locator("input[name=timeout]").FillAsync("45s");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Set policy" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#outcome")).ToContainTextAsync("Queue billing's policy is now: max_attempts 2, timeout 45s.");
+        var policy = await Host.GetJsonAsync("/api/v1/queues/billing/policy");
+        Assert.Equal((2, "45s"), (policy.GetProperty("max_attempts").GetInt32(), policy.GetProperty("timeout").GetString()));
+
+        await DashboardFixture.GotoUntilAsync(page, "/dashboard/controls", "#queue-controls tr[data-queue=billing]");
+        await Assertions.Expect(page.Locator("#queue-controls tr[data-queue=billing] td.policy")).ToHaveTextAsync("max_attempts 2, timeout 45s");
+
+        // A bad value is refused naming the field, and the policy stays.
+        await form.Locator("input[name=queue]").FillAsync("billing");
+        await form.Locator("input[name=max_attempts]").FillAsync("0");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Set policy" }).ClickAsync();
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("max_attempts must be between 1 and 1000");
+        Assert.Equal(2, (await Host.GetJsonAsync("/api/v1/queues/billing/policy")).GetProperty("max_attempts").GetInt32());
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task An_admin_opens_and_closes_a_job_types_circuit_breaker_and_reclaims_stalled_jobs_now()
     {
         var page = await fixture.SignedInPageAsync(DashboardHost.AdminKey);

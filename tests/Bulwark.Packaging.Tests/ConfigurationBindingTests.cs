@@ -78,6 +78,64 @@ public sealed class ConfigurationBindingTests
     }
 
     [Fact]
+    public async Task Queue_defaults_come_from_configuration_below_the_stored_policy_and_a_jobs_own_setting_wins()
+    {
+        var configuration = Configuration(new()
+        {
+            ["Bulwark:Queues:email:MaxAttempts"] = "4",
+            ["Bulwark:Queues:email:Timeout"] = "1m",
+            ["Bulwark:Queues:email:Backoff"] = "fixed(2s)",
+            ["Bulwark:Queues:email:Retention"] = "3d",
+        });
+        var services = new ServiceCollection().AddLogging();
+        services.AddBulwark(configuration, b => b.UseInMemory().AddMaintenance(configuration));
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<Client.JobClient>();
+        var store = provider.GetRequiredService<IJobStore>();
+        async Task<(int, TimeSpan, string)> EnqueuedAsync(Action<Client.EnqueueOptions>? configure = null)
+        {
+            var job = (await client.GetAsync((await client.EnqueueJsonAsync("email", "t", "{}", configure)).Id))!;
+            return (job.MaxAttempts, job.Timeout, job.Backoff.ToString());
+        }
+
+        // Configuration alone.
+        Assert.Equal((4, TimeSpan.FromMinutes(1), "fixed(2s)"), await EnqueuedAsync());
+        Assert.Equal(Jobs.JobDefaults.MaxAttempts, (await client.GetAsync((await client.EnqueueJsonAsync("sms", "t", "{}")).Id))!.MaxAttempts);
+        var retention = provider.GetRequiredService<MaintenanceOptions>().Retention.Queues["email"];
+        Assert.Equal([TimeSpan.FromDays(3)], new[] { retention.Completed, retention.Failed, retention.DeadLetter, retention.Cancelled }.Distinct());
+
+        // The policy stored through the API or CLI outranks configuration, field by field.
+        await store.SetQueuePolicyAsync("email", new Jobs.QueuePolicy { MaxAttempts = 2 });
+        Assert.Equal((2, TimeSpan.FromMinutes(1), "fixed(2s)"), await EnqueuedAsync());
+
+        // The job's own setting outranks both.
+        Assert.Equal((9, TimeSpan.FromMinutes(1), "fixed(2s)"), await EnqueuedAsync(o => o.MaxAttempts(9)));
+    }
+
+    [Fact]
+    public async Task Bad_queue_configuration_stops_the_start_naming_each_key()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Bulwark:Queues:email:MaxAttempts"] = "many",
+            ["Bulwark:Queues:email:MaxAttemps"] = "2",
+            ["Bulwark:Queues:email:Timeout"] = "soon",
+            ["Bulwark:Queues:sms:MaxAttempts"] = "0",
+            ["Bulwark:Queues:Bad Queue:Timeout"] = "1m",
+        });
+        builder.Services.AddBulwark(builder.Configuration, b => b.UseInMemory());
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains(error.Failures, f => f.Contains("Bulwark:Queues:email:MaxAttempts is 'many'; give a whole number", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("Bulwark:Queues:email:MaxAttemps is not a known option", StringComparison.Ordinal) && f.Contains("MaxAttempts", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("Bulwark:Queues:email:Timeout is 'soon'; write a duration like", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("Bulwark:Queues:sms: max_attempts must be between 1 and 1000 (got 0)", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("Bulwark:Queues:Bad Queue: 'Bad Queue' is not a valid queue name", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Bad_maintenance_retention_stops_the_start_naming_the_key()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -28,7 +28,8 @@ public sealed class ConfigurationDocTests
         Add(typeof(WorkerOptions), "Bulwark:Worker");
         Add(typeof(MaintenanceOptions), "Bulwark:Maintenance", nameof(MaintenanceOptions.Retention));
         Add(typeof(RetentionPolicy), "Bulwark:Maintenance:Retention", nameof(RetentionPolicy.Queues));
-        Add(typeof(JobClientOptions), "Bulwark:Client", nameof(JobClientOptions.SerializerOptions));
+        Add(typeof(JobClientOptions), "Bulwark:Client", nameof(JobClientOptions.SerializerOptions), nameof(JobClientOptions.Queues)); // as Bulwark:Queues:<queue>:… below
+        Add(typeof(Jobs.QueuePolicy), "Bulwark:Queues:<queue>");
         Add(typeof(StorageCircuitOptions), "Bulwark:StorageCircuit");
         Add(typeof(BulwarkServerOptions), "Bulwark:Server", nameof(BulwarkServerOptions.Queues)); // as Queues:<queue>:… below
         Add(typeof(QueueLimitOptions), "Bulwark:Server:Queues:<queue>");

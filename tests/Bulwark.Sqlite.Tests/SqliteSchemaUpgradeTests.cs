@@ -73,6 +73,11 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
         // Version 4 added the fleet's circuit breakers to the old file.
         await store.OpenCircuitAsync("t");
         Assert.Equal(["t"], (await store.ListCircuitsAsync()).Select(b => b.Type));
+
+        // Version 5 added queue policies, applied to the old file's new jobs.
+        await store.SetQueuePolicyAsync("default", new Bulwark.Jobs.QueuePolicy { MaxAttempts = 2 });
+        var id = (await store.EnqueueAsync([Bulwark.Jobs.JobValidator.Validate(new Bulwark.Jobs.NewJob { Queue = "default", Type = "t", Payload = "{}" })]))[0].Id;
+        Assert.Equal(2, (await store.GetJobAsync(id))!.MaxAttempts);
     }
 
     [Fact]

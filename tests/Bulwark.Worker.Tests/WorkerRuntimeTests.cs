@@ -38,6 +38,30 @@ public sealed class WorkerRuntimeTests
     }
 
     [Fact]
+    public async Task A_queue_policy_of_two_attempts_dead_letters_a_failing_job_that_sets_nothing_after_two_attempts()
+    {
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("flaky", (_, _) => throw new InvalidOperationException("dependency down")), w => w.Queues.Add("email"));
+        await h.Store.SetQueuePolicyAsync("email", new QueuePolicy { MaxAttempts = 2, Backoff = BackoffPolicy.Fixed(TimeSpan.FromSeconds(3)) });
+        // Through the client, as an application enqueues: no max_attempts, no backoff.
+        var client = new Client.JobClient(h.Store, h.Store, time: h.Time);
+        var id = (await client.EnqueueJsonAsync("email", "flaky", "{}")).Id;
+        var own = (await client.EnqueueJsonAsync("email", "flaky", "{}", o => o.MaxAttempts(3))).Id;
+
+        Assert.Equal(2, await h.Runtime.RunOnceAsync());
+        Assert.Equal(h.Time.GetUtcNow() + TimeSpan.FromSeconds(3), (await h.WaitForStateAsync(id, JobState.Scheduled)).RunAt);
+        await h.WaitForStateAsync(own, JobState.Scheduled);
+        h.Time.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(2, await h.Runtime.RunOnceAsync());
+
+        var dead = await h.WaitForStateAsync(id, JobState.DeadLetter);
+        Assert.Contains("Attempts exhausted (2 of 2)", dead.Reason);
+        Assert.Equal(2, dead.Errors.Count);
+        // The job that set its own max_attempts (3) is retried again instead.
+        var ownJob = await h.WaitForStateAsync(own, JobState.Scheduled);
+        Assert.Equal((2, 3), (ownJob.Attempt, ownJob.MaxAttempts));
+    }
+
+    [Fact]
     public async Task A_handler_exceeding_its_timeout_is_cancelled_and_retried_as_Timeout()
     {
         await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("slow", async (_, ctx) => await Task.Delay(Timeout.InfiniteTimeSpan, ctx.CancellationToken)));

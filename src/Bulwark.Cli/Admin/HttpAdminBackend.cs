@@ -57,10 +57,11 @@ internal sealed class HttpAdminBackend : IAdminBackend
                 ["type"] = job.Type,
                 ["payload"] = JsonNode.Parse(job.Payload),
                 ["priority"] = job.Priority,
-                ["max_attempts"] = job.MaxAttempts,
-                ["timeout"] = DurationText.Format(job.Timeout),
-                ["backoff"] = job.Backoff.ToString(),
             };
+            // Only the job's own settings: the rest is the queue's policy's (or the defaults'), judged by the server's store.
+            if ((job.OwnSettings & JobSettings.MaxAttempts) != 0) { node["max_attempts"] = job.MaxAttempts; }
+            if ((job.OwnSettings & JobSettings.Timeout) != 0) { node["timeout"] = DurationText.Format(job.Timeout); }
+            if ((job.OwnSettings & JobSettings.Backoff) != 0) { node["backoff"] = job.Backoff.ToString(); }
             if (job.RunAt is { } runAt) { node["run_at"] = runAt.ToString("O", CultureInfo.InvariantCulture); }
             if (job.Key is not null) { node["key"] = job.Key; }
             if (job.DependsOn.Count > 0) { node["depends_on"] = new JsonArray([.. job.DependsOn.Select(id => (JsonNode)id)]); }
@@ -287,6 +288,15 @@ internal sealed class HttpAdminBackend : IAdminBackend
             .ToDictionary(q => q.Name, q => q.Limits, StringComparer.Ordinal);
     }
 
+    public async Task<IReadOnlyDictionary<string, QueuePolicy>> GetQueuePoliciesAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "queues", null, cancellationToken);
+        var body = await ReadAsync(response, cancellationToken);
+        return body.GetProperty("queues").EnumerateArray()
+            .Where(q => q.TryGetProperty("policy", out _))
+            .ToDictionary(q => q.GetProperty("name").GetString()!, q => ReadPolicy(q.GetProperty("policy")), StringComparer.Ordinal);
+    }
+
     public async Task<QueueLimits> ChangeQueueLimitsAsync(string queue, QueueLimitChange change, CancellationToken cancellationToken)
     {
         var body = new JsonObject();
@@ -307,6 +317,33 @@ internal sealed class HttpAdminBackend : IAdminBackend
         RatePerSecond = view.TryGetProperty("rate_limit", out var r) && r.ValueKind == JsonValueKind.Number ? r.GetDouble() : null,
         MaxRunning = view.TryGetProperty("concurrency_limit", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : null,
     };
+
+    public async Task<QueuePolicy> GetQueuePolicyAsync(string queue, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, $"queues/{Uri.EscapeDataString(queue)}/policy", null, cancellationToken);
+        return ReadPolicy(await ReadAsync(response, cancellationToken));
+    }
+
+    public async Task<QueuePolicy> ChangeQueuePolicyAsync(string queue, JsonObject change, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Put, $"queues/{Uri.EscapeDataString(queue)}/policy", change, cancellationToken);
+        return ReadPolicy(await ReadAsync(response, cancellationToken));
+    }
+
+    // The API leaves out the fields the policy does not set; its reader turns the rest back into a policy.
+    private static QueuePolicy ReadPolicy(JsonElement view)
+    {
+        var fields = new JsonObject();
+        foreach (var field in Server.Api.QueuePolicyActions.Fields)
+        {
+            if (view.TryGetProperty(field, out var value))
+            {
+                fields[field] = JsonNode.Parse(value.GetRawText());
+            }
+        }
+
+        return fields.Count == 0 ? QueuePolicy.None : Server.Api.QueuePolicyActions.ReadChange(JsonSerializer.SerializeToElement(fields))(QueuePolicy.None);
+    }
 
     public ValueTask DisposeAsync()
     {

@@ -30,6 +30,9 @@ internal interface IAdminBackend : IAsyncDisposable
     /// <summary>Each queue's rate and concurrency limits that are set (empty when the store keeps none).</summary>
     Task<IReadOnlyDictionary<string, QueueLimits>> GetQueueLimitsAsync(CancellationToken cancellationToken);
 
+    /// <summary>Each queue's stored policy that sets anything.</summary>
+    Task<IReadOnlyDictionary<string, QueuePolicy>> GetQueuePoliciesAsync(CancellationToken cancellationToken);
+
     Task<int> RetryDeadLettersAsync(string queue, CancellationToken cancellationToken);
 
     Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken);
@@ -60,6 +63,12 @@ internal interface IAdminBackend : IAsyncDisposable
 
     /// <summary>Applies the change to the queue's limits; returns the limits now in force.</summary>
     Task<QueueLimits> ChangeQueueLimitsAsync(string queue, QueueLimitChange change, CancellationToken cancellationToken);
+
+    /// <summary>The queue's stored policy (<see cref="QueuePolicy.None"/> when it has none).</summary>
+    Task<QueuePolicy> GetQueuePolicyAsync(string queue, CancellationToken cancellationToken);
+
+    /// <summary>Applies a change in the API's shape (<c>PUT /queues/{q}/policy</c>: a field given is set, null clears it); returns the policy now in force.</summary>
+    Task<QueuePolicy> ChangeQueuePolicyAsync(string queue, System.Text.Json.Nodes.JsonObject change, CancellationToken cancellationToken);
 
     /// <summary>The fleet's breakers: opened by hand, and each live worker's own.</summary>
     Task<IReadOnlyList<CircuitBreakerRecord>> ListCircuitsAsync(CancellationToken cancellationToken);

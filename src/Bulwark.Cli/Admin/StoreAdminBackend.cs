@@ -7,7 +7,6 @@ using Bulwark.Scheduling;
 using Bulwark.Server.Api;
 using Bulwark.Maintenance;
 using Bulwark.Storage;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bulwark.Cli.Admin;
 
@@ -18,6 +17,7 @@ internal sealed class StoreAdminBackend : IAdminBackend
     private readonly IJobQuery _query;
     private readonly JobClient _client;
     private readonly TimeProvider _time;
+    private readonly AdminActions _admin;
 
     public StoreAdminBackend(IJobStore store, IJobQuery query, string describe, TimeProvider? time = null)
     {
@@ -25,6 +25,8 @@ internal sealed class StoreAdminBackend : IAdminBackend
         _query = query;
         _time = time ?? TimeProvider.System;
         _client = new JobClient(store, query, time: _time);
+        // The same actions the server's API and dashboard run; no workers in this process to wake.
+        _admin = new AdminActions(store, query, new MaintenanceOptions().WorkerDeadAfter, _time);
         Describe = describe;
     }
 
@@ -37,27 +39,24 @@ internal sealed class StoreAdminBackend : IAdminBackend
 
     public Task<JobPage> ListJobsAsync(JobListQuery query, CancellationToken cancellationToken) => _client.ListAsync(query, cancellationToken);
 
-    public Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken) => _client.CancelAsync(jobId, cancellationToken);
+    public Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken) => _admin.CancelAsync(jobId, cancellationToken);
 
-    public Task<AdminResult> RetryAsync(long jobId, CancellationToken cancellationToken) => _client.RetryAsync(jobId, cancellationToken);
+    public Task<AdminResult> RetryAsync(long jobId, CancellationToken cancellationToken) => _admin.RetryAsync(jobId, cancellationToken);
 
     public Task<IReadOnlyList<QueueStats>> GetQueuesAsync(CancellationToken cancellationToken) => _client.GetQueuesAsync(cancellationToken);
 
-    public Task<int> RetryDeadLettersAsync(string queue, CancellationToken cancellationToken) => _store.RetryDeadLettersAsync(queue, cancellationToken);
+    public Task<int> RetryDeadLettersAsync(string queue, CancellationToken cancellationToken) => _admin.RetryDeadLettersAsync(queue, cancellationToken);
 
     public Task<IReadOnlyList<CircuitBreakerRecord>> ListCircuitsAsync(CancellationToken cancellationToken) => _store.ListCircuitsAsync(cancellationToken);
 
-    public Task<CircuitBreakerRecord> OpenCircuitAsync(string type, CancellationToken cancellationToken) =>
-        CircuitBreakerActions.OpenAsync(_store, type, NullLogger.Instance, cancellationToken);
+    public Task<CircuitBreakerRecord> OpenCircuitAsync(string type, CancellationToken cancellationToken) => _admin.OpenCircuitAsync(type, cancellationToken);
 
-    public Task<bool> CloseCircuitAsync(string type, CancellationToken cancellationToken) =>
-        CircuitBreakerActions.CloseAsync(_store, type, NullLogger.Instance, cancellationToken);
+    public Task<bool> CloseCircuitAsync(string type, CancellationToken cancellationToken) => _admin.CloseCircuitAsync(type, cancellationToken);
 
-    public Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken) =>
-        _store.SetQueuePausedAsync(queue, paused, cancellationToken);
+    public Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken) => _admin.SetPausedAsync(queue, paused, cancellationToken);
 
     public Task<int> DeleteJobsAsync(string queue, JobState state, TimeSpan olderThan, CancellationToken cancellationToken) =>
-        _store.DeleteJobsAsync(queue, state, _time.GetUtcNow() - olderThan, cancellationToken);
+        _admin.PurgeAsync(queue, state, olderThan, cancellationToken);
 
     public Task<IReadOnlyList<WorkerInfo>> ListWorkersAsync(CancellationToken cancellationToken) => _query.ListWorkersAsync(cancellationToken);
 
@@ -71,13 +70,12 @@ internal sealed class StoreAdminBackend : IAdminBackend
             return null;
         }
 
-        // Straight from the store: no breakers or storage circuit of a running process to consult.
-        var explanation = await JobExplainer.ExplainAsync(job, _query, _time, EmptyServices.Instance, cancellationToken);
+        // Straight from the store (its limits and the fleet's breakers); no storage circuit of a running process to consult.
+        var explanation = await JobExplainer.ExplainAsync(job, _store, _query, _time, EmptyServices.Instance, cancellationToken);
         return JsonSerializer.SerializeToElement(explanation, ApiShape);
     }
 
-    public Task<ReclaimResult> ReclaimStalledAsync(CancellationToken cancellationToken) =>
-        _store.ReclaimAsync(new MaintenanceOptions().WorkerDeadAfter, cancellationToken);
+    public Task<ReclaimResult> ReclaimStalledAsync(CancellationToken cancellationToken) => _admin.ReclaimStalledAsync(cancellationToken);
 
     // The API's field names, so that --json reads the same whichever back-end answered.
     private static readonly JsonSerializerOptions ApiShape = new(JsonSerializerDefaults.Web)
@@ -100,36 +98,28 @@ internal sealed class StoreAdminBackend : IAdminBackend
         return builder.TopologicalOrder().Select(name => KeyValuePair.Create(name, ids[name])).ToArray();
     }
 
-    public Task<IReadOnlyList<RecurringJob>> ListRecurringAsync(CancellationToken cancellationToken) => Recurring().ListRecurringAsync(cancellationToken);
+    public Task<IReadOnlyList<RecurringJob>> ListRecurringAsync(CancellationToken cancellationToken) => _store.ListRecurringAsync(cancellationToken);
 
-    public async Task<RecurringJob> SetRecurringAsync(RecurringJob job, CancellationToken cancellationToken)
-    {
-        var store = Recurring();
-        // DefineAsync computes the first tick from now; an unchanged schedule keeps its stored next tick.
-        await new RecurringScheduler(store, _time).DefineAsync(job, cancellationToken);
-        return (await store.ListRecurringAsync(cancellationToken)).Single(r => r.Name == job.Name);
-    }
+    public Task<RecurringJob> SetRecurringAsync(RecurringJob job, CancellationToken cancellationToken) => _admin.SetRecurringAsync(job, cancellationToken);
 
-    public Task<bool> RemoveRecurringAsync(string name, CancellationToken cancellationToken) => Recurring().RemoveRecurringAsync(name, cancellationToken);
+    public Task<bool> RemoveRecurringAsync(string name, CancellationToken cancellationToken) => _admin.RemoveRecurringAsync(name, cancellationToken);
 
-    public async Task<IReadOnlyDictionary<string, QueueLimits>> GetQueueLimitsAsync(CancellationToken cancellationToken) =>
-        _query is IQueueLimitStore store ? await store.GetQueueLimitsAsync(cancellationToken) : new Dictionary<string, QueueLimits>();
+    public Task<IReadOnlyDictionary<string, QueueLimits>> GetQueueLimitsAsync(CancellationToken cancellationToken) =>
+        _store.GetQueueLimitsAsync(cancellationToken);
 
-    public async Task<QueueLimits> ChangeQueueLimitsAsync(string queue, QueueLimitChange change, CancellationToken cancellationToken)
-    {
-        var store = _query as IQueueLimitStore
-            ?? throw new CliException(ExitCodes.Failure, $"The {Describe} does not keep queue limits; use the SQLite or PostgreSQL store.");
-        var current = (await store.GetQueueLimitsAsync(cancellationToken)).GetValueOrDefault(queue) ?? QueueLimits.None;
-        var limits = change.Clear
+    public Task<IReadOnlyDictionary<string, QueuePolicy>> GetQueuePoliciesAsync(CancellationToken cancellationToken) =>
+        _store.GetQueuePoliciesAsync(cancellationToken);
+
+    public Task<QueueLimits> ChangeQueueLimitsAsync(string queue, QueueLimitChange change, CancellationToken cancellationToken) =>
+        _admin.ChangeQueueLimitsAsync(queue, current => change.Clear
             ? QueueLimits.None
-            : current with { RatePerSecond = change.Rate ?? current.RatePerSecond, MaxRunning = change.Concurrency ?? current.MaxRunning };
-        await store.SetQueueLimitsAsync(queue, limits.Validate(), cancellationToken);
-        return limits;
-    }
+            : current with { RatePerSecond = change.Rate ?? current.RatePerSecond, MaxRunning = change.Concurrency ?? current.MaxRunning }, cancellationToken);
+
+    public Task<QueuePolicy> GetQueuePolicyAsync(string queue, CancellationToken cancellationToken) =>
+        QueuePolicyActions.GetAsync(_store, queue, cancellationToken);
+
+    public Task<QueuePolicy> ChangeQueuePolicyAsync(string queue, System.Text.Json.Nodes.JsonObject change, CancellationToken cancellationToken) =>
+        _admin.ChangeQueuePolicyAsync(queue, QueuePolicyActions.ReadChange(JsonSerializer.SerializeToElement(change)), cancellationToken);
 
     public ValueTask DisposeAsync() => _store.DisposeAsync();
-
-    // The query side is the concrete store; the scheduling interfaces live beside it.
-    private IRecurringJobStore Recurring() => _query as IRecurringJobStore
-        ?? throw new CliException(ExitCodes.Failure, $"The {Describe} does not keep recurring jobs; use the SQLite or PostgreSQL store.");
 }

@@ -1,4 +1,5 @@
 using Bulwark.Jobs;
+using Bulwark.Scheduling;
 using Bulwark.Storage;
 
 namespace Bulwark.Cli.Bench;
@@ -101,6 +102,22 @@ internal sealed class BenchStore(IJobStore store, IJobQuery query) : IJobStore, 
     public Task ReportCircuitsAsync(string workerId, IReadOnlyList<CircuitBreakerRecord> breakers, CancellationToken cancellationToken = default) => store.ReportCircuitsAsync(workerId, breakers, cancellationToken);
 
     public Task<IReadOnlyList<CircuitBreakerRecord>> ListCircuitsAsync(CancellationToken cancellationToken = default) => store.ListCircuitsAsync(cancellationToken);
+
+    public Task SetQueueLimitsAsync(string queue, QueueLimits limits, CancellationToken cancellationToken = default) => store.SetQueueLimitsAsync(queue, limits, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, QueueLimits>> GetQueueLimitsAsync(CancellationToken cancellationToken = default) => store.GetQueueLimitsAsync(cancellationToken);
+
+    public Task SetQueuePolicyAsync(string queue, QueuePolicy policy, CancellationToken cancellationToken = default) => store.SetQueuePolicyAsync(queue, policy, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, QueuePolicy>> GetQueuePoliciesAsync(CancellationToken cancellationToken = default) => store.GetQueuePoliciesAsync(cancellationToken);
+
+    public Task UpsertRecurringAsync(RecurringJob job, CancellationToken cancellationToken = default) => store.UpsertRecurringAsync(job, cancellationToken);
+
+    public Task<bool> RemoveRecurringAsync(string name, CancellationToken cancellationToken = default) => store.RemoveRecurringAsync(name, cancellationToken);
+
+    public Task<IReadOnlyList<RecurringJob>> ListRecurringAsync(CancellationToken cancellationToken = default) => store.ListRecurringAsync(cancellationToken);
+
+    public Task<TickClaim> ClaimRecurringTickAsync(RecurringTick tick, CancellationToken cancellationToken = default) => store.ClaimRecurringTickAsync(tick, cancellationToken);
 
     public Task<JobSnapshot?> GetJobAsync(long jobId, CancellationToken cancellationToken = default) => query.GetJobAsync(jobId, cancellationToken);
 

@@ -21,8 +21,8 @@ internal static class EnqueueCommand
         var delay = CliValues.Duration("--delay", "Start no sooner than this long from now, such as 30s or 5m.");
         var runAt = CliValues.Timestamp("--run-at", "Start no sooner than this moment (ISO 8601; UTC unless an offset is given).");
         var key = new Option<string?>("--key") { Description = "Idempotency key: while a job with this key is not finished, its id is returned and nothing new is stored.", HelpName = "KEY" };
-        var maxAttempts = new Option<int>("--max-attempts") { Description = $"Attempts in all (default {JobDefaults.MaxAttempts}; 1 means no retry).", HelpName = "N", DefaultValueFactory = _ => JobDefaults.MaxAttempts };
-        var timeout = CliValues.Duration("--timeout", $"Execution timeout of one attempt (default {DurationText.Format(JobDefaults.Timeout)}).");
+        var maxAttempts = new Option<int?>("--max-attempts") { Description = $"Attempts in all (default: the queue's policy, else {JobDefaults.MaxAttempts}; 1 means no retry).", HelpName = "N" };
+        var timeout = CliValues.Duration("--timeout", $"Execution timeout of one attempt (default: the queue's policy, else {DurationText.Format(JobDefaults.Timeout)}).");
         var backoff = CliValues.Backoff();
         var dependsOn = CliValues.Ids("--depends-on", "Jobs that must complete first.");
         var lifetime = CliValues.Duration("--lifetime", "Dead-letter the job if it has not completed this long from now.");
@@ -55,13 +55,14 @@ internal static class EnqueueCommand
                 Payload = r.GetValue(payloadFile) is { } file ? await ReadPayloadAsync(file, ct) : r.GetValue(payload)!,
                 Priority = r.GetValue(priority),
                 RunAt = r.GetValue(runAt) ?? (r.GetValue(delay) is { } d && d > TimeSpan.Zero ? now + d : null),
-                MaxAttempts = r.GetValue(maxAttempts),
-                Timeout = r.GetValue(timeout) ?? JobDefaults.Timeout,
-                Backoff = r.GetValue(backoff) ?? BackoffPolicy.Default,
                 Key = r.GetValue(key),
                 DependsOn = r.GetValue(dependsOn) ?? [],
                 ExpiresAt = r.GetValue(lifetime) is { } life ? now + life : null,
             };
+            // Only what was typed becomes the job's own setting; the rest is left to the queue's policy.
+            if (r.GetValue(maxAttempts) is { } attempts) { job = job with { MaxAttempts = attempts }; }
+            if (r.GetValue(timeout) is { } limit) { job = job with { Timeout = limit }; }
+            if (r.GetValue(backoff) is { } delays) { job = job with { Backoff = delays }; }
 
             // Validate before the store is opened (or created): refused input leaves no trace.
             var jobs = JobValidator.ValidateBatch(Enumerable.Repeat(job, r.GetValue(count)).ToArray());

@@ -10,14 +10,15 @@ internal static class QueuesCommand
     public static Command Create()
     {
         var connection = new ConnectionOptions();
-        var command = connection.AddTo(new Command("queues", "Show every queue with its job counts per state and whether it is paused.") { QueueLimitCommand.Create() });
+        var command = connection.AddTo(new Command("queues", "Show every queue with its job counts per state and whether it is paused.") { QueueLimitCommand.Create(), QueuePolicyCommand.Create() });
         command.SetAction(CliAction.WithBackend(connection, async (r, backend, ct) =>
         {
             var queues = await backend.GetQueuesAsync(ct);
             if (connection.WantsJson(r))
             {
                 var limits = await backend.GetQueueLimitsAsync(ct);
-                CliJson.Print(new { queues = queues.Select(q => BulwarkApiJson.Queue(q, limits.GetValueOrDefault(q.Queue))).ToArray() });
+                var policies = await backend.GetQueuePoliciesAsync(ct);
+                CliJson.Print(new { queues = queues.Select(q => BulwarkApiJson.Queue(q, limits.GetValueOrDefault(q.Queue), policies.GetValueOrDefault(q.Queue))).ToArray() });
                 return ExitCodes.Success;
             }
 

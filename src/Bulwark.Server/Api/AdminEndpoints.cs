@@ -1,9 +1,7 @@
-using Bulwark.Diagnostics;
 using Bulwark.Jobs;
 using Bulwark.Storage;
 using Bulwark.Workers;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Api;
 
@@ -32,14 +30,9 @@ internal static class AdminEndpoints
         return Results.Json(new { jobs = jobs.Select(j => JobView.From(j, summary: true)).ToArray() }, ApiJson.Options);
     }
 
-    private static async Task<IResult> ReclaimAsync([FromServices] IJobStore store, [FromServices] BulwarkServerOptions options, [FromServices] BulwarkMetrics metrics, CancellationToken cancellationToken)
+    private static async Task<IResult> ReclaimAsync([FromServices] AdminActions admin, CancellationToken cancellationToken)
     {
-        var result = await store.ReclaimAsync(options.WorkerDeadAfter, cancellationToken);
-        if (result.Total > 0)
-        {
-            metrics.StalledReclaimed(result.Total);
-        }
-
+        var result = await admin.ReclaimStalledAsync(cancellationToken);
         return Results.Json(new
         {
             reclaimed = result.Reclaimed,
@@ -61,15 +54,15 @@ internal static class AdminEndpoints
         }, ApiJson.Options);
     }
 
-    private static async Task<IResult> OpenBreakerAsync(string type, [FromServices] IJobStore store, [FromServices] ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<IResult> OpenBreakerAsync(string type, [FromServices] AdminActions admin, CancellationToken cancellationToken)
     {
-        var breaker = await CircuitBreakerActions.OpenAsync(store, type, loggers.CreateLogger("Bulwark.Server"), cancellationToken);
+        var breaker = await admin.OpenCircuitAsync(type, cancellationToken);
         return Results.Json(CircuitBreakerActions.View(breaker), ApiJson.Options);
     }
 
-    private static async Task<IResult> CloseBreakerAsync(string type, [FromServices] IJobStore store, [FromServices] ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<IResult> CloseBreakerAsync(string type, [FromServices] AdminActions admin, CancellationToken cancellationToken)
     {
-        var wasOpen = await CircuitBreakerActions.CloseAsync(store, type, loggers.CreateLogger("Bulwark.Server"), cancellationToken);
+        var wasOpen = await admin.CloseCircuitAsync(type, cancellationToken);
         return Results.Json(new { type, state = CircuitState.Closed.ToName(), was_open = wasOpen }, ApiJson.Options);
     }
 }

@@ -64,10 +64,10 @@ internal static class JobEndpoints
         }, ApiJson.Options);
     }
 
-    private static async Task<IResult> CancelAsync(string id, [FromServices] JobClient client, CancellationToken cancellationToken)
+    private static async Task<IResult> CancelAsync(string id, [FromServices] AdminActions admin, CancellationToken cancellationToken)
     {
         var jobId = ApiInput.JobId(id);
-        return await client.CancelAsync(jobId, cancellationToken) switch
+        return await admin.CancelAsync(jobId, cancellationToken) switch
         {
             CancelResult.Cancelled => Results.Json(new { id = jobId, result = "cancelled" }, ApiJson.Options),
             CancelResult.CancellationRequested => Results.Json(new { id = jobId, result = "cancellation_requested" }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted),
@@ -76,10 +76,10 @@ internal static class JobEndpoints
         };
     }
 
-    private static async Task<IResult> RetryAsync(string id, [FromServices] JobClient client, [FromServices] IJobQuery query, CancellationToken cancellationToken)
+    private static async Task<IResult> RetryAsync(string id, [FromServices] AdminActions admin, [FromServices] IJobQuery query, CancellationToken cancellationToken)
     {
         var jobId = ApiInput.JobId(id);
-        switch (await client.RetryAsync(jobId, cancellationToken))
+        switch (await admin.RetryAsync(jobId, cancellationToken))
         {
             case AdminResult.Ok:
                 // ready, or pending while a job it depends on is live again (it runs once that completes).
@@ -93,10 +93,10 @@ internal static class JobEndpoints
         }
     }
 
-    private static async Task<IResult> ExplainAsync(string id, [FromServices] IJobQuery query, [FromServices] TimeProvider time, IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task<IResult> ExplainAsync(string id, [FromServices] IJobQuery query, [FromServices] IJobStore store, [FromServices] TimeProvider time, IServiceProvider services, CancellationToken cancellationToken)
     {
         var job = await FindAsync(query, ApiInput.JobId(id), cancellationToken);
-        var explanation = await JobExplainer.ExplainAsync(job, query, time, services, cancellationToken);
+        var explanation = await JobExplainer.ExplainAsync(job, store, query, time, services, cancellationToken);
         return Results.Json(explanation, ApiJson.Options);
     }
 

@@ -11,8 +11,8 @@ namespace Bulwark.Server.Api;
 /// </summary>
 public static class JobExplainer
 {
-    /// <summary>Explains <paramref name="job"/>; <paramref name="services"/> may hold breakers and the storage circuit (or nothing).</summary>
-    public static async Task<Explanation> ExplainAsync(JobSnapshot job, IJobQuery query, TimeProvider time, IServiceProvider services, CancellationToken cancellationToken)
+    /// <summary>Explains <paramref name="job"/> from the store's limits and breakers; <paramref name="services"/> may hold this process's storage circuit (or nothing).</summary>
+    public static async Task<Explanation> ExplainAsync(JobSnapshot job, IJobStore store, IJobQuery query, TimeProvider time, IServiceProvider services, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var reasons = new List<Reason>();
@@ -75,8 +75,8 @@ public static class JobExplainer
                 reasons.Add(new Reason("queue_paused", $"Queue '{job.Queue}' is paused; POST /queues/{job.Queue}/resume lets workers take its jobs again."));
             }
 
-            if (job.State is JobState.Ready or JobState.Scheduled && job.RunAt <= now && query is IQueueLimitStore limitStore
-                && (await limitStore.GetQueueLimitsAsync(cancellationToken)).GetValueOrDefault(job.Queue) is { } limits)
+            if (job.State is JobState.Ready or JobState.Scheduled && job.RunAt <= now
+                && (await store.GetQueueLimitsAsync(cancellationToken)).GetValueOrDefault(job.Queue) is { } limits)
             {
                 var running = queue?[JobState.Running] ?? 0;
                 if (limits.MaxRunning is { } max && running >= max)
@@ -92,8 +92,7 @@ public static class JobExplainer
                 }
             }
 
-            if (services.GetService(typeof(IJobStore)) is IJobStore store
-                && CircuitBreakerActions.Holding(await store.ListCircuitsAsync(cancellationToken), job.Type) is { } breaker)
+            if (CircuitBreakerActions.Holding(await store.ListCircuitsAsync(cancellationToken), job.Type) is { } breaker)
             {
                 reasons.Add(new Reason("circuit_open", breaker.Manual
                     ? $"The circuit breaker of type '{job.Type}' was opened by hand for the whole fleet at {breaker.Since:u}: no worker leases its jobs. POST /circuit-breakers/{job.Type}/close (or bulwark circuit close {job.Type}) closes it."

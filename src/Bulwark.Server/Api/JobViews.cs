@@ -32,19 +32,27 @@ internal sealed record ErrorView(int Attempt, string? WorkerId, DateTimeOffset? 
 }
 
 /// <summary>
-/// A queue's counts and limits (rate and concurrency limits are left out when unset; hard limit and warning depth when
-/// there are no server settings to take them from, as in the CLI on a store file).
+/// A queue's counts, limits and policy (rate and concurrency limits, and the policy, are left out when unset; hard limit
+/// and warning depth when there are no server settings to take them from, as in the CLI on a store file).
 /// </summary>
 internal sealed record QueueView(
     string Name, bool Paused, IReadOnlyDictionary<string, long> Counts, long Depth, long? HardLimit, long? WarningDepth, DateTimeOffset? OldestReadyAt,
-    double? RateLimit = null, int? ConcurrencyLimit = null)
+    double? RateLimit = null, int? ConcurrencyLimit = null, object? Policy = null)
 {
     /// <summary>Jobs waiting to run (pending, scheduled, ready): what the hard limit counts.</summary>
     public static long DepthOf(QueueStats q) => q[JobState.Pending] + q[JobState.Scheduled] + q[JobState.Ready];
 
-    public static QueueView From(QueueStats q, BulwarkServerOptions? options, Scheduling.QueueLimits? limits = null) => new(
+    public static QueueView From(QueueStats q, BulwarkServerOptions? options, Scheduling.QueueLimits? limits = null, QueuePolicy? policy = null) => new(
         q.Queue, q.Paused, JobStates.All.ToDictionary(s => s.ToName(), s => q[s]), DepthOf(q),
-        options?.HardLimitFor(q.Queue), options?.WarningDepthFor(q.Queue), q.OldestReadyAt, limits?.RatePerSecond, limits?.MaxRunning);
+        options?.HardLimitFor(q.Queue), options?.WarningDepthFor(q.Queue), q.OldestReadyAt, limits?.RatePerSecond, limits?.MaxRunning,
+        policy is null || policy.IsNone ? null : PolicyView.From(policy));
+}
+
+/// <summary>A queue's stored policy inside a queue's view (durations as 30s).</summary>
+internal sealed record PolicyView(int? MaxAttempts, string? Backoff, string? Timeout, string? Retention)
+{
+    public static PolicyView From(QueuePolicy p) => new(
+        p.MaxAttempts, p.Backoff?.ToString(), p.Timeout is { } t ? DurationText.Format(t) : null, p.Retention is { } r ? DurationText.Format(r) : null);
 }
 
 /// <summary>A worker as the API shows it.</summary>

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using Bulwark.Jobs;
-using Bulwark.Scheduling;
-using Bulwark.Storage;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Bulwark.Server.Api;
@@ -16,10 +14,9 @@ internal static class QueueLimitEndpoints
     }
 
     private static async Task<IResult> PutAsync(
-        HttpContext http, string queue, [FromServices] IJobQuery query, [FromServices] BulwarkServerOptions options, CancellationToken cancellationToken)
+        HttpContext http, string queue, [FromServices] AdminActions admin, [FromServices] BulwarkServerOptions options, CancellationToken cancellationToken)
     {
         ApiInput.Queue(queue);
-        var store = ControlStores.Limits(query);
         using var body = await ApiInput.JsonBodyAsync(http.Request, options.MaxRequestBytes, cancellationToken);
         var root = body.RootElement;
         if (root.ValueKind != JsonValueKind.Object || !root.EnumerateObject().Any())
@@ -35,35 +32,27 @@ internal static class QueueLimitEndpoints
             }
         }
 
-        var current = (await store.GetQueueLimitsAsync(cancellationToken)).GetValueOrDefault(queue) ?? QueueLimits.None;
-        var limits = current;
-        if (root.TryGetProperty("rate_limit", out var rate))
+        // Each field given replaces the stored one (null clears it); a field left out is kept.
+        var rateGiven = root.TryGetProperty("rate_limit", out var rate);
+        var rateLimit = !rateGiven ? null : rate.ValueKind switch
         {
-            limits = limits with
-            {
-                RatePerSecond = rate.ValueKind switch
-                {
-                    JsonValueKind.Null => null,
-                    JsonValueKind.Number => rate.GetDouble(),
-                    _ => throw new JobValidationException("rate_limit", $"\"rate_limit\" must be a number of jobs per second (such as 5 or 0.5), or null to clear it; not {rate.GetRawText()}."),
-                },
-            };
-        }
-
-        if (root.TryGetProperty("concurrency_limit", out var concurrency))
+            JsonValueKind.Null => (double?)null,
+            JsonValueKind.Number => rate.GetDouble(),
+            _ => throw new JobValidationException("rate_limit", $"\"rate_limit\" must be a number of jobs per second (such as 5 or 0.5), or null to clear it; not {rate.GetRawText()}."),
+        };
+        var concurrencyGiven = root.TryGetProperty("concurrency_limit", out var concurrency);
+        var concurrencyLimit = !concurrencyGiven ? null : concurrency.ValueKind switch
         {
-            limits = limits with
-            {
-                MaxRunning = concurrency.ValueKind switch
-                {
-                    JsonValueKind.Null => null,
-                    JsonValueKind.Number when concurrency.TryGetInt32(out var n) => n,
-                    _ => throw new JobValidationException("concurrency_limit", $"\"concurrency_limit\" must be a whole number of running jobs (such as 2), or null to clear it; not {concurrency.GetRawText()}."),
-                },
-            };
-        }
+            JsonValueKind.Null => (int?)null,
+            JsonValueKind.Number when concurrency.TryGetInt32(out var n) => n,
+            _ => throw new JobValidationException("concurrency_limit", $"\"concurrency_limit\" must be a whole number of running jobs (such as 2), or null to clear it; not {concurrency.GetRawText()}."),
+        };
 
-        await store.SetQueueLimitsAsync(queue, limits.Validate(), cancellationToken);
+        var limits = await admin.ChangeQueueLimitsAsync(queue, current => current with
+        {
+            RatePerSecond = rateGiven ? rateLimit : current.RatePerSecond,
+            MaxRunning = concurrencyGiven ? concurrencyLimit : current.MaxRunning,
+        }, cancellationToken);
         return Results.Json(new LimitsView(queue, limits.RatePerSecond, limits.MaxRunning), ApiJson.Options);
     }
 

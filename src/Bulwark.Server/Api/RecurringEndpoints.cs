@@ -14,29 +14,26 @@ internal static class RecurringEndpoints
         api.MapDelete("/recurring/{name}", DeleteAsync).WithSummary("Remove a recurring job (jobs it already enqueued stay).");
     }
 
-    private static async Task<IResult> ListAsync([FromServices] IJobQuery query, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync([FromServices] IJobStore store, CancellationToken cancellationToken)
     {
-        var jobs = await ControlStores.Recurring(query).ListRecurringAsync(cancellationToken);
+        var jobs = await store.ListRecurringAsync(cancellationToken);
         return Results.Json(new { recurring = jobs.Select(RecurringView.From).ToArray() }, ApiJson.Options);
     }
 
     private static async Task<IResult> PutAsync(
-        HttpContext http, string name, [FromServices] IJobQuery query, [FromServices] TimeProvider time, [FromServices] BulwarkServerOptions options, CancellationToken cancellationToken)
+        HttpContext http, string name, [FromServices] IJobStore store, [FromServices] AdminActions admin, [FromServices] BulwarkServerOptions options, CancellationToken cancellationToken)
     {
-        var store = ControlStores.Recurring(query);
         using var body = await ApiInput.JsonBodyAsync(http.Request, options.MaxRequestBytes, cancellationToken);
         var job = RecurringRequestReader.Read(name, body.RootElement);
         var existed = (await store.ListRecurringAsync(cancellationToken)).Any(r => r.Name == name);
-        // DefineAsync computes the first tick from now; an unchanged schedule keeps its stored next tick.
-        await new RecurringScheduler(store, time).DefineAsync(job, cancellationToken);
-        var stored = (await store.ListRecurringAsync(cancellationToken)).Single(r => r.Name == name);
+        var stored = await admin.SetRecurringAsync(job, cancellationToken);
         return Results.Json(RecurringView.From(stored), ApiJson.Options, statusCode: existed ? StatusCodes.Status200OK : StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> DeleteAsync(string name, [FromServices] IJobQuery query, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(string name, [FromServices] AdminActions admin, CancellationToken cancellationToken)
     {
         RecurringJob.ValidateName(name);
-        if (!await ControlStores.Recurring(query).RemoveRecurringAsync(name, cancellationToken))
+        if (!await admin.RemoveRecurringAsync(name, cancellationToken))
         {
             throw ApiProblemException.NotFound($"There is no recurring job '{name}'. GET /recurring lists them.");
         }

@@ -1,5 +1,4 @@
 using System.Text;
-using Bulwark.Diagnostics;
 using Bulwark.Jobs;
 using Bulwark.Server.Api;
 using Bulwark.Storage;
@@ -24,6 +23,8 @@ internal sealed partial class DashboardEndpoints
         pages.MapPost("/queues/{queue}/resume", (HttpContext http, string queue, CancellationToken ct) => Guard(http, () => PauseAsync(http, queue, paused: false, ct)));
         pages.MapPost("/circuits/open", (HttpContext http, CancellationToken ct) => Guard(http, () => SetCircuitAsync(http, open: true, ct)));
         pages.MapPost("/circuits/close", (HttpContext http, CancellationToken ct) => Guard(http, () => SetCircuitAsync(http, open: false, ct)));
+        pages.MapPost("/queues/policy", (HttpContext http, CancellationToken ct) => Guard(http, () => SetPolicyAsync(http, ct)));
+        pages.MapPost("/queues/limits", (HttpContext http, CancellationToken ct) => Guard(http, () => SetLimitsAsync(http, ct)));
         pages.MapPost("/reclaim", (HttpContext http, CancellationToken ct) => Guard(http, () => ReclaimAsync(http, ct)));
     }
 
@@ -37,18 +38,14 @@ internal sealed partial class DashboardEndpoints
         AdminResult result;
         try
         {
-            result = await _store.RetryAsync(id, cancellationToken);
+            result = await Admin.RetryAsync(id, cancellationToken);
         }
         catch (JobConflictException ex)
         {
-            return Done(http, "retry", $"job {id}", false, ex.Message, $"/jobs/{id}");
+            return Done(http, false, ex.Message, $"/jobs/{id}");
         }
 
         var job = await _query.GetJobAsync(id, cancellationToken);
-        if (result == AdminResult.Ok && job is not null)
-        {
-            Notify(job.Queue);
-        }
 
         var message = result switch
         {
@@ -57,7 +54,7 @@ internal sealed partial class DashboardEndpoints
             AdminResult.NotFound => $"There is no job {id}.",
             _ => $"Job {id} is {job?.State.ToName() ?? "gone"}; only failed, dead-letter and cancelled jobs can be retried.",
         };
-        return Done(http, "retry", $"job {id}", result == AdminResult.Ok, message, $"/jobs/{id}");
+        return Done(http, result == AdminResult.Ok, message, $"/jobs/{id}");
     }
 
     private async Task<IResult> CancelJobAsync(HttpContext http, long id, CancellationToken cancellationToken)
@@ -67,7 +64,7 @@ internal sealed partial class DashboardEndpoints
             return confirm;
         }
 
-        var result = await _store.CancelAsync(id, cancellationToken);
+        var result = await Admin.CancelAsync(id, cancellationToken);
         var message = result switch
         {
             CancelResult.Cancelled => $"Job {id} is cancelled.",
@@ -75,7 +72,7 @@ internal sealed partial class DashboardEndpoints
             CancelResult.NotFound => $"There is no job {id}.",
             _ => $"Job {id} had already finished; nothing changed.",
         };
-        return Done(http, "cancel", $"job {id}", result is CancelResult.Cancelled or CancelResult.CancellationRequested, message, $"/jobs/{id}");
+        return Done(http, result is CancelResult.Cancelled or CancelResult.CancellationRequested, message, $"/jobs/{id}");
     }
 
     private async Task<IResult> RetryAllAsync(HttpContext http, string queue, CancellationToken cancellationToken)
@@ -86,11 +83,7 @@ internal sealed partial class DashboardEndpoints
             return confirm;
         }
 
-        var retried = await _store.RetryDeadLettersAsync(queue, cancellationToken);
-        if (retried > 0)
-        {
-            Notify(queue);
-        }
+        var retried = await Admin.RetryDeadLettersAsync(queue, cancellationToken);
 
         _snapshots.Invalidate();
         var left = await DeadLettersOfAsync(queue, cancellationToken);
@@ -100,7 +93,7 @@ internal sealed partial class DashboardEndpoints
             message += $" {DashboardPage.N(left)} stay: each depends on a job that did not complete, or shares its key with a live job. Retry one to see which.";
         }
 
-        return Done(http, "retry-all", queue, true, message, "/dead-letters");
+        return Done(http, true, message, "/dead-letters");
     }
 
     private async Task<IResult> PurgeAsync(HttpContext http, string queue, CancellationToken cancellationToken)
@@ -111,20 +104,16 @@ internal sealed partial class DashboardEndpoints
             return confirm;
         }
 
-        var deleted = await _store.DeleteJobsAsync(queue, JobState.DeadLetter, _time.GetUtcNow(), cancellationToken);
-        return Done(http, "purge", queue, true, $"Deleted {DashboardPage.N(deleted)} dead letters of {queue}.", "/dead-letters");
+        var deleted = await Admin.PurgeAsync(queue, JobState.DeadLetter, TimeSpan.Zero, cancellationToken);
+        return Done(http, true, $"Deleted {DashboardPage.N(deleted)} dead letters of {queue}.", "/dead-letters");
     }
 
     private async Task<IResult> PauseAsync(HttpContext http, string queue, bool paused, CancellationToken cancellationToken)
     {
         JobValidator.ValidateQueue(queue);
-        await _store.SetQueuePausedAsync(queue, paused, cancellationToken);
-        if (!paused)
-        {
-            Notify(queue);
-        }
+        await Admin.SetPausedAsync(queue, paused, cancellationToken);
 
-        return Done(http, paused ? "pause" : "resume", queue, true,
+        return Done(http, true,
             paused ? $"Queue {queue} is paused: workers lease none of its jobs until it is resumed." : $"Queue {queue} is resumed.", "/controls");
     }
 
@@ -134,24 +123,77 @@ internal sealed partial class DashboardEndpoints
         var type = JobValidator.ValidateType(form["type"].ToString().Trim());
         if (open)
         {
-            await CircuitBreakerActions.OpenAsync(_store, type, _logger, cancellationToken);
-            return Done(http, "open-circuit", type, true, $"The circuit of {type} is open for the whole fleet: no worker leases its jobs (within one poll) until it is closed.", "/controls");
+            await Admin.OpenCircuitAsync(type, cancellationToken);
+            return Done(http, true, $"The circuit of {type} is open for the whole fleet: no worker leases its jobs (within one poll) until it is closed.", "/controls");
         }
 
-        var wasOpen = await CircuitBreakerActions.CloseAsync(_store, type, _logger, cancellationToken);
-        return Done(http, "close-circuit", type, true,
+        var wasOpen = await Admin.CloseCircuitAsync(type, cancellationToken);
+        return Done(http, true,
             wasOpen ? $"The circuit of {type} is closed: workers lease its jobs again within one poll." : $"The circuit of {type} was not open by hand; nothing changed.", "/controls");
     }
 
-    private async Task<IResult> ReclaimAsync(HttpContext http, CancellationToken cancellationToken)
+    private async Task<IResult> SetPolicyAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        var result = await _store.ReclaimAsync(_options.WorkerDeadAfter, cancellationToken);
-        if (result.Total > 0)
+        var form = await http.Request.ReadFormAsync(cancellationToken);
+        var queue = JobValidator.ValidateQueue(form["queue"].ToString().Trim());
+        // The form's fields in the API's shape: an empty field is kept, "none" clears it; the API's reader judges them.
+        var body = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var field in QueuePolicyActions.Fields)
         {
-            _services.GetService<BulwarkMetrics>()?.StalledReclaimed(result.Total);
+            var text = form[field].ToString().Trim();
+            if (text.Length > 0)
+            {
+                body[field] = text.Equals("none", StringComparison.OrdinalIgnoreCase) ? null
+                    : field == "max_attempts" && int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+                    : field == "max_attempts" ? throw new JobValidationException("max_attempts", $"Max attempts is '{text}'; give a whole number (1 means no retries).")
+                    : text;
+            }
         }
 
-        return Done(http, "reclaim", "stalled jobs", true,
+        if (body.Count == 0)
+        {
+            throw new JobValidationException("policy", "Fill in at least one of max attempts, backoff, timeout or retention.");
+        }
+
+        var change = QueuePolicyActions.ReadChange(System.Text.Json.JsonSerializer.SerializeToElement(body));
+        var policy = await Admin.ChangeQueuePolicyAsync(queue, change, cancellationToken);
+        return Done(http, true, $"Queue {queue}'s policy is now: {QueuePolicyActions.Describe(policy)}.", "/controls");
+    }
+
+    private async Task<IResult> SetLimitsAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var form = await http.Request.ReadFormAsync(cancellationToken);
+        var queue = JobValidator.ValidateQueue(form["queue"].ToString().Trim());
+        // An empty field is kept, "none" clears it, as in the policy form and PUT /queues/{q}/limits.
+        var rate = Field<double>(form["rate_limit"].ToString().Trim(), "rate_limit", t => double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : (double?)null, "a number of jobs per second, such as 5 or 0.5");
+        var concurrency = Field<int>(form["concurrency_limit"].ToString().Trim(), "concurrency_limit", t => int.TryParse(t, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : (int?)null, "a whole number of running jobs, such as 2");
+        if (rate is null && concurrency is null)
+        {
+            throw new JobValidationException("limits", "Fill in the rate limit, the concurrency limit or both (none clears one).");
+        }
+
+        var limits = await Admin.ChangeQueueLimitsAsync(queue, current => current with
+        {
+            RatePerSecond = rate is { } r ? r.Value : current.RatePerSecond,
+            MaxRunning = concurrency is { } c ? c.Value : current.MaxRunning,
+        }, cancellationToken);
+        return Done(http, true, $"Queue {queue}'s limits are now: rate {limits.RatePerSecond?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, concurrency {limits.MaxRunning?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}.", "/controls");
+
+        // Null: left empty (kept); a Box holding null: "none" (cleared).
+        static Box<T>? Field<T>(string text, string field, Func<string, T?> parse, string what) where T : struct =>
+            text.Length == 0 ? null
+            : text.Equals("none", StringComparison.OrdinalIgnoreCase) ? new Box<T>(null)
+            : parse(text) is { } value ? new Box<T>(value)
+            : throw new JobValidationException(field, $"{field} is '{text}'; give {what}, or none to clear it.");
+    }
+
+    private sealed record Box<T>(T? Value) where T : struct;
+
+    private async Task<IResult> ReclaimAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var result = await Admin.ReclaimStalledAsync(cancellationToken);
+
+        return Done(http, true,
             $"Reclaimed {result.Reclaimed.Count} stalled jobs ({result.Poisoned.Count} dead-lettered as poison, {result.Cancelled.Count} cancelled); {result.DeadWorkers.Count} workers declared dead.", "/workers");
     }
 
@@ -173,10 +215,10 @@ internal sealed partial class DashboardEndpoints
         return page.Render(http, question, "", html.ToString());
     }
 
-    private IResult Done(HttpContext http, string action, string target, bool ok, string message, string back)
+    private IResult Done(HttpContext http, bool ok, string message, string back)
     {
+        // The action itself was logged by AdminActions; the page only reports it.
         _snapshots.Invalidate();
-        DashboardLog.Control(_logger, action, target, message);
         var page = Page(http);
         var html = $"<p class=\"{(ok ? "notice" : "error")}\" id=\"outcome\">{DashboardPage.E(message)}</p><p>{page.Link(back, "Back")}</p>";
         return page.Render(http, ok ? "Done" : "Nothing changed", "", html, ok ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
@@ -185,5 +227,6 @@ internal sealed partial class DashboardEndpoints
     private async Task<long> DeadLettersOfAsync(string queue, CancellationToken cancellationToken) =>
         (await _snapshots.RefreshAsync(cancellationToken)).FirstOrDefault(q => q.Queue == queue)?[JobState.DeadLetter] ?? 0;
 
-    private void Notify(string queue) => _services.GetService<JobSignal>()?.Notify(queue);
+    // Every control goes through the one set of operator actions the API uses too.
+    private AdminActions Admin => _services.GetRequiredService<AdminActions>();
 }

@@ -14,8 +14,7 @@ internal static partial class DashboardLog
     [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Dashboard refused {Method} {Path} from {RemoteAddress}: {Reason}")]
     public static partial void Refused(ILogger logger, string method, string path, string? remoteAddress, string reason);
 
-    [LoggerMessage(EventId = 4103, Level = LogLevel.Information, Message = "Dashboard control {Action} on {Target}: {Outcome}")]
-    public static partial void Control(ILogger logger, string action, string target, string outcome);
+    // 4103 was "Dashboard control …": controls are now logged once, by AdminActions (server event 3014).
 
     [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "Dashboard throughput sample failed; the chart keeps its last values")]
     public static partial void SampleFailed(ILogger logger, Exception exception);

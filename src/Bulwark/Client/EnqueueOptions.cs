@@ -8,9 +8,10 @@ public sealed class EnqueueOptions
     internal int PriorityValue { get; private set; }
     internal TimeSpan? DelayValue { get; private set; }
     internal DateTimeOffset? RunAtValue { get; private set; }
-    internal int MaxAttemptsValue { get; private set; } = JobDefaults.MaxAttempts;
-    internal TimeSpan TimeoutValue { get; private set; } = JobDefaults.Timeout;
-    internal BackoffPolicy BackoffValue { get; private set; } = BackoffPolicy.Default;
+    // Null: not set, so the queue's policy (or the built-in default) applies.
+    internal int? MaxAttemptsValue { get; private set; }
+    internal TimeSpan? TimeoutValue { get; private set; }
+    internal BackoffPolicy? BackoffValue { get; private set; }
     internal string? KeyValue { get; private set; }
     internal List<long> DependsOnValue { get; } = [];
     internal DateTimeOffset? ExpiresAtValue { get; private set; }
@@ -34,13 +35,13 @@ public sealed class EnqueueOptions
     /// <summary>Start no sooner than this moment.</summary>
     public EnqueueOptions RunAt(DateTimeOffset runAt) { RunAtValue = runAt; return this; }
 
-    /// <summary>Attempts in all (default 3: the first and two retries).</summary>
+    /// <summary>Attempts in all (default: the queue's policy, else 3: the first and two retries).</summary>
     public EnqueueOptions MaxAttempts(int maxAttempts) { MaxAttemptsValue = maxAttempts; return this; }
 
-    /// <summary>Execution timeout of one attempt (default 30 min).</summary>
+    /// <summary>Execution timeout of one attempt (default: the queue's policy, else 30 min).</summary>
     public EnqueueOptions Timeout(TimeSpan timeout) { TimeoutValue = timeout; return this; }
 
-    /// <summary>Delay policy between attempts.</summary>
+    /// <summary>Delay policy between attempts (default: the queue's policy, else exponential from 1 s).</summary>
     public EnqueueOptions Backoff(BackoffPolicy backoff) { BackoffValue = backoff ?? throw new ArgumentNullException(nameof(backoff)); return this; }
 
     /// <summary>Idempotency key: while a job with this key is not terminal, enqueue returns that job's id.</summary>

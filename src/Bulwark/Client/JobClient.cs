@@ -135,6 +135,12 @@ public sealed class JobClient : IJobClient
     /// </summary>
     private IReadOnlyList<NewJob> Prepare(IReadOnlyList<NewJob> jobs, out Activity? activity)
     {
+        if (_options.Queues.Count > 0)
+        {
+            // The configured defaults (Bulwark:Queues) fill what a job left unset; the store's policy still outranks them.
+            jobs = jobs.Select(j => j is not null && _options.Queues.TryGetValue(j.Queue, out var configured) ? j.WithQueuePolicy(configured) : j!).ToArray();
+        }
+
         JobValidator.ValidateBatch(jobs, _options.MaxPayloadBytes);
         var queues = jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal).ToArray();
         var destination = queues.Length == 1 ? queues[0] : null;
@@ -161,13 +167,14 @@ public sealed class JobClient : IJobClient
             Payload = payloadJson,
             Priority = o.PriorityValue,
             RunAt = runAt,
-            MaxAttempts = o.MaxAttemptsValue,
-            Timeout = o.TimeoutValue,
-            Backoff = o.BackoffValue,
             Key = o.KeyValue,
             DependsOn = o.DependsOnValue.ToArray(),
             ExpiresAt = expiresAt,
         };
+        // Only what the caller set becomes the job's own; the rest is left to the queue's policy.
+        if (o.MaxAttemptsValue is { } maxAttempts) { job = job with { MaxAttempts = maxAttempts }; }
+        if (o.TimeoutValue is { } timeout) { job = job with { Timeout = timeout }; }
+        if (o.BackoffValue is { } backoff) { job = job with { Backoff = backoff }; }
         return JobValidator.Validate(job, _options.MaxPayloadBytes);
     }
 

@@ -11,7 +11,7 @@ namespace Bulwark.Hosting;
 /// <summary>
 /// Bulwark configured from <see cref="IConfiguration"/> (appsettings.json, environment variables such as
 /// <c>Bulwark__Worker__Concurrency=20</c>, command line): <c>Bulwark:Client</c>, <c>Bulwark:Worker</c>,
-/// <c>Bulwark:Maintenance</c> and <c>Bulwark:StorageCircuit</c>. Values are checked when the host starts
+/// <c>Bulwark:Maintenance</c>, <c>Bulwark:StorageCircuit</c> and <c>Bulwark:Queues</c>. Values are checked when the host starts
 /// (<c>ValidateOnStart</c>): a malformed value, an unknown key or an unusable setting stops the start with a message
 /// naming the key and what to change. Code given as <c>configure</c> runs after the configuration, so it wins.
 /// </summary>
@@ -20,7 +20,10 @@ public static class BulwarkConfigurationExtensions
     /// <summary>The root section: <c>Bulwark</c>.</summary>
     public const string Section = "Bulwark";
 
-    /// <summary><c>AddBulwark</c> with <c>Bulwark:Client</c> (<see cref="JobClientOptions.MaxPayloadBytes"/>) read from <paramref name="configuration"/>.</summary>
+    /// <summary>
+    /// <c>AddBulwark</c> with <c>Bulwark:Client</c> (<see cref="JobClientOptions.MaxPayloadBytes"/>) and the queues' defaults
+    /// <c>Bulwark:Queues:&lt;queue&gt;:MaxAttempts|Backoff|Timeout|Retention</c> (<see cref="JobClientOptions.Queues"/>) read from <paramref name="configuration"/>.
+    /// </summary>
     public static BulwarkBuilder AddBulwark(this IServiceCollection services, IConfiguration configuration, Action<BulwarkBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -28,9 +31,18 @@ public static class BulwarkConfigurationExtensions
         var builder = services.AddBulwark(configure);
         var section = configuration.GetSection($"{Section}:Client");
         var probe = new JobClientOptions();
-        var errors = OptionsSectionReader.Apply(section, probe, nameof(JobClientOptions.SerializerOptions));
+        var errors = OptionsSectionReader.Apply(section, probe, nameof(JobClientOptions.SerializerOptions), nameof(JobClientOptions.Queues)).ToList();
+        // Bulwark:Queues (not Bulwark:Client:Queues): the queues' defaults are the deployment's, read by the client and maintenance.
+        var queues = QueuePolicySection.Read(configuration, errors);
         services.AddOptions<JobClientOptions>()
-            .Configure(o => OptionsSectionReader.Apply(section, o, nameof(JobClientOptions.SerializerOptions)))
+            .Configure(o =>
+            {
+                OptionsSectionReader.Apply(section, o, nameof(JobClientOptions.SerializerOptions), nameof(JobClientOptions.Queues));
+                foreach (var (queue, policy) in queues)
+                {
+                    o.Queues[queue] = policy;
+                }
+            })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<JobClientOptions>>(new SectionOptionsValidator<JobClientOptions>(section.Path, errors, o =>
             o.MaxPayloadBytes >= 1 ? [] : [$"MaxPayloadBytes must be at least 1 (got {o.MaxPayloadBytes})."]));
@@ -84,6 +96,19 @@ public static class BulwarkConfigurationExtensions
         {
             var found = OptionsSectionReader.Apply(section, o, nameof(MaintenanceOptions.Retention));
             o.Retention = ReadRetention(section.GetSection(nameof(MaintenanceOptions.Retention)), o.Retention, sink);
+            // Bulwark:Queues:<queue>:Retention (its errors are reported by AddBulwark(configuration), which reads the whole section).
+            var retained = QueuePolicySection.Read(configuration, []).Where(p => p.Value.Retention is not null).ToArray();
+            if (retained.Length > 0)
+            {
+                var queues = new Dictionary<string, RetentionPolicy>(o.Retention.Queues, StringComparer.Ordinal);
+                foreach (var (queue, policy) in retained)
+                {
+                    queues[queue] = RetentionPolicy.Keeping(policy.Retention!.Value);
+                }
+
+                o.Retention = o.Retention with { Queues = queues };
+            }
+
             sink?.AddRange(found);
             configure?.Invoke(o);
         }

@@ -193,8 +193,8 @@ public static class BulwarkWorkerExtensions
             return null;
         }
 
-        // IJobStore may be wrapped (storage circuit); the registered IJobQuery is the concrete store.
-        return sp.GetService<IJobQuery>() is IRecurringJobStore store
+        // Recurring jobs are part of the store contract, reached through IJobStore (and its storage circuit).
+        return sp.GetService<IJobStore>() is { } store
             ? new RecurringScheduler(store, sp.GetRequiredService<TimeProvider>(), logger: sp.GetService<ILoggerFactory>()?.CreateLogger<RecurringScheduler>())
             : null;
     }

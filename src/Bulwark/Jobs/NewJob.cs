@@ -16,12 +16,18 @@ public sealed record NewJob
     public int Priority { get; init; }
     /// <summary>Earliest start (wall clock); null means now, by the store's clock.</summary>
     public DateTimeOffset? RunAt { get; init; }
-    /// <summary>Attempts allowed in all (≥ 1).</summary>
-    public int MaxAttempts { get; init; } = JobDefaults.MaxAttempts;
-    /// <summary>Execution timeout of one attempt (&gt; 0).</summary>
-    public TimeSpan Timeout { get; init; } = JobDefaults.Timeout;
-    /// <summary>Delay policy between attempts.</summary>
-    public BackoffPolicy Backoff { get; init; } = BackoffPolicy.Default;
+    /// <summary>Attempts allowed in all (≥ 1). Setting it makes it the job's own (see <see cref="OwnSettings"/>).</summary>
+    public int MaxAttempts { get => _maxAttempts; init { _maxAttempts = value; _own |= JobSettings.MaxAttempts; } }
+    /// <summary>Execution timeout of one attempt (&gt; 0). Setting it makes it the job's own.</summary>
+    public TimeSpan Timeout { get => _timeout; init { _timeout = value; _own |= JobSettings.Timeout; } }
+    /// <summary>Delay policy between attempts. Setting it makes it the job's own.</summary>
+    public BackoffPolicy Backoff { get => _backoff; init { _backoff = value; _own |= JobSettings.Backoff; } }
+
+    /// <summary>
+    /// Which of <see cref="MaxAttempts"/>, <see cref="Timeout"/> and <see cref="Backoff"/> the job set itself. The others hold
+    /// defaults, which the queue's policy replaces at enqueue (<see cref="WithQueuePolicy"/>): a job's own setting wins.
+    /// </summary>
+    public JobSettings OwnSettings => _own;
     /// <summary>Idempotency key: while a job with this key is not terminal, enqueue returns that job.</summary>
     public string? Key { get; init; }
     /// <summary>Ids of existing jobs that must complete first.</summary>
@@ -32,6 +38,44 @@ public sealed record NewJob
     public DateTimeOffset? ExpiresAt { get; init; }
     /// <summary>W3C trace context of the producer.</summary>
     public string? TraceParent { get; init; }
+
+    private int _maxAttempts = JobDefaults.MaxAttempts;
+    private TimeSpan _timeout = JobDefaults.Timeout;
+    private BackoffPolicy _backoff = BackoffPolicy.Default;
+    private JobSettings _own;
+
+    /// <summary>
+    /// This job with <paramref name="policy"/>'s attempts, timeout and backoff in the settings the job did not set itself
+    /// (they stay defaults, so a later, higher-ranking policy may still replace them). Returns this job when nothing changes.
+    /// The policy must be valid (<see cref="QueuePolicy.Validate"/>).
+    /// </summary>
+    public NewJob WithQueuePolicy(QueuePolicy? policy)
+    {
+        if (policy is null)
+        {
+            return this;
+        }
+
+        var maxAttempts = (_own & JobSettings.MaxAttempts) == 0 && policy.MaxAttempts is { } m ? m : _maxAttempts;
+        var timeout = (_own & JobSettings.Timeout) == 0 && policy.Timeout is { } t ? t : _timeout;
+        var backoff = (_own & JobSettings.Backoff) == 0 && policy.Backoff is { } b ? b : _backoff;
+        if (maxAttempts == _maxAttempts && timeout == _timeout && ReferenceEquals(backoff, _backoff))
+        {
+            return this;
+        }
+
+        var copy = this with { };
+        copy._maxAttempts = maxAttempts;
+        copy._timeout = timeout;
+        copy._backoff = backoff;
+        if (ReferenceEquals(_validation.Job, this))
+        {
+            // A valid job with a valid policy's values is still valid: keep the proof rather than parse the payload again.
+            copy._validation = new ValidationStamp(copy, _validation.MaxPayloadBytes);
+        }
+
+        return copy;
+    }
 
     // Proof that this very instance passed JobValidator.Validate, so a store or client need not parse and match it again.
     // A copy made with `with` carries its original's stamp, which names the original, so the copy is validated afresh.

@@ -114,7 +114,8 @@ public sealed class MaintenanceService : BackgroundService
         if (_lastPurge is null || _time.GetElapsedTime(_lastPurge.Value) >= _options.PurgeInterval)
         {
             _lastPurge = _time.GetTimestamp();
-            purged = await StepAsync("purge", () => _store.PurgeAsync(_options.Retention, cancellationToken), 0);
+            purged = await StepAsync("purge", async () => await _store.PurgeAsync(
+                RetentionWithStoredPolicies(_options.Retention, await _store.GetQueuePoliciesAsync(cancellationToken)), cancellationToken), 0);
             if (purged > 0)
             {
                 MaintenanceLog.Purged(_logger, purged);
@@ -215,5 +216,27 @@ public sealed class MaintenanceService : BackgroundService
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// The retention to purge by: a queue's retention stored in its policy (<c>PUT /queues/{q}/policy</c>) outranks the
+    /// configured one (<c>Bulwark:Queues:&lt;queue&gt;:Retention</c> or <see cref="RetentionPolicy.Queues"/>), and covers
+    /// every finished state of that queue.
+    /// </summary>
+    internal static RetentionPolicy RetentionWithStoredPolicies(RetentionPolicy configured, IReadOnlyDictionary<string, QueuePolicy> stored)
+    {
+        var overrides = stored.Where(p => p.Value.Retention is not null).ToArray();
+        if (overrides.Length == 0)
+        {
+            return configured;
+        }
+
+        var queues = new Dictionary<string, RetentionPolicy>(configured.Queues, StringComparer.Ordinal);
+        foreach (var (queue, policy) in overrides)
+        {
+            queues[queue] = RetentionPolicy.Keeping(policy.Retention!.Value);
+        }
+
+        return configured with { Queues = queues };
     }
 }

@@ -56,9 +56,8 @@ public static class BulwarkBuilderSchedulingExtensions
         options = new RecurringSchedulerOptions();
         builder.Services.AddSingleton(options);
         builder.Services.TryAddSingleton(TimeProvider.System);
-        // The registered IJobQuery is the concrete store; IJobStore may be wrapped (storage circuit) and hide the scheduling side.
-        builder.Services.TryAddSingleton(sp => sp.GetRequiredService<IJobQuery>() as IRecurringJobStore
-            ?? throw new InvalidOperationException($"The configured store ({sp.GetRequiredService<IJobQuery>().GetType().Name}) does not keep recurring jobs; use the SQLite, PostgreSQL or in-memory store."));
+        // Recurring jobs are part of the store contract: through IJobStore they pass the storage circuit like every write.
+        builder.Services.TryAddSingleton<IRecurringJobStore>(sp => sp.GetRequiredService<IJobStore>());
         builder.Services.TryAddSingleton(sp => new RecurringScheduler(
             sp.GetRequiredService<IRecurringJobStore>(), sp.GetRequiredService<TimeProvider>(), options, sp.GetService<ILogger<RecurringScheduler>>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RecurringSchedulerService>());

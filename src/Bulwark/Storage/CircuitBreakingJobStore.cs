@@ -1,4 +1,5 @@
 using Bulwark.Jobs;
+using Bulwark.Scheduling;
 
 namespace Bulwark.Storage;
 
@@ -139,6 +140,38 @@ public sealed class CircuitBreakingJobStore : IJobStore
     /// <inheritdoc />
     public Task<IReadOnlyList<CircuitBreakerRecord>> ListCircuitsAsync(CancellationToken cancellationToken = default) =>
         RunAsync("list_circuits", c => _inner.ListCircuitsAsync(c), cancellationToken);
+
+    /// <inheritdoc />
+    public Task SetQueueLimitsAsync(string queue, QueueLimits limits, CancellationToken cancellationToken = default) =>
+        RunAsync("set_queue_limits", async c => { await _inner.SetQueueLimitsAsync(queue, limits, c); return true; }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, QueueLimits>> GetQueueLimitsAsync(CancellationToken cancellationToken = default) =>
+        RunAsync("get_queue_limits", c => _inner.GetQueueLimitsAsync(c), cancellationToken);
+
+    /// <inheritdoc />
+    public Task SetQueuePolicyAsync(string queue, QueuePolicy policy, CancellationToken cancellationToken = default) =>
+        RunAsync("set_queue_policy", async c => { await _inner.SetQueuePolicyAsync(queue, policy, c); return true; }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, QueuePolicy>> GetQueuePoliciesAsync(CancellationToken cancellationToken = default) =>
+        RunAsync("get_queue_policies", c => _inner.GetQueuePoliciesAsync(c), cancellationToken);
+
+    /// <inheritdoc />
+    public Task UpsertRecurringAsync(RecurringJob job, CancellationToken cancellationToken = default) =>
+        RunAsync("upsert_recurring", async c => { await _inner.UpsertRecurringAsync(job, c); return true; }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> RemoveRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+        RunAsync("remove_recurring", c => _inner.RemoveRecurringAsync(name, c), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<RecurringJob>> ListRecurringAsync(CancellationToken cancellationToken = default) =>
+        RunAsync("list_recurring", c => _inner.ListRecurringAsync(c), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<TickClaim> ClaimRecurringTickAsync(RecurringTick tick, CancellationToken cancellationToken = default) =>
+        RunAsync("claim_recurring_tick", c => _inner.ClaimRecurringTickAsync(tick, c), cancellationToken);
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _inner.DisposeAsync();

@@ -1,13 +1,16 @@
 using Bulwark.Jobs;
+using Bulwark.Scheduling;
 
 namespace Bulwark.Storage;
 
 /// <summary>
 /// The write path of a job store. Each method is one atomic transition (or one atomic batch of them),
 /// judged by the store's clock, durable when its task completes. Every store passes the shared contract suite.
-/// Reads for the API and dashboard live on <see cref="IJobQuery"/>.
+/// Reads for the API and dashboard live on <see cref="IJobQuery"/>. The fleet-wide settings operators change (breakers,
+/// queue limits and policies, recurring jobs) are part of it too, so they pass through every store decorator (the storage
+/// circuit among them) rather than being reached by casting.
 /// </summary>
-public interface IJobStore : ICircuitBreakerStore, IAsyncDisposable
+public interface IJobStore : ICircuitBreakerStore, IQueueLimitStore, IQueuePolicyStore, IRecurringJobStore, IAsyncDisposable
 {
     /// <summary>
     /// Stores a batch atomically: all jobs or none. Returns after the commit is durable (fsynced).

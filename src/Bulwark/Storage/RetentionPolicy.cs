@@ -23,6 +23,9 @@ public sealed record RetentionPolicy
     /// </summary>
     public IReadOnlyDictionary<string, RetentionPolicy> Queues { get; init; } = new Dictionary<string, RetentionPolicy>();
 
+    /// <summary>A policy keeping every finished state (completed, failed, dead letter, cancelled) for <paramref name="keep"/>.</summary>
+    public static RetentionPolicy Keeping(TimeSpan keep) => new() { Completed = keep, Failed = keep, DeadLetter = keep, Cancelled = keep };
+
     /// <summary>The policy that applies to <paramref name="queue"/>.</summary>
     public RetentionPolicy For(string queue) => Queues.TryGetValue(queue, out var own) ? own : this;
 }

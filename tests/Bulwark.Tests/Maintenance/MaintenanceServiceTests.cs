@@ -108,6 +108,31 @@ public sealed class MaintenanceServiceTests
     }
 
     [Fact]
+    public async Task A_purge_keeps_a_queues_finished_jobs_as_its_stored_policy_says_over_the_configured_retention()
+    {
+        var store = new InMemoryJobStore(_time);
+        var options = new MaintenanceOptions { PurgeInterval = TimeSpan.FromMinutes(1) };
+        // Configured: thumbs 30 days. Stored (the API's policy): thumbs 1 hour, which wins.
+        options.Retention = options.Retention with { Queues = new Dictionary<string, RetentionPolicy> { ["thumbs"] = RetentionPolicy.Keeping(TimeSpan.FromDays(30)) } };
+        await store.SetQueuePolicyAsync("thumbs", new QueuePolicy { Retention = TimeSpan.FromHours(1) });
+        var maintenance = new MaintenanceService(store, options, _time, new BulwarkMetrics(), NullLogger<MaintenanceService>.Instance);
+        var ids = await store.EnqueueAsync([Job("thumbs"), Job("other")]);
+        foreach (var id in ids)
+        {
+            await store.CancelAsync(id.Id);
+        }
+
+        _time.Advance(TimeSpan.FromHours(2));
+        var pass = await maintenance.RunOnceAsync();
+
+        Assert.Equal(1, pass.Purged);
+        Assert.Null(await store.GetJobAsync(ids[0].Id));
+        Assert.NotNull(await store.GetJobAsync(ids[1].Id)); // cancelled jobs of other queues: 7 days
+
+        static NewJob Job(string queue) => JobValidator.Validate(new NewJob { Queue = queue, Type = "t", Payload = "{}" });
+    }
+
+    [Fact]
     public async Task A_purge_deletes_stopped_and_dead_worker_registrations_past_their_retention_and_keeps_live_ones()
     {
         var store = new InMemoryJobStore(_time);
