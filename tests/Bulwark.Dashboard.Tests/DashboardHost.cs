@@ -61,7 +61,10 @@ public sealed class DashboardHost : IAsyncDisposable
             .UseSqlite(Path.Combine(directory, "jobs.db"))
             .AddDemoHandlers()
             .AddHandler<JsonElement>("test.flaky", (_, _) => downstream.CallAsync())
-            .AddWorker(w => w.Name("dashboard-test").Queues("work", "flaky", "doomed").Concurrency(2).Poll(TimeSpan.FromMilliseconds(100))));
+            // The tests' demo.fail jobs fail on purpose, several in a row across tests: the worker's own breaker (5 by
+            // default) would hold the next test's demo.fail for its 30 s reset, in whatever order xunit runs them.
+            .AddWorker(w => w.Name("dashboard-test").Queues("work", "flaky", "doomed").Concurrency(2).Poll(TimeSpan.FromMilliseconds(100))
+                .CircuitBreaker(1_000, TimeSpan.FromSeconds(30))));
         builder.Services.AddBulwarkServer();
         builder.Services.AddBulwarkDashboard();
         var app = builder.Build();
