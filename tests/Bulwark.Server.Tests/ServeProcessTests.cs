@@ -209,6 +209,12 @@ public sealed class ServeProcessTests
                 }
                 catch (HttpRequestException)
                 {
+                    // Not listening yet.
+                }
+
+                if (ready != HttpStatusCode.OK)
+                {
+                    // The poll's interval (the loop has its deadline): a 503 while starting no longer spins.
                     await Task.Delay(100);
                 }
             }

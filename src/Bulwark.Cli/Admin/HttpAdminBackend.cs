@@ -21,6 +21,10 @@ internal sealed class HttpAdminBackend : IAdminBackend
 {
     private readonly HttpClient _http;
 
+    // The last GET /queues answer: the limits and policies of a listing are read from the same answer as its counts,
+    // one request and one consistent snapshot instead of three.
+    private JsonElement? _queues;
+
     public HttpAdminBackend(string url, string? apiKey, HttpMessageHandler? handler = null)
     {
         if (!Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
@@ -148,8 +152,7 @@ internal sealed class HttpAdminBackend : IAdminBackend
 
     public async Task<IReadOnlyList<QueueStats>> GetQueuesAsync(CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Get, "queues", null, cancellationToken);
-        var body = await ReadAsync(response, cancellationToken);
+        var body = await ListQueuesAsync(cancellationToken);
         return body.GetProperty("queues").EnumerateArray().Select(q => new QueueStats
         {
             Queue = q.GetProperty("name").GetString()!,
@@ -280,8 +283,7 @@ internal sealed class HttpAdminBackend : IAdminBackend
 
     public async Task<IReadOnlyDictionary<string, QueueLimits>> GetQueueLimitsAsync(CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Get, "queues", null, cancellationToken);
-        var body = await ReadAsync(response, cancellationToken);
+        var body = _queues ?? await ListQueuesAsync(cancellationToken);
         return body.GetProperty("queues").EnumerateArray()
             .Select(q => (Name: q.GetProperty("name").GetString()!, Limits: Limits(q)))
             .Where(q => !q.Limits.IsNone)
@@ -290,8 +292,7 @@ internal sealed class HttpAdminBackend : IAdminBackend
 
     public async Task<IReadOnlyDictionary<string, QueuePolicy>> GetQueuePoliciesAsync(CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Get, "queues", null, cancellationToken);
-        var body = await ReadAsync(response, cancellationToken);
+        var body = _queues ?? await ListQueuesAsync(cancellationToken);
         return body.GetProperty("queues").EnumerateArray()
             .Where(q => q.TryGetProperty("policy", out _))
             .ToDictionary(q => q.GetProperty("name").GetString()!, q => ReadPolicy(q.GetProperty("policy")), StringComparer.Ordinal);
@@ -371,6 +372,14 @@ internal sealed class HttpAdminBackend : IAdminBackend
         {
             throw new CliException(ExitCodes.Failure, $"The server at {_http.BaseAddress} did not answer within {_http.Timeout.TotalSeconds:0} s.");
         }
+    }
+
+    private async Task<JsonElement> ListQueuesAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "queues", null, cancellationToken);
+        var body = await ReadAsync(response, cancellationToken);
+        _queues = body;
+        return body;
     }
 
     private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
