@@ -46,7 +46,7 @@ public sealed class LeasingGateTests
         }
 
         Assert.Equal(0, _gate.FreeSlots);
-        Assert.Equal(LeaseDecision.Wait, Decide());
+        Assert.True(Decide().StartsNothing);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class LeasingGateTests
     {
         _gate.BeginDrain();
         Assert.True(_gate.IsDraining);
-        Assert.Equal(LeaseDecision.Wait, Decide());
+        Assert.True(Decide().StartsNothing);
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class LeasingGateTests
     {
         _options.MemoryLimitBytes = 100L * 1024 * 1024;
         _workingSet = 200L * 1024 * 1024;
-        Assert.Equal(LeaseDecision.Wait, Decide());
+        Assert.True(Decide().StartsNothing);
         _workingSet = 20L * 1024 * 1024;
         Assert.Equal(LeaseDecision.Lease(4), Decide());
     }
@@ -79,7 +79,7 @@ public sealed class LeasingGateTests
             _book.Finished(run);
         }
 
-        Assert.Equal(LeaseDecision.Wait, Decide());
+        Assert.True(Decide().StartsNothing);
         Assert.True(_gate.IsJammed);
     }
 
@@ -92,7 +92,7 @@ public sealed class LeasingGateTests
         Assert.Equal([suspect], admitted.Start);
         var run = TestJobs.Running(_time, suspect.Job);
         _book.Start(run);
-        Assert.Equal(LeaseDecision.Wait, Decide());
+        Assert.True(Decide().StartsNothing);
 
         _book.MoveToFinishing(run);
         _book.Finished(run);
@@ -118,16 +118,16 @@ public sealed class LeasingGateTests
         var other = TestJobs.Running(_time, TestJobs.Leased(1));
         _book.Start(other);
         Assert.Empty(_gate.Admit([suspect]).Start);
-        Assert.Equal(LeaseDecision.Wait, Decide());
+        Assert.True(Decide().StartsNothing);
 
         _book.MoveToFinishing(other);
-        Assert.Equal(LeaseDecision.Wait, Decide()); // its outcome is not written yet
+        Assert.True(Decide().StartsNothing); // its outcome is not written yet
         _book.Finished(other);
 
         Assert.Equal(LeaseDecision.Start(suspect), Decide());
         Assert.Null(_book.Held);
         _book.Start(TestJobs.Running(_time, suspect.Job));
-        Assert.Equal(LeaseDecision.Wait, Decide()); // it runs alone
+        Assert.True(Decide().StartsNothing); // it runs alone
     }
 
     [Fact]
@@ -143,14 +143,14 @@ public sealed class LeasingGateTests
         var renewal = _book.Renewals(_time.GetUtcNow() + _options.LeaseDuration);
         _book.Apply(new Bulwark.Storage.HeartbeatResult([], [], renewal.Tokens.Count), renewal);
         _time.Advance(_options.LeaseDuration * 0.8);
-        Assert.Equal(LeaseDecision.Wait, Decide());
+        Assert.True(Decide().StartsNothing);
         Assert.Same(suspect, _book.Held);
 
         // Then no beat gets through (a starved heartbeat) for a whole lease: reclaim may have taken it; it must not start.
         _time.Advance(_options.LeaseDuration * 0.3);
         _book.MoveToFinishing(other);
         _book.Finished(other);
-        Assert.Equal(LeaseDecision.Wait, Decide());
+        Assert.True(Decide().StartsNothing);
         Assert.Null(_book.Held);
         Assert.Equal(LeaseDecision.Lease(4), Decide());
     }

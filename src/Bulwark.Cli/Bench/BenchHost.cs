@@ -65,7 +65,14 @@ internal sealed class BenchHost : IAsyncDisposable
                 self?.HandlerStarted?.Invoke(context.JobId);
                 return Task.CompletedTask;
             })
-            .AddWorker(w => w.Queues(Queue).Concurrency(concurrency).Name($"bench-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]));
+            .AddWorker(w =>
+            {
+                w.Queues(Queue).Concurrency(concurrency).Name($"bench-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
+                if (settings.LeaseAhead is { } ahead)
+                {
+                    w.LeaseAhead(ahead);
+                }
+            });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
         self = new BenchHost(builder.Build(), path, existingPath is null);
         return self;

@@ -87,6 +87,7 @@ internal sealed class BenchRunner(BenchSettings settings)
         },
         ["quick"] = settings.Quick,
         ["runs"] = settings.Runs,
+        ["lease_ahead"] = settings.LeaseAhead ?? new Workers.WorkerOptions().LeaseAhead,
     };
 
     private static void PrintTable(TextWriter output, Dictionary<string, object?> header, List<BenchFigure> figures)

@@ -15,6 +15,9 @@ internal sealed record BenchSettings
 
     public string? JsonPath { get; init; }
 
+    /// <summary>The workers' <c>LeaseAhead</c>; null leaves the worker's default.</summary>
+    public int? LeaseAhead { get; init; }
+
     /// <summary>The CLI itself, started as <c>dotnet Bulwark.Cli.dll worker …</c> by the recovery scenario.</summary>
     public required string CliDll { get; init; }
 

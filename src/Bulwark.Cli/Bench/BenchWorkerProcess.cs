@@ -20,7 +20,7 @@ internal static class BenchWorkerProcess
         };
         // With PostgreSQL the worker must serve the run's schema, named in the connection string (StoreSelection.SplitSchema).
         var store = settings.Postgres is { } connection ? $"{connection.TrimEnd(';')};Schema={path}" : path;
-        foreach (var arg in (string[])[settings.CliDll, "worker", "--store", store, "--queues", BenchHost.Queue, "--concurrency", concurrency.ToString(CultureInfo.InvariantCulture), "--name", name, .. extra])
+        foreach (var arg in (string[])[settings.CliDll, "worker", "--store", store, "--queues", BenchHost.Queue, "--concurrency", concurrency.ToString(CultureInfo.InvariantCulture), "--name", name, .. LeaseAheadArgs(settings), .. extra])
         {
             start.ArgumentList.Add(arg);
         }
@@ -74,4 +74,7 @@ internal static class BenchWorkerProcess
             await Task.Delay(10, cancellationToken);
         }
     }
+
+    private static string[] LeaseAheadArgs(BenchSettings settings) =>
+        settings.LeaseAhead is { } ahead ? ["--lease-ahead", ahead.ToString(CultureInfo.InvariantCulture)] : [];
 }

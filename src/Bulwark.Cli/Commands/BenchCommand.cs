@@ -16,11 +16,12 @@ internal static class BenchCommand
         var quick = new Option<bool>("--quick") { Description = "Small sizes and short runs (about a minute for 'all'): a smoke test, not figures to quote." };
         var runs = CliValues.Int("--runs", "Runs per figure; the table shows their median, min and max (3–50, default 3).", 3, 3, 50);
         var json = new Option<string?>("--json") { Description = "Also write the figures and the header as JSON here.", HelpName = "FILE" };
+        var leaseAhead = CliValues.OptionalInt("--lease-ahead", "The workers' LeaseAhead (default: the worker's default), to compare settings in one sitting.", 0, 10_000);
         var command = new Command("bench", "Measure enqueue, drain, end-to-end, latency, backlog and recovery on the embedded store.")
         {
-            scenario, store, quick, runs, json,
+            scenario, store, quick, runs, json, leaseAhead,
         };
-        command.SetAction((r, ct) => RunAsync(r.GetValue(scenario)!, r.GetValue(store), r.GetValue(quick), r.GetValue(runs), r.GetValue(json), ct));
+        command.SetAction((r, ct) => RunAsync(r.GetValue(scenario)!, r.GetValue(store), r.GetValue(quick), r.GetValue(runs), r.GetValue(json), r.GetValue(leaseAhead), ct));
         return command;
     }
 
@@ -48,7 +49,7 @@ internal static class BenchCommand
         return builder.ConnectionString;
     }
 
-    private static async Task<int> RunAsync(string scenario, string? store, bool quick, int runs, string? json, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string scenario, string? store, bool quick, int runs, string? json, int? leaseAhead, CancellationToken cancellationToken)
     {
         if (scenario != "all" && !BenchRunner.Names.Contains(scenario))
         {
@@ -81,6 +82,7 @@ internal static class BenchCommand
                 Quick = quick,
                 Runs = runs,
                 JsonPath = json,
+                LeaseAhead = leaseAhead,
                 CliDll = typeof(BenchCommand).Assembly.Location,
                 Progress = Console.Error,
             };

@@ -41,6 +41,7 @@ internal static class WorkerCommand
             },
         };
         var concurrency = CliValues.OptionalInt("--concurrency", "Jobs run at once (default Bulwark:Worker:Concurrency, else 10).", 1, 10_000);
+        var leaseAhead = CliValues.OptionalInt("--lease-ahead", "Jobs leased beyond the free slots and held until one frees, so lease calls and finish batches carry more (default Bulwark:Worker:LeaseAhead, else 0: off).", 0, 10_000);
         var name = HostedCommand.NameOption();
         var lease = CliValues.Duration("--lease", "Lease length (default 10s).");
         var heartbeat = CliValues.Duration("--heartbeat", "Heartbeat interval (default 2s); must be shorter than the lease.");
@@ -54,7 +55,7 @@ internal static class WorkerCommand
 
         var command = new Command("worker", "Run a worker with the demo handlers (demo.noop, demo.sleep, demo.fail, demo.append, …) until SIGTERM/SIGINT, then drain.")
         {
-            store, queues, weights, concurrency, name, lease, heartbeat, shutdown, poll, deadAfter, grace, memory, healthUrls, clockOffset,
+            store, queues, weights, concurrency, leaseAhead, name, lease, heartbeat, shutdown, poll, deadAfter, grace, memory, healthUrls, clockOffset,
         };
 
         // Synchronous on purpose: System.CommandLine's async actions force exit 143 two seconds after SIGTERM, which
@@ -64,6 +65,7 @@ internal static class WorkerCommand
             StorePath = HostedCommand.StorePath(r.GetValue(store)),
             Queues = HostedCommand.Queues(r.GetValue(queues)),
             Concurrency = r.GetValue(concurrency),
+            LeaseAhead = r.GetValue(leaseAhead),
             Weights = r.GetValue(weights) ?? [],
             Name = r.GetValue(name),
             Lease = r.GetValue(lease),

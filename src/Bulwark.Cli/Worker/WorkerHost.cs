@@ -60,6 +60,11 @@ internal static class WorkerHost
                     w.Concurrency(concurrency);
                 }
 
+                if (settings.LeaseAhead is { } ahead)
+                {
+                    w.LeaseAhead(ahead);
+                }
+
                 foreach (var (queue, weight) in settings.Weights)
                 {
                     w.Weight(queue, weight);

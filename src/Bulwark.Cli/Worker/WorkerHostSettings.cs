@@ -7,6 +7,7 @@ internal sealed record WorkerHostSettings
     // Null when the flag was not given: configuration (Bulwark:Worker:*) then decides, else the library's default.
     public IReadOnlyList<string>? Queues { get; init; }
     public int? Concurrency { get; init; }
+    public int? LeaseAhead { get; init; }
     public IReadOnlyDictionary<string, int> Weights { get; init; } = new Dictionary<string, int>();
     public string? Name { get; init; }
     public TimeSpan? Lease { get; init; }

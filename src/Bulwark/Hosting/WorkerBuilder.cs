@@ -44,6 +44,13 @@ public sealed class WorkerBuilder
         return this;
     }
 
+    /// <summary>Jobs leased beyond the free slots and held until a slot frees (<see cref="WorkerOptions.LeaseAhead"/>); 0 turns it off.</summary>
+    public WorkerBuilder LeaseAhead(int jobs)
+    {
+        Options.LeaseAhead = jobs;
+        return this;
+    }
+
     /// <summary>Lease length and heartbeat interval.</summary>
     public WorkerBuilder Lease(TimeSpan lease, TimeSpan heartbeat)
     {

@@ -7,7 +7,8 @@ namespace Bulwark.Workers;
 
 /// <summary>
 /// Every lease this worker holds, by where its job is: running in a slot, finishing (handler ended, outcome not yet
-/// durable), abandoned (handler ignored its token and still runs), or a suspect held until it can run alone. Answers
+/// durable), abandoned (handler ignored its token and still runs), a suspect held until it can run alone, or leased ahead
+/// of free slots and waiting in the <see cref="Buffer"/>. Answers
 /// the heartbeat: which leases to renew, and what a lost lease or a cancel request does to each job.
 /// </summary>
 internal sealed class LeaseBook(BulwarkMetrics metrics, ILogger logger)
@@ -28,6 +29,9 @@ internal sealed class LeaseBook(BulwarkMetrics metrics, ILogger logger)
     private LeaseToken? _alone;
 
     public ICollection<RunningJob> Running => _running.Values;
+
+    /// <summary>Jobs leased ahead of free slots, not started yet.</summary>
+    public LeaseBuffer Buffer { get; } = new();
 
     public int RunningCount => _running.Count;
 
@@ -126,14 +130,15 @@ internal sealed class LeaseBook(BulwarkMetrics metrics, ILogger logger)
         return false;
     }
 
-    /// <summary>The leases a heartbeat renews: running (unless already lost), finishing, and the held suspect.</summary>
-    /// <param name="validUntilIfRenewed">Until when the held suspect's lease holds if this beat renews it (beat start + lease).</param>
+    /// <summary>The leases a heartbeat renews: running (unless already lost), finishing, the held suspect and the buffered jobs.</summary>
+    /// <param name="validUntilIfRenewed">Until when the held suspect's and the buffered jobs' leases hold if this beat renews them (beat start + lease).</param>
     public LeaseRenewal Renewals(DateTimeOffset? validUntilIfRenewed = null)
     {
         var held = Held;
+        var buffered = Buffer.Tokens();
         var tokens = _running.Where(kv => kv.Value.Reason != CancelReason.LeaseLost).Select(kv => kv.Key).Union(_finishing.Keys)
-            .Concat(held is null ? [] : [held.Job.Token]).ToArray();
-        return new LeaseRenewal(tokens, held) { HeldValidUntil = validUntilIfRenewed };
+            .Concat(held is null ? [] : [held.Job.Token]).Concat(buffered).ToArray();
+        return new LeaseRenewal(tokens, held) { HeldValidUntil = validUntilIfRenewed, Buffered = buffered };
     }
 
     /// <summary>
@@ -183,6 +188,9 @@ internal sealed class LeaseBook(BulwarkMetrics metrics, ILogger logger)
 /// <summary>The leases one heartbeat renews, and the suspect that was held when it was taken.</summary>
 internal sealed record LeaseRenewal(IReadOnlyList<LeaseToken> Tokens, LeasedAttempt? Held)
 {
-    /// <summary>Until when the held suspect's lease holds if the beat renews it; null leaves the last known validity.</summary>
+    /// <summary>Until when the held suspect's (and the buffered jobs') leases hold if the beat renews them; null leaves the last known validity.</summary>
     public DateTimeOffset? HeldValidUntil { get; init; }
+
+    /// <summary>The buffered jobs' leases this beat renews (<see cref="LeaseBuffer"/>).</summary>
+    public IReadOnlyList<LeaseToken> Buffered { get; init; } = [];
 }

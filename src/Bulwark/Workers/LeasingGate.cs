@@ -33,10 +33,25 @@ internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseB
     /// <summary>What this pass may take, with the working set as the pass read it.</summary>
     public LeaseDecision Decide(long memoryBytes)
     {
-        if (_draining || !memory.AllowsLeasing(ref memoryBytes) || Jammed() || book.SuspectRunsAlone())
+        if (_draining)
+        {
+            return LeaseDecision.Blocked("its worker is shutting down");
+        }
+
+        if (!memory.AllowsLeasing(ref memoryBytes))
+        {
+            return LeaseDecision.Blocked("its worker is over its memory limit");
+        }
+
+        if (Jammed())
+        {
+            return LeaseDecision.Blocked("its worker has too many abandoned handlers");
+        }
+
+        if (book.SuspectRunsAlone())
         {
             // A suspect runs alone: if it takes the process down, it takes nothing else with it.
-            return LeaseDecision.Wait;
+            return LeaseDecision.Blocked("a job that must run alone runs on its worker");
         }
 
         if (book.Held is { } held)
@@ -49,12 +64,12 @@ internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseB
                 // No renewal confirmed it for a whole lease: reclaim may have given it to another worker already. Never
                 // start a job whose lease may be lost; the store's reclaim takes it back if it is still ours.
                 WorkerLog.HeldLeaseLapsed(logger, held.Job.Id, held.Job.Type);
-                return LeaseDecision.Wait;
+                return LeaseDecision.Blocked("a job that must run alone waits on its worker");
             }
 
             if (!book.NothingInFlight || !book.TryTakeHeld(held))
             {
-                return LeaseDecision.Wait;
+                return LeaseDecision.Blocked("a job that must run alone waits on its worker");
             }
 
             RunsAlone(held.Job);
@@ -92,6 +107,29 @@ internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseB
 
     /// <summary>A job leased by <see cref="TrialRequest"/>: the trial of its type's circuit, if that trial is still free.</summary>
     public LeasedAttempt AdmitTrial(LeasedJob job) => new(job, circuits.TryStartTrial(job.Type));
+
+    /// <summary>
+    /// How many jobs to lease ahead on top of the free slots: none while the buffer is above half full, else
+    /// enough to fill it, so refills come in batches of at least half the buffer rather than a job at a time.
+    /// </summary>
+    public int AheadWanted(int buffered) =>
+        options.LeaseAhead > 0 && buffered <= options.LeaseAhead / 2 ? options.LeaseAhead - buffered : 0;
+
+    /// <summary>
+    /// Types whose buffered jobs must not start now: circuits open here or by hand for the fleet, and half-open ones
+    /// (their one trial is leased on its own).
+    /// </summary>
+    public IReadOnlySet<string> HeldBackTypes()
+    {
+        var types = new HashSet<string>(circuits.Excluded(), StringComparer.Ordinal);
+        types.UnionWith(circuits.AwaitingTrial());
+        if (fleet is not null)
+        {
+            types.UnionWith(fleet.OpenByHand);
+        }
+
+        return types;
+    }
 
     public LeaseRequest Request(IReadOnlyList<string> queues, int count) =>
         new(workerId, queues, count, options.LeaseDuration) { ExcludedTypes = fleet is null ? circuits.Excluded() : circuits.Excluded().Union(fleet.OpenByHand, StringComparer.Ordinal).ToArray() };
@@ -141,14 +179,22 @@ internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseB
     }
 }
 
-/// <summary>What a leasing pass may do: wait, start the held suspect alone, or lease up to <see cref="Slots"/> jobs.</summary>
-internal readonly record struct LeaseDecision(int Slots, LeasedAttempt? Held)
+/// <summary>
+/// What a leasing pass may do: wait (no free slot), start the held suspect alone, or lease up to <see cref="Slots"/>
+/// jobs; or nothing for a while (<see cref="BlockedBecause"/> says why), so jobs leased ahead are given back.
+/// </summary>
+internal readonly record struct LeaseDecision(int Slots, LeasedAttempt? Held, string? BlockedBecause = null)
 {
     public static LeaseDecision Wait => default;
 
     public static LeaseDecision Lease(int slots) => new(slots, null);
 
-    public static LeaseDecision Start(LeasedAttempt held) => new(0, held);
+    public static LeaseDecision Start(LeasedAttempt held) => new(0, held, "a job that must run alone starts on its worker");
+
+    public static LeaseDecision Blocked(string why) => new(0, null, why);
+
+    /// <summary>True when the pass starts nothing: no slot, or blocked.</summary>
+    public bool StartsNothing => Slots == 0 && Held is null;
 }
 
 /// <summary>A leased batch sorted by the gate: the jobs to start now, and suspects to give back for other workers.</summary>

@@ -94,6 +94,12 @@ internal static partial class WorkerLog
     [LoggerMessage(1029, LogLevel.Warning, "Job {JobId} ({Type}) was held to run alone, but no heartbeat renewed its lease for a whole lease; not starting it (maintenance's reclaim takes it back)")]
     public static partial void HeldLeaseLapsed(ILogger logger, long jobId, string type);
 
+    [LoggerMessage(1034, LogLevel.Warning, "Job {JobId} ({Type}) waited in the lease-ahead buffer, but no heartbeat renewed its lease for a whole lease; not starting it, giving it back")]
+    public static partial void BufferedLeaseLapsed(ILogger logger, long jobId, string type);
+
+    [LoggerMessage(1035, LogLevel.Information, "Gave back {Count} job(s) leased ahead and not started, for other workers: {Why}")]
+    public static partial void BufferGivenBack(ILogger logger, int count, string why);
+
     [LoggerMessage(1030, LogLevel.Information, "Shutdown: the outcome ({Kind}) of job {JobId} was written by the drain's last flush: {Fence}")]
     public static partial void WrittenAtShutdown(ILogger logger, long jobId, Storage.OutcomeKind kind, Storage.FenceResult fence);
 

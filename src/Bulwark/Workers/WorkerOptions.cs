@@ -20,6 +20,16 @@ public sealed class WorkerOptions
     /// <summary>Jobs run at once. Default 10.</summary>
     public int Concurrency { get; set; } = 10;
 
+    /// <summary>
+    /// Jobs this worker may lease beyond its free slots and hold in a local buffer until a slot frees, so each lease call
+    /// and each finish batch carries more jobs. Buffered leases are renewed by the heartbeat and fenced like any other;
+    /// a buffered job never starts once its lease may have lapsed, and the buffer is given back unstarted (attempts
+    /// refunded) at shutdown, when a circuit opens for its type, or when the worker stops leasing (memory limit, a job
+    /// that must run alone). The trade: a buffered job waits here while another worker may be idle, and a job enqueued
+    /// later with a higher priority can start after it. 0 turns it off. Default 0.
+    /// </summary>
+    public int LeaseAhead { get; set; }
+
     /// <summary>How long a lease lasts unless renewed. Default 10 s.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -95,6 +105,7 @@ public sealed class WorkerOptions
         }
 
         Check(Concurrency is >= 1 and <= 10_000, $"Concurrency must be between 1 and 10000 (got {Concurrency}); set it with Concurrency(n) or --concurrency.");
+        Check(LeaseAhead is >= 0 and <= 10_000, $"LeaseAhead must be between 0 and 10000 jobs (got {LeaseAhead}); set it with LeaseAhead(n) or --lease-ahead, 0 to turn it off.");
         Check(LeaseDuration >= TimeSpan.FromMilliseconds(100), $"The lease duration must be at least 100ms (got {DurationText.Format(LeaseDuration)}); set --lease.");
         Check(HeartbeatInterval > TimeSpan.Zero && HeartbeatInterval < LeaseDuration,
             $"The heartbeat interval ({DurationText.Format(HeartbeatInterval)}) must be positive and shorter than the lease ({DurationText.Format(LeaseDuration)}), or leases expire between beats; lower --heartbeat or raise --lease.");

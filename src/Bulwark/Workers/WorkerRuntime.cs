@@ -157,6 +157,12 @@ public sealed class WorkerRuntime : IDisposable
         }
 
         var decision = _gate.Decide(memory);
+        if (decision.BlockedBecause is { } why)
+        {
+            // Nothing starts here for a while: jobs leased ahead go back for other workers rather than wait.
+            GiveBackBuffered(_book.Buffer.TakeAll(), why);
+        }
+
         if (decision.Held is { } held)
         {
             Dispatch(held);
@@ -169,10 +175,41 @@ public sealed class WorkerRuntime : IDisposable
         }
 
         await _fleetCircuits.RefreshAsync(cancellationToken);
+        var heldBack = _gate.HeldBackTypes();
+        if (heldBack.Count > 0)
+        {
+            GiveBackBuffered(_book.Buffer.TakeWhere(a => heldBack.Contains(a.Job.Type)), "the circuit for its type opened");
+        }
+
+        // Buffered jobs were leased earlier, so they come first in lease order.
+        var lapsed = new List<LeasedAttempt>();
+        var started = 0;
+        foreach (var attempt in _book.Buffer.Take(decision.Slots, _time.GetUtcNow(), lapsed))
+        {
+            Dispatch(attempt);
+            started++;
+        }
+
+        foreach (var attempt in lapsed)
+        {
+            // No renewal confirmed it for a whole lease: another worker may run it already. Never start it; the fenced
+            // release is refused if the lease is gone, and otherwise hands it straight back.
+            WorkerLog.BufferedLeaseLapsed(_logger, attempt.Job.Id, attempt.Job.Type);
+            _recorder.GiveBack(attempt, _outcomes.GivenBack(attempt.Job, "no heartbeat renewed its lease while it waited in the lease-ahead buffer"));
+        }
+
+        var startable = decision.Slots - started;
+        var ahead = _gate.AheadWanted(_book.Buffer.Count);
+        if (startable + ahead == 0)
+        {
+            return started;
+        }
+
         var leased = new List<LeasedAttempt>();
+        var validUntil = _time.GetUtcNow() + _options.LeaseDuration;
         try
         {
-            await LeaseAsync(decision.Slots, leased, cancellationToken);
+            await LeaseAsync(startable, ahead, leased, cancellationToken);
             _storeReachable = true;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -189,9 +226,16 @@ public sealed class WorkerRuntime : IDisposable
             _recorder.GiveBack(suspect, _outcomes.GivenBack(suspect.Job, "it runs alone, and this worker already holds a job that must run alone"));
         }
 
-        foreach (var attempt in admitted.Start)
+        // A trial starts now whatever the slots: it was leased for a slot of its own.
+        var now = admitted.Start.Where(a => a.IsTrial).Concat(admitted.Start.Where(a => !a.IsTrial).Take(Math.Max(0, startable - admitted.Start.Count(a => a.IsTrial)))).ToList();
+        foreach (var attempt in now)
         {
             Dispatch(attempt);
+        }
+
+        if (admitted.Start.Count > now.Count)
+        {
+            _book.Buffer.Add(admitted.Start.Except(now), validUntil);
         }
 
         if (admitted.Start.Count > 0)
@@ -199,7 +243,7 @@ public sealed class WorkerRuntime : IDisposable
             WorkerLog.Leased(_logger, admitted.Start.Count);
         }
 
-        return admitted.Start.Count;
+        return started + now.Count;
     }
 
     /// <summary>One heartbeat: renews the registration and every held lease; cancels handlers whose lease was lost or whose job a user cancelled.</summary>
@@ -229,6 +273,11 @@ public sealed class WorkerRuntime : IDisposable
             _recorder.GiveBack(cancelled, _outcomes.CancelledBeforeStart(cancelled.Job));
         }
 
+        foreach (var buffered in _book.Buffer.Apply(result, renewal.Buffered, renewal.HeldValidUntil))
+        {
+            _recorder.GiveBack(buffered, _outcomes.CancelledBeforeStart(buffered.Job));
+        }
+
         return result;
     }
 
@@ -247,6 +296,8 @@ public sealed class WorkerRuntime : IDisposable
         {
             _recorder.GiveBack(held, _outcomes.GivenBack(held.Job, "its worker shut down while it waited to run alone"));
         }
+
+        GiveBackBuffered(_book.Buffer.TakeAll(), "its worker is shutting down");
 
         WorkerLog.Draining(_logger, _options.ShutdownTimeout, _book.RunningCount);
         await WaitUntilAsync(() => _book.IsRunningEmpty, _options.ShutdownTimeout, hostStopping);
@@ -309,11 +360,15 @@ public sealed class WorkerRuntime : IDisposable
         _activities.Dispose();
     }
 
-    /// <summary>Leases up to <paramref name="slots"/> jobs into <paramref name="leased"/>: a half-open circuit's trial first, then the rest.</summary>
-    private async Task LeaseAsync(int slots, List<LeasedAttempt> leased, CancellationToken cancellationToken)
+    /// <summary>
+    /// Leases up to <paramref name="startable"/> + <paramref name="ahead"/> jobs into <paramref name="leased"/>: a half-open
+    /// circuit's trial first (only when one can start now), then the rest.
+    /// </summary>
+    private async Task LeaseAsync(int startable, int ahead, List<LeasedAttempt> leased, CancellationToken cancellationToken)
     {
         var queues = _gate.OrderQueues();
-        if (_gate.TrialRequest(queues) is { } trial)
+        var slots = startable + ahead;
+        if (startable > 0 && _gate.TrialRequest(queues) is { } trial)
         {
             foreach (var job in await _store.LeaseAsync(trial, cancellationToken))
             {
@@ -329,6 +384,21 @@ public sealed class WorkerRuntime : IDisposable
             {
                 leased.Add(new LeasedAttempt(job, IsTrial: false));
             }
+        }
+    }
+
+    /// <summary>Ends buffered leases unstarted and uncharged, saying <paramref name="why"/>; other workers can take them at once.</summary>
+    private void GiveBackBuffered(IReadOnlyList<LeasedAttempt> attempts, string why)
+    {
+        if (attempts.Count == 0)
+        {
+            return;
+        }
+
+        WorkerLog.BufferGivenBack(_logger, attempts.Count, why);
+        foreach (var attempt in attempts)
+        {
+            _recorder.GiveBack(attempt, _outcomes.GivenBack(attempt.Job, $"it waited in the lease-ahead buffer and {why}"));
         }
     }
 
