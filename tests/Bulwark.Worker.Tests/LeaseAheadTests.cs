@@ -177,8 +177,30 @@ public sealed class LeaseAheadTests
         Assert.Equal(3, (await Task.WhenAll(ids.Select(h.GetAsync))).Count(j => j.State == JobState.Ready));
     }
 
+    [Fact]
+    public async Task A_worker_whose_jobs_take_long_leases_nothing_ahead_so_other_workers_can_start_them()
+    {
+        await using var h = await StartAsync(concurrency: 1, leaseAhead: 5, warmUp: false);
+        var warm = await h.EnqueueAsync("warm");
+        Assert.Equal(1, await h.Runtime.RunOnceAsync());
+
+        // Before any job ended the pace is unknown: nothing was leased ahead.
+        var waiting = await EnqueueAsync(h, 3);
+        Assert.All(await Task.WhenAll(waiting.Select(h.GetAsync)), j => Assert.Equal(JobState.Ready, j.State));
+
+        // That job took 10 s: one slot finishes no job within the one-second horizon, so the buffer stays empty.
+        h.Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.NotNull(await h.Runtime.HeartbeatOnceAsync());
+        h.Time.Advance(TimeSpan.FromSeconds(5));
+        Gate(warm).SetResult();
+        await h.SettleAsync();
+        Assert.Equal(1, await h.Runtime.RunOnceAsync());
+        Assert.Equal(2, (await Task.WhenAll(waiting.Select(h.GetAsync))).Count(j => j.State == JobState.Ready));
+    }
+
     private void Handlers(BulwarkBuilder b)
     {
+        b.AddHandler<Empty>("warm", async (_, ctx) => await Gate(ctx.JobId).Task.WaitAsync(ctx.CancellationToken));
         foreach (var type in (string[])["gated", "other"])
         {
             b.AddHandler<Empty>(type, async (_, ctx) =>
@@ -195,12 +217,27 @@ public sealed class LeaseAheadTests
 
     private TaskCompletionSource Gate(long id) => _gates.GetOrAdd(id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
-    private Task<WorkerHarness> StartAsync(int concurrency, int leaseAhead) =>
-        WorkerHarness.StartAsync(Handlers, o =>
+    /// <summary>
+    /// A worker with <paramref name="leaseAhead"/>; with <paramref name="warmUp"/>, one instant job has run first, so the
+    /// worker knows its jobs are short (it leases ahead only what its slots finish within a second at the recent pace).
+    /// </summary>
+    private async Task<WorkerHarness> StartAsync(int concurrency, int leaseAhead, bool warmUp = true)
+    {
+        var h = await WorkerHarness.StartAsync(Handlers, o =>
         {
             o.Concurrency = concurrency;
             o.LeaseAhead = leaseAhead;
         });
+        if (warmUp)
+        {
+            var warm = await h.EnqueueAsync("warm");
+            Gate(warm).SetResult();
+            Assert.Equal(1, await h.Runtime.RunOnceAsync());
+            await h.WaitForStateAsync(warm, JobState.Completed);
+        }
+
+        return h;
+    }
 
     private static async Task<long[]> EnqueueAsync(WorkerHarness h, int count)
     {

@@ -109,11 +109,16 @@ internal sealed class LeasingGate(WorkerOptions options, string workerId, LeaseB
     public LeasedAttempt AdmitTrial(LeasedJob job) => new(job, circuits.TryStartTrial(job.Type));
 
     /// <summary>
-    /// How many jobs to lease ahead on top of the free slots: none while the buffer is above half full, else
-    /// enough to fill it, so refills come in batches of at least half the buffer rather than a job at a time.
+    /// How many jobs to lease ahead on top of the free slots. The buffer's size is <see cref="WorkerOptions.LeaseAhead"/>,
+    /// or less: what the slots finish within <see cref="JobPace.Horizon"/> at the recent pace, so long jobs are not held
+    /// here while another worker could run them. None while the buffer is above half that size, else enough to fill it,
+    /// so refills come in batches of at least half the buffer rather than a job at a time.
     /// </summary>
-    public int AheadWanted(int buffered) =>
-        options.LeaseAhead > 0 && buffered <= options.LeaseAhead / 2 ? options.LeaseAhead - buffered : 0;
+    public int AheadWanted(int buffered, JobPace pace)
+    {
+        var size = Math.Min(options.LeaseAhead, pace.JobsWithinHorizon(options.Concurrency));
+        return size > 0 && buffered <= size / 2 ? size - buffered : 0;
+    }
 
     /// <summary>
     /// Types whose buffered jobs must not start now: circuits open here or by hand for the fleet, and half-open ones

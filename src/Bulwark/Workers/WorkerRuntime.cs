@@ -40,6 +40,7 @@ public sealed class WorkerRuntime : IDisposable
     private readonly ActivitySource _activities = new(Telemetry.ActivitySourceName);
     private readonly CancellationTokenSource _hardStop = new();
     private readonly JobSignal _slotFreed = new();
+    private readonly JobPace _pace = new();
     private volatile bool _storeReachable = true;
     private volatile bool _registered;
     private long _heartbeats;
@@ -199,7 +200,7 @@ public sealed class WorkerRuntime : IDisposable
         }
 
         var startable = decision.Slots - started;
-        var ahead = _gate.AheadWanted(_book.Buffer.Count);
+        var ahead = _gate.AheadWanted(_book.Buffer.Count, _pace);
         if (startable + ahead == 0)
         {
             return started;
@@ -446,6 +447,7 @@ public sealed class WorkerRuntime : IDisposable
         }
 
         var duration = _time.GetElapsedTime(run.StartedTimestamp);
+        _pace.Record(duration);
         var outcome = failure is null ? AttemptOutcomes.Completed(run, result) : _outcomes.Failed(run, failure);
         if (failure is not null)
         {
