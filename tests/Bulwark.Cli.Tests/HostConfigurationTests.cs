@@ -73,6 +73,18 @@ public sealed class HostConfigurationTests : IAsyncLifetime
         Assert.Contains("Bulwark:Maintenance:WorkerDeadAfter", bad);
     }
 
+    [Theory]
+    [InlineData("Bulwark__Server__WorkerDeadAfter", "soon", "Bulwark:Server:WorkerDeadAfter")]
+    [InlineData("Bulwark__Server__DepthSampleInterval", "0s", "DepthSampleInterval")]
+    public async Task A_bad_server_setting_stops_serve_with_a_usage_exit_and_one_line_naming_it(string variable, string value, string named)
+    {
+        var (exit, output) = await RunAsync(new Dictionary<string, string> { [variable] = value }, "serve", "--store", StorePath, "--urls", "http://127.0.0.1:0");
+
+        Assert.Equal(2, exit);
+        Assert.Contains(named, output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
     [Fact]
     public async Task Serve_takes_its_in_process_workers_concurrency_from_the_environment_unless_the_flag_is_given()
     {

@@ -21,7 +21,16 @@ internal static class ServeHost
         builder.WebHost.UseUrls([.. settings.Urls]);
 
         // Refuse before anything is opened: without API keys the API must not be reachable from the network.
-        var options = BulwarkServerServiceCollectionExtensions.ReadOptions(builder.Configuration);
+        BulwarkServerOptions options;
+        try
+        {
+            options = BulwarkServerServiceCollectionExtensions.ReadOptions(builder.Configuration);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Jobs.JobValidationException)
+        {
+            // A setting the operator typed, not a fault: usage exit with the one line that names it.
+            throw new CliException(ExitCodes.Usage, ex.Message);
+        }
         if (!options.IsProtected && settings.Urls.FirstOrDefault(u => !ListenAddress.IsLoopback(u)) is { } open)
         {
             throw new CliException(ExitCodes.Usage, $"refusing to listen on {open}: no API keys configured, so the API would be open to the network. "
