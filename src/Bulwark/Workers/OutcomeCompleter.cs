@@ -10,11 +10,25 @@ namespace Bulwark.Workers;
 /// a failed write keeps its outcomes queued for the next pass (the leases stay held and renewed meanwhile). At shutdown
 /// <see cref="FlushAsync"/> writes, releases or logs every outcome still waiting within its budget.
 /// </summary>
-internal sealed class OutcomeCompleter(IJobStore store, int batchSize, BulwarkMetrics metrics, ILogger logger)
+/// <remarks>
+/// A failed batch halves the next one, and a success doubles it back, so an outcome the store refuses whatever happens
+/// (a value it cannot hold) is soon written alone, while a store that is down costs no more than before. An outcome
+/// refused alone goes to the back of the queue, so the others are written; refused alone three times after the store
+/// took other writes, it is replaced by a failed attempt that says why, decided by the job's own policy (retried with
+/// backoff, or dead-lettered on its last attempt), instead of blocking every outcome behind it (<see cref="Refused"/>).
+/// A store that refuses everything (down) replaces nothing: no write succeeds meanwhile.
+/// </remarks>
+internal sealed class OutcomeCompleter(IJobStore store, int batchSize, BulwarkMetrics metrics, ILogger logger, Func<LeasedJob, JobError, JobOutcome>? decide = null)
 {
+    /// <summary>Lone refusals, after the store took another write, after which an outcome is deemed one it never takes.</summary>
+    private const int RefusalsBeforeReplaced = 3;
+
     private readonly Lock _lock = new();
     private readonly LinkedList<Pending> _pending = new();
     private TaskCompletionSource _available = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly int _batchSize = batchSize;
+    private int _limit = batchSize;
+    private long _written;
 
     public int PendingCount
     {
@@ -27,12 +41,15 @@ internal sealed class OutcomeCompleter(IJobStore store, int batchSize, BulwarkMe
         }
     }
 
-    /// <summary>Queues <paramref name="outcome"/> of attempt <paramref name="attempt"/> (named in its release record should it have to be released at shutdown).</summary>
-    public Task<FenceResult> SubmitAsync(JobOutcome outcome, int attempt = 0)
+    /// <summary>
+    /// Queues <paramref name="outcome"/> of attempt <paramref name="attempt"/> (named in its release record should it have
+    /// to be released at shutdown) of <paramref name="job"/> (whose policy decides what replaces an outcome never taken).
+    /// </summary>
+    public Task<FenceResult> SubmitAsync(JobOutcome outcome, int attempt = 0, LeasedJob? job = null)
     {
         // Continuations run inline on the completer: what follows a write (metrics, freeing the lease) is short and never
         // blocks, and a thread-pool hop per outcome cost more CPU than the bookkeeping itself.
-        var pending = new Pending(outcome, attempt, new TaskCompletionSource<FenceResult>());
+        var pending = new Pending(outcome, attempt, new TaskCompletionSource<FenceResult>()) { Job = job, FirstFailureAfter = -1 };
         TaskCompletionSource available;
         lock (_lock)
         {
@@ -69,7 +86,7 @@ internal sealed class OutcomeCompleter(IJobStore store, int batchSize, BulwarkMe
         List<Pending> batch;
         lock (_lock)
         {
-            batch = _pending.Take(batchSize).ToList();
+            batch = _pending.Take(_limit).ToList();
             for (var i = 0; i < batch.Count; i++)
             {
                 _pending.RemoveFirst();
@@ -90,20 +107,40 @@ internal sealed class OutcomeCompleter(IJobStore store, int batchSize, BulwarkMe
         {
             metrics.PersistenceError("finish");
             WorkerLog.FinishFailed(logger, ex, batch.Count);
+            var canceled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
             lock (_lock)
             {
-                for (var i = batch.Count - 1; i >= 0; i--)
+                foreach (var failed in batch.Where(p => p.FirstFailureAfter < 0))
                 {
-                    _pending.AddFirst(batch[i]);
+                    failed.FirstFailureAfter = _written;
+                }
+
+                _limit = Math.Max(1, batch.Count / 2);
+                if (batch.Count == 1 && !canceled)
+                {
+                    Refused(batch[0], ex);
+                }
+                else
+                {
+                    for (var i = batch.Count - 1; i >= 0; i--)
+                    {
+                        _pending.AddFirst(batch[i]);
+                    }
                 }
             }
 
-            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            if (canceled)
             {
                 throw;
             }
 
             return 0;
+        }
+
+        lock (_lock)
+        {
+            _limit = Math.Min(_batchSize, _limit * 2);
+            _written++;
         }
 
         for (var i = 0; i < batch.Count; i++)
@@ -112,6 +149,32 @@ internal sealed class OutcomeCompleter(IJobStore store, int batchSize, BulwarkMe
         }
 
         return batch.Count;
+    }
+
+    /// <summary>
+    /// An outcome refused when written alone (under the lock): back of the queue, so the others go first. Refused alone
+    /// again and again after the store took other writes, it cannot be the store's state: the attempt is recorded as
+    /// failed instead, naming the store's error, as the job's policy decides (the lease is still held, so the
+    /// replacement is fenced like the original).
+    /// </summary>
+    private void Refused(Pending pending, Exception error)
+    {
+        if (_written > pending.FirstFailureAfter)
+        {
+            pending.Refusals++;
+        }
+
+        if (pending.Refusals >= RefusalsBeforeReplaced && pending.Job is { } job && decide is not null)
+        {
+            var original = pending.Outcome;
+            var failure = new JobError(pending.Attempt, original.Error?.WorkerId, original.Error?.StartedAt, TimeProvider.System.GetUtcNow(), FailureCategory.System,
+                $"The store refused this attempt's {original.Kind} outcome each time it was written alone, while it took other writes ({error.Message}); recorded as a failed attempt instead. Look at what the handler returned or threw.");
+            WorkerLog.OutcomeReplaced(logger, error, original.Token.JobId, original.Kind);
+            _pending.AddLast(pending with { Outcome = decide(job, failure), Refusals = 0, FirstFailureAfter = -1, Job = null });
+            return;
+        }
+
+        _pending.AddLast(pending);
     }
 
     /// <summary>
@@ -207,7 +270,17 @@ internal sealed class OutcomeCompleter(IJobStore store, int batchSize, BulwarkMe
         return flush with { Unwritten = flush.Unwritten + 1 };
     }
 
-    private sealed record Pending(JobOutcome Outcome, int Attempt, TaskCompletionSource<FenceResult> Result);
+    private sealed record Pending(JobOutcome Outcome, int Attempt, TaskCompletionSource<FenceResult> Result)
+    {
+        /// <summary>The job, when known: its policy decides what replaces an outcome the store never takes.</summary>
+        public LeasedJob? Job { get; init; }
+
+        /// <summary>Lone refusals that came after the store had taken another write.</summary>
+        public int Refusals { get; set; }
+
+        /// <summary>Successful writes counted when this outcome first failed; -1 before.</summary>
+        public long FirstFailureAfter { get; set; }
+    }
 }
 
 /// <summary>What became of the outcomes left when a drain's last flush ran out of batch time: written alone, released instead, or neither.</summary>

@@ -17,7 +17,7 @@ internal sealed class OutcomeRecorder(LeaseBook book, OutcomeCompleter completer
     {
         var job = run.Job;
         book.MoveToFinishing(run);
-        var submitted = completer.SubmitAsync(outcome, job.Attempt);
+        var submitted = completer.SubmitAsync(outcome, job.Attempt, job);
         slotFreed.Notify(job.Queue);
         try
         {
@@ -40,7 +40,7 @@ internal sealed class OutcomeRecorder(LeaseBook book, OutcomeCompleter completer
         var (job, trial) = attempt;
         var entry = new RunningJob(job, new CancellationTokenSource(), time.GetTimestamp(), time.GetUtcNow(), trial);
         book.AddFinishing(entry);
-        _ = completer.SubmitAsync(outcome, job.Attempt).ContinueWith(
+        _ = completer.SubmitAsync(outcome, job.Attempt, job).ContinueWith(
             written =>
             {
                 book.Finished(entry);

@@ -100,6 +100,9 @@ internal static partial class WorkerLog
     [LoggerMessage(1035, LogLevel.Information, "Gave back {Count} job(s) leased ahead and not started, for other workers: {Why}")]
     public static partial void BufferGivenBack(ILogger logger, int count, string why);
 
+    [LoggerMessage(1036, LogLevel.Error, "The store refused the {Kind} outcome of job {JobId} each time it was written alone, while it took other writes; recording a failed attempt instead (retried or dead-lettered by the job's policy)")]
+    public static partial void OutcomeReplaced(ILogger logger, Exception exception, long jobId, Storage.OutcomeKind kind);
+
     [LoggerMessage(1030, LogLevel.Information, "Shutdown: the outcome ({Kind}) of job {JobId} was written by the drain's last flush: {Fence}")]
     public static partial void WrittenAtShutdown(ILogger logger, long jobId, Storage.OutcomeKind kind, Storage.FenceResult fence);
 

@@ -76,13 +76,14 @@ public sealed class WorkerRuntime : IDisposable
         Id = $"{options.Name}-{Guid.NewGuid():N}"[..(options.Name.Length + 9)];
         _circuits = new CircuitBreakers(options.CircuitBreakerThreshold, options.CircuitBreakerResetTime, time, metrics, _logger);
         _fleetCircuits = new FleetCircuits(store, Id, _circuits, options.PollInterval, time, metrics, _logger);
-        Completer = new OutcomeCompleter(store, options.CompleterBatchSize, metrics, _logger);
+        var policy = new OutcomePolicy(options.RetrySystemErrors, random);
+        Completer = new OutcomeCompleter(store, options.CompleterBatchSize, metrics, _logger, policy.Decide);
         _book = new LeaseBook(metrics, _logger);
         _memory = new MemoryGuard(options, workingSet ?? (() => Environment.WorkingSet),
             collectMemory ?? (() => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true)), time, _logger);
         _gate = new LeasingGate(options, Id, _book, _memory, _circuits, random, _logger, _fleetCircuits, time);
         _supervisor = new Supervisor(_book, options, time, _logger);
-        _outcomes = new AttemptOutcomes(Id, new OutcomePolicy(options.RetrySystemErrors, random), time);
+        _outcomes = new AttemptOutcomes(Id, policy, time);
         _recorder = new OutcomeRecorder(_book, Completer, _circuits, options.CircuitBreakerThreshold, _slotFreed, time, metrics, _logger);
         _executor = new JobExecutor(Id, Name, handlers, scopes, store, json, loggers);
     }
