@@ -2,14 +2,14 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Bulwark.Sample.Web;
 
-/// <summary>The sample's orders, through EF Core, in the same PostgreSQL schema as Bulwark's jobs.</summary>
+/// <summary>The sample's orders, through EF Core, beside Bulwark's jobs: in its PostgreSQL schema, or in its SQLite file.</summary>
 internal sealed class OrdersContext(DbContextOptions<OrdersContext> options, SampleStore store) : DbContext(options)
 {
     public DbSet<Order> Orders => Set<Order>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
-        var order = modelBuilder.Entity<Order>().ToTable("sample_orders", store.Schema);
+        var order = modelBuilder.Entity<Order>().ToTable("sample_orders", store.IsPostgres ? store.Schema : null);
         order.Property(o => o.Id).HasColumnName("id");
         order.Property(o => o.Email).HasColumnName("email");
         order.Property(o => o.Item).HasColumnName("item");

@@ -1,4 +1,5 @@
 using Bulwark.Client;
+using Bulwark.EntityFrameworkCore;
 using Bulwark.Hosting;
 using Bulwark.Jobs;
 using Bulwark.Postgres;
@@ -32,18 +33,22 @@ builder.Services.AddBulwark(builder.Configuration, bulwark =>
 builder.Services.AddHealthChecks().AddBulwark();
 // bulwark_* metrics at /metrics: Bulwark's meter on the app's own OpenTelemetry pipeline, with the exporter the app chooses.
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddBulwarkInstrumentation().AddPrometheusExporter());
+// The orders live beside the jobs (the PostgreSQL database, or the SQLite file), so an order and its job commit together;
+// UseBulwark() wakes the workers at that commit.
 if (store.IsPostgres)
 {
     builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(store.NpgsqlConnectionString()));
-    builder.Services.AddDbContext<OrdersContext>(o => o.UseNpgsql(store.NpgsqlConnectionString()));
-    builder.Services.AddScoped<OrderPlacement>();
+    builder.Services.AddDbContext<OrdersContext>(o => o.UseNpgsql(store.NpgsqlConnectionString()).UseBulwark());
+}
+else
+{
+    builder.Services.AddDbContext<OrdersContext>(o => o.UseSqlite($"Data Source={store.Location}").UseBulwark());
 }
 
+builder.Services.AddScoped<OrderPlacement>();
+
 var app = builder.Build();
-if (store.IsPostgres)
-{
-    await OrderPlacement.EnsureTableAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), store, app.Lifetime.ApplicationStopping);
-}
+await OrderPlacement.EnsureTableAsync(app.Services, store, app.Lifetime.ApplicationStopping);
 
 app.MapPost("/orders", async (OrderRequest? order, IServiceProvider services, CancellationToken cancellationToken) =>
 {
@@ -52,16 +57,8 @@ app.MapPost("/orders", async (OrderRequest? order, IServiceProvider services, Ca
         return Results.Problem("Send JSON like {\"email\":\"ada@example.com\",\"item\":\"book\"}: both email and item are required.", statusCode: StatusCodes.Status400BadRequest);
     }
 
-    if (store.IsPostgres)
-    {
-        var (orderId, jobId) = await services.GetRequiredService<OrderPlacement>().PlaceAsync(order.Email, order.Item, cancellationToken);
-        return Results.Accepted($"/jobs/{jobId}", new { orderId, jobId });
-    }
-
-    // On SQLite the job store is Bulwark's own file, so the client enqueues on its own (durable when this returns).
-    var client = services.GetRequiredService<JobClient>();
-    var id = await client.EnqueueAsync("email", "email.send", new EmailMessage(order.Email, $"Order: {order.Item}", null), cancellationToken: cancellationToken);
-    return Results.Accepted($"/jobs/{id}", new { jobId = id });
+    var (orderId, jobId) = await services.GetRequiredService<OrderPlacement>().PlaceAsync(order.Email, order.Item, cancellationToken);
+    return Results.Accepted($"/jobs/{jobId}", new { orderId, jobId });
 });
 
 app.MapGet("/jobs/{id:long}", async (long id, JobClient client, CancellationToken cancellationToken) =>

@@ -8,8 +8,10 @@ namespace Bulwark.EntityFrameworkCore;
 /// <summary>
 /// <c>await jobs.EnqueueAsync(db, new EmailPayload(…))</c>: enqueues through the client (validation, trace context,
 /// metrics) inside the <see cref="DbContext"/>'s current transaction, so the job exists if and only if that transaction
-/// commits, and workers are woken at the commit. The store must be PostgreSQL (<c>UsePostgres</c>) on the database the
-/// context uses.
+/// commits. The store must be PostgreSQL (<c>UsePostgres</c>) on the database the context uses, or SQLite
+/// (<c>UseSqlite</c>) with the context on the store's file. Workers are woken at the commit: by PostgreSQL's
+/// <c>NOTIFY</c>, or on SQLite by the interceptor that <see cref="BulwarkDbContextOptionsExtensions.UseBulwark(DbContextOptionsBuilder)"/>
+/// adds (without it, at their next poll).
 /// </summary>
 public static class BulwarkDbContextExtensions
 {

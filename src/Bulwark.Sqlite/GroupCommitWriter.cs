@@ -21,12 +21,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly int _maxBatch;
     private readonly TimeSpan _busyTimeout;
-    private readonly int _commandTimeoutSeconds;
     private readonly string _path;
     private readonly ILogger _logger;
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Bulwark.Jobs.BackoffPolicy> _backoffs = new(StringComparer.Ordinal);
+    private readonly WriteStatements _statements;
     private readonly Task _loop;
     private readonly Action? _committedWork;
     private long _commits;
@@ -42,8 +39,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         _logger = logger;
         // Microsoft.Data.Sqlite retries SQLITE_BUSY itself until CommandTimeout; 0 would mean forever, which let a
         // stopped process holding the lock stall this writer silently. SQLite's busy_timeout does the waiting.
-        _commandTimeoutSeconds = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds));
+        var commandTimeoutSeconds = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds));
         _connection = connection;
+        _statements = new WriteStatements(connection, transaction: null, commandTimeoutSeconds);
         _clock = clock;
         _maxBatch = maxBatch;
         _busyTimeout = busyTimeout;
@@ -72,18 +70,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
-        foreach (var command in _commands.Values)
-        {
-            command.Dispose();
-        }
-
-        _commands.Clear();
-        foreach (var statement in _raw.Values)
-        {
-            statement.Dispose();
-        }
-
-        _raw.Clear();
+        _statements.Dispose();
     }
 
     private async Task RunAsync()
@@ -143,7 +130,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             return;
         }
 
-        var context = new WriteContext(_connection, _clock.GetUtcNow().ToUnixTimeMilliseconds(), this);
+        var context = new WriteContext(_connection, _clock.GetUtcNow().ToUnixTimeMilliseconds(), _statements);
         Exception? fatal = null;
         foreach (var operation in batch)
         {
@@ -258,7 +245,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         // The transaction-control statements run several times per operation (SAVEPOINT, RELEASE) and per batch; through
         // the SQLite API they skip ADO.NET's per-execution reader setup, which single-job writes paid for each one.
-        var statement = Raw(sql);
+        var statement = _statements.Raw(sql);
         try
         {
             while (statement.Step())
@@ -281,57 +268,5 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         {
             // Best effort: the connection reports the original failure to every caller anyway.
         }
-    }
-
-    /// <summary>A prepared command kept for the life of the writer; parameters are cleared for each use.</summary>
-    internal SqliteCommand Command(string sql)
-    {
-        var command = PreparedCommand(sql);
-        command.Parameters.Clear();
-        return command;
-    }
-
-    /// <summary>A statement prepared once and driven through the SQLite API (see <see cref="RawStatement"/>).</summary>
-    internal RawStatement Raw(string sql)
-    {
-        if (!_raw.TryGetValue(sql, out var statement))
-        {
-            statement = new RawStatement(_connection, sql);
-            _raw.Add(sql, statement);
-        }
-
-        return statement;
-    }
-
-    /// <summary>Parses a stored backoff text once per writer (policies are immutable records); only the writer's thread calls it.</summary>
-    internal Bulwark.Jobs.BackoffPolicy Backoff(string text)
-    {
-        if (!_backoffs.TryGetValue(text, out var policy))
-        {
-            if (_backoffs.Count >= 1024)
-            {
-                // Bounded: a store with endless distinct policies just parses more often.
-                _backoffs.Clear();
-            }
-
-            policy = Bulwark.Jobs.BackoffPolicy.Parse(text);
-            _backoffs.Add(text, policy);
-        }
-
-        return policy;
-    }
-
-    /// <summary>A prepared command whose parameter objects are kept, for hot statements that only set values.</summary>
-    internal SqliteCommand PreparedCommand(string sql)
-    {
-        if (!_commands.TryGetValue(sql, out var command))
-        {
-            command = _connection.CreateCommand();
-            command.CommandText = sql;
-            command.CommandTimeout = _commandTimeoutSeconds;
-            _commands.Add(sql, command);
-        }
-
-        return command;
     }
 }

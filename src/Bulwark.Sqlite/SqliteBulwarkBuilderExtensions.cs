@@ -14,7 +14,7 @@ public static class SqliteBulwarkBuilderExtensions
         var probe = new SqliteStoreOptions { Path = path };
         configure?.Invoke(probe);
         probe.Validate();
-        return builder.UseStore(sp =>
+        builder.UseStore(sp =>
         {
             var options = new SqliteStoreOptions
             {
@@ -27,5 +27,8 @@ public static class SqliteBulwarkBuilderExtensions
             configure?.Invoke(options);
             return SqliteJobStore.Open(options);
         });
+        // The store also joins the application's transactions on its file (IJobClient.EnqueueAsync(transaction, …), EF Core).
+        builder.Services.AddSingleton<Bulwark.Storage.ITransactionalEnqueue>(sp => sp.GetRequiredService<SqliteJobStore>());
+        return builder;
     }
 }

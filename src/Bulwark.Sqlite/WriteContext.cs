@@ -2,8 +2,11 @@ using Microsoft.Data.Sqlite;
 
 namespace Bulwark.Sqlite;
 
-/// <summary>What a write operation sees: the writer's connection inside the open transaction, and the store's now.</summary>
-internal sealed class WriteContext(SqliteConnection connection, long now, GroupCommitWriter writer)
+/// <summary>
+/// What a write operation sees: a connection inside an open transaction (the writer's, or an application's for a
+/// transactional enqueue), its statements, and the store's now.
+/// </summary>
+internal sealed class WriteContext(SqliteConnection connection, long now, WriteStatements writer)
 {
     internal SqliteConnection Connection { get; } = connection;
 

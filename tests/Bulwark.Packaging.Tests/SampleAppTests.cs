@@ -19,17 +19,19 @@ public sealed class SampleAppTests : IDisposable
     }
 
     [Fact]
-    public async Task The_sample_on_SQLite_enqueues_an_order_email_and_its_handler_completes_it()
+    public async Task The_sample_on_SQLite_commits_the_order_row_and_its_job_in_one_transaction_and_its_handler_completes_it()
     {
         await using var sample = await SampleProcess.StartAsync(_dir, "--store", Path.Combine(_dir, "sample.db"));
 
         var response = await _http.PostAsJsonAsync($"{sample.Url}/orders", new { email = "ada@example.com", item = "book" });
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var jobId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetInt64();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var jobId = body.GetProperty("jobId").GetInt64();
+        var orderId = body.GetProperty("orderId").GetInt64();
 
         var job = await WaitForCompletionAsync(sample, jobId);
         Assert.Contains("ada@example.com", job.GetProperty("result").GetString(), StringComparison.Ordinal);
-        Assert.Contains("Sent 'Order: book' to ada@example.com", sample.Output, StringComparison.Ordinal);
+        Assert.Contains($"Sent 'Order {orderId}: book' to ada@example.com (order {orderId})", sample.Output, StringComparison.Ordinal);
 
         var health = await _http.GetAsync($"{sample.Url}/healthz");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);

@@ -21,8 +21,10 @@ public interface IJobClient
     /// <summary>
     /// Enqueues one job for <paramref name="payload"/> (type and queue as for <see cref="EnqueueAsync{TPayload}(TPayload, Action{EnqueueOptions}?, CancellationToken)"/>)
     /// inside <paramref name="transaction"/>, an open transaction on the store's own database: the job exists if and only
-    /// if the transaction commits, and workers are woken at that commit. Needs a store that can join a transaction
-    /// (PostgreSQL); otherwise throws <see cref="InvalidOperationException"/> saying so.
+    /// if the transaction commits. Needs a store that can join a transaction (PostgreSQL, or SQLite with the transaction
+    /// on the store's file); otherwise throws <see cref="InvalidOperationException"/> saying so. Workers are woken at the
+    /// commit by PostgreSQL's <c>NOTIFY</c>; on SQLite when the store is told of it (<c>ITransactionalEnqueue.Committed</c>,
+    /// which EF Core's <c>UseBulwark()</c> calls), else at their next poll.
     /// </summary>
     Task<long> EnqueueAsync<TPayload>(System.Data.Common.DbTransaction transaction, TPayload payload, Action<EnqueueOptions>? configure = null, CancellationToken cancellationToken = default);
 

@@ -84,15 +84,16 @@ public sealed class JobClient : IJobClient
     {
         ArgumentNullException.ThrowIfNull(transaction);
         var store = _transactional ?? throw new InvalidOperationException(
-            "This store cannot join your transaction: transactional enqueue needs the PostgreSQL store (UsePostgres) on the same database as your data. "
-            + "The SQLite store keeps jobs in its own file; enqueue after your commit with EnqueueAsync(payload) instead.");
+            "This store cannot join your transaction: transactional enqueue needs the PostgreSQL store (UsePostgres) on the same database as your data, "
+            + "or the SQLite store (UseSqlite) with your transaction on its file. Otherwise enqueue after your commit with EnqueueAsync(payload).");
         var jobs = Prepare([Build(queue, type, Serialize(payload), configure)], out var activity);
         using (activity)
         {
             var results = await store.EnqueueAsync(transaction, jobs, cancellationToken);
             activity?.SetTag("messaging.message.id", results[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            // Counted when written, as the business change is: a rollback is not subtracted. Workers are woken by the
-            // store at commit (PostgreSQL NOTIFY is delivered only then), not here.
+            // Counted when written, as the business change is: a rollback is not subtracted. Workers are woken at the
+            // commit, not here: PostgreSQL's NOTIFY is delivered only then; SQLite's store wakes them when told the
+            // transaction committed (ITransactionalEnqueue.Committed, EF Core's UseBulwark()), else at their poll.
             if (!results[0].Deduplicated)
             {
                 _metrics?.JobsEnqueued(queue, 1);
