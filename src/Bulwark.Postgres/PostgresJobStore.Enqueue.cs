@@ -68,7 +68,7 @@ public sealed partial class PostgresJobStore
         var external = jobs.SelectMany(j => j.DependsOn).Distinct().ToArray();
         if (external.Length > 0)
         {
-            await using var check = Command(c, tx, "SELECT id FROM {s}.jobs WHERE id = ANY(@ids)");
+            await using var check = Command(c, tx, $"SELECT id FROM {JobMoves.AllJobs} AS j WHERE id = ANY(@ids)");
             Add(check, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, external);
             var found = new HashSet<long>();
             await using (var reader = await check.ExecuteReaderAsync(ct))
@@ -249,7 +249,7 @@ public sealed partial class PostgresJobStore
                     CASE WHEN @own & 2 <> 0 THEN @timeout ELSE coalesce((SELECT timeout_ticks FROM {s}.queues WHERE name = @queue), @timeout) END,
                     CASE WHEN @own & 4 <> 0 THEN @backoff ELSE coalesce((SELECT backoff FROM {s}.queues WHERE name = @queue), @backoff) END,
                     @key, @deps, @expires_at, @trace_parent)
-            ON CONFLICT (key) WHERE key IS NOT NULL AND state IN {{LiveStates}} DO NOTHING
+            ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
             RETURNING id
             """;
 
@@ -277,7 +277,7 @@ public sealed partial class PostgresJobStore
                 }
             }
 
-            await using var existing = Command(c, tx, $"SELECT id FROM {{s}}.jobs WHERE key = @key AND state IN {LiveStates}");
+            await using var existing = Command(c, tx, "SELECT id FROM {s}.jobs WHERE key = @key");
             Add(existing, "key", NpgsqlDbType.Text, job.Key);
             if (await existing.ExecuteScalarAsync(ct) is long existingId)
             {
@@ -298,14 +298,15 @@ public sealed partial class PostgresJobStore
     /// </summary>
     private async Task ResolveDependentsAsync(NpgsqlConnection c, NpgsqlTransaction tx, long[]? parents, long[]? children, CancellationToken ct)
     {
-        const string Select = """
+        // A parent is in either table: live, or finished in job_history.
+        var select = $"""
             SELECT ch.id,
-                   (SELECT min(d.id) FROM unnest(ch.depends_on) AS d(id) JOIN {s}.jobs p ON p.id = d.id
+                   (SELECT min(d.id) FROM unnest(ch.depends_on) AS d(id) JOIN {"{s}"}.job_history p ON p.id = d.id
                      WHERE p.state IN ('failed','dead_letter','cancelled')) AS broken,
-                   (SELECT bool_and(coalesce(p.state, 'completed') = 'completed') FROM unnest(ch.depends_on) AS d(id) LEFT JOIN {s}.jobs p ON p.id = d.id) AS done,
-                   (SELECT p.state FROM unnest(ch.depends_on) AS d(id) JOIN {s}.jobs p ON p.id = d.id
+                   (SELECT bool_and(coalesce(p.state, 'completed') = 'completed') FROM unnest(ch.depends_on) AS d(id) LEFT JOIN {JobMoves.AllJobs} p ON p.id = d.id) AS done,
+                   (SELECT p.state FROM unnest(ch.depends_on) AS d(id) JOIN {"{s}"}.job_history p ON p.id = d.id
                      WHERE p.state IN ('failed','dead_letter','cancelled') ORDER BY p.id LIMIT 1) AS broken_state
-            FROM {s}.jobs ch
+            FROM {"{s}"}.jobs ch
             WHERE ch.state = 'pending' AND (ch.depends_on && @parents OR ch.id = ANY(@children))
             ORDER BY ch.id
             FOR UPDATE OF ch
@@ -315,11 +316,11 @@ public sealed partial class PostgresJobStore
         {
             var broken = new List<(long Id, long Parent, string State)>();
             var ready = new List<long>();
-            await using (var select = Command(c, tx, Select))
+            await using (var command = Command(c, tx, select))
             {
-                Add(select, "parents", NpgsqlDbType.Array | NpgsqlDbType.Bigint, parents ?? []);
-                Add(select, "children", NpgsqlDbType.Array | NpgsqlDbType.Bigint, children ?? []);
-                await using var reader = await select.ExecuteReaderAsync(ct);
+                Add(command, "parents", NpgsqlDbType.Array | NpgsqlDbType.Bigint, parents ?? []);
+                Add(command, "children", NpgsqlDbType.Array | NpgsqlDbType.Bigint, children ?? []);
+                await using var reader = await command.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
                     if (!reader.IsDBNull(1))
@@ -374,13 +375,17 @@ public sealed partial class PostgresJobStore
 
     private async Task<bool> DeadLetterPendingAsync(NpgsqlConnection c, NpgsqlTransaction tx, long id, string message, CancellationToken ct)
     {
-        await using var update = Command(c, tx, $$"""
-            UPDATE {s}.jobs SET state = 'dead_letter', reason = @message, finished_at = @now, updated_at = @now,
-                   errors = errors || {{JobRows.ErrorJson("attempt", "NULL", "NULL", FailureCategory.Dependency, "@message::text")}}
-            WHERE id = @id AND state = 'pending'
-            """);
-        Add(update, "id", NpgsqlDbType.Bigint, id);
-        Add(update, "message", NpgsqlDbType.Text, message);
-        return await update.ExecuteNonQueryAsync(ct) == 1;
+        await using var move = Command(c, tx, JobMoves.ToHistory(
+            where: "j.id = @id AND j.state = 'pending'",
+            set: new Dictionary<string, string>
+            {
+                ["state"] = "'dead_letter'",
+                ["reason"] = "@message",
+                ["errors"] = "m.errors || " + JobRows.ErrorJson("m.attempt", "NULL", "NULL", FailureCategory.Dependency, "@message::text"),
+            },
+            returning: "id"));
+        Add(move, "id", NpgsqlDbType.Bigint, id);
+        Add(move, "message", NpgsqlDbType.Text, message);
+        return await move.ExecuteScalarAsync(ct) is long;
     }
 }

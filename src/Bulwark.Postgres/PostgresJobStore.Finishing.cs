@@ -9,28 +9,39 @@ public sealed partial class PostgresJobStore
 {
     /// <summary>
     /// Applies a batch of outcomes (each job once in the batch) in one statement, each row fenced by its token as the
-    /// one-job statement would be. Returns the batch position of every row written, its queue, its new state, and whether
-    /// a pending job waits on it (so dependents are resolved only where there are any).
+    /// one-job statement would be: jobs whose outcome ends them move to job_history (<c>moved</c>/<c>finished</c>), the
+    /// others (retry, release) are updated in place; the two guards exclude each other, so no row is written twice. Returns
+    /// the id of every row written, its queue, its new state, and whether a pending job waits on it (so dependents are
+    /// resolved only where there are any).
     /// A job whose cancellation was requested ends cancelled whatever unsuccessful outcome arrives (cancel wins; the
     /// attempt's error is kept); a completion still completes. <c>{state}</c> is that effective state.
     /// </summary>
-    internal static readonly string FinishSetSql = """
-        UPDATE {s}.jobs j
-        SET state = {state},
-            result = CASE WHEN {state} = 'completed' THEN o.result ELSE j.result END,
-            run_at = CASE WHEN {state} = 'scheduled' THEN @now + o.delay ELSE j.run_at END,
-            reason = CASE WHEN o.state <> {state} THEN @cancelled_reason WHEN {state} IN ('failed','dead_letter','cancelled') THEN o.reason ELSE j.reason END,
-            finished_at = CASE WHEN {state} IN ('completed','failed','dead_letter','cancelled') THEN @now ELSE j.finished_at END,
-            attempt = CASE WHEN {state} = 'ready' THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
-            errors = CASE WHEN o.error IS NULL THEN j.errors ELSE j.errors || o.error::jsonb END,
-            lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-        FROM unnest(@ids, @epochs, @states, @results, @reasons, @delays, @errors)
-             WITH ORDINALITY AS o(id, epoch, state, result, reason, delay, error, ord)
-        WHERE j.id = o.id AND j.state = 'running' AND j.lease_epoch = o.epoch
-        RETURNING o.ord, j.queue, j.state,
-                  j.state IN ('completed','failed','dead_letter','cancelled')
-                  AND EXISTS (SELECT 1 FROM {s}.jobs ch WHERE ch.state = 'pending' AND ch.depends_on @> ARRAY[j.id])
-        """.Replace("{state}", "(CASE WHEN j.cancel_requested AND o.state <> 'completed' THEN 'cancelled' ELSE o.state END)", StringComparison.Ordinal);
+    internal static readonly string FinishSetSql = ("WITH " + JobMoves.ToHistoryCtes(
+        where: "j.id = o.id AND j.state = 'running' AND j.lease_epoch = o.epoch AND {state} IN ('completed','failed','dead_letter','cancelled')",
+        set: new Dictionary<string, string>
+        {
+            ["state"] = "{m.state}",
+            ["result"] = "CASE WHEN {m.state} = 'completed' THEN m.o_result ELSE m.result END",
+            ["reason"] = "CASE WHEN m.o_state <> {m.state} THEN @cancelled_reason WHEN {m.state} <> 'completed' THEN m.o_reason ELSE m.reason END",
+            ["errors"] = "CASE WHEN m.o_error IS NULL THEN m.errors ELSE m.errors || m.o_error::jsonb END",
+        },
+        returning: "job_history.id, job_history.queue, job_history.state, EXISTS (SELECT 1 FROM {s}.jobs ch WHERE ch.state = 'pending' AND ch.depends_on @> ARRAY[job_history.id])",
+        from: "USING unnest(@ids, @epochs, @states, @results, @reasons, @delays, @errors) AS o(id, epoch, state, result, reason, delay, error)",
+        extra: "o.state AS o_state, o.result AS o_result, o.reason AS o_reason, o.error AS o_error") + """
+        , updated AS (
+            UPDATE {s}.jobs j
+            SET state = {state},
+                run_at = CASE WHEN {state} = 'scheduled' THEN @now + o.delay ELSE j.run_at END,
+                attempt = CASE WHEN {state} = 'ready' THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
+                errors = CASE WHEN o.error IS NULL THEN j.errors ELSE j.errors || o.error::jsonb END,
+                lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+            FROM unnest(@ids, @epochs, @states, @results, @reasons, @delays, @errors) AS o(id, epoch, state, result, reason, delay, error)
+            WHERE j.id = o.id AND j.state = 'running' AND j.lease_epoch = o.epoch AND {state} IN ('scheduled','ready')
+            RETURNING j.id, j.queue, j.state, false)
+        SELECT * FROM finished UNION ALL SELECT * FROM updated
+        """)
+        .Replace("{state}", "(CASE WHEN j.cancel_requested AND o.state <> 'completed' THEN 'cancelled' ELSE o.state END)", StringComparison.Ordinal)
+        .Replace("{m.state}", "(CASE WHEN m.cancel_requested AND m.o_state <> 'completed' THEN 'cancelled' ELSE m.o_state END)", StringComparison.Ordinal);
 
     private const string CancelledWhileRunning = "Cancelled by a user while it ran.";
 
@@ -65,8 +76,8 @@ public sealed partial class PostgresJobStore
             var resolve = new List<long>();
             var ready = new List<string>();
 
-            // A job named twice in one batch must see its first outcome before its second, so those go one by one;
-            // every other outcome is fenced and written in one statement.
+            // Every outcome is fenced and written in one statement; a job named twice in one batch must see its first
+            // outcome before its second, so those go one by one.
             var seen = new Dictionary<long, int>(outcomes.Count);
             foreach (var outcome in outcomes)
             {
@@ -85,9 +96,10 @@ public sealed partial class PostgresJobStore
                 await FinishSetAsync(c, tx, outcomes, set, results, resolve, ready, ct);
             }
 
+            // A job named twice goes through the same statement, one outcome at a time, so the second sees the first.
             foreach (var i in single)
             {
-                await FinishOneAsync(c, tx, outcomes[i], i, results, resolve, ready, ct);
+                await FinishSetAsync(c, tx, outcomes, [i], results, resolve, ready, ct);
             }
 
             if (resolve.Count > 0)
@@ -124,6 +136,12 @@ public sealed partial class PostgresJobStore
         }
 
         var written = new bool[n];
+        var position = new Dictionary<long, int>(n);
+        for (var k = 0; k < n; k++)
+        {
+            position[ids[k]] = k;
+        }
+
         await using (var update = Command(c, tx, FinishSetSql))
         {
             Add(update, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, ids);
@@ -137,7 +155,7 @@ public sealed partial class PostgresJobStore
             await using var reader = await update.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                var k = (int)reader.GetInt64(0) - 1;
+                var k = position[reader.GetInt64(0)];
                 written[k] = true;
                 results[set[k]] = FenceResult.Ok;
                 if (reader.GetBoolean(3))
@@ -167,7 +185,7 @@ public sealed partial class PostgresJobStore
 
         // Nothing else writes inside the writer's transaction, so the rows the fence passed over still say why.
         var found = new Dictionary<long, string>();
-        await using (var select = Command(c, tx, "SELECT id, state FROM {s}.jobs WHERE id = ANY(@ids)"))
+        await using (var select = Command(c, tx, $"SELECT id, state FROM {JobMoves.AllJobs} AS j WHERE id = ANY(@ids)"))
         {
             Add(select, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, refused.ToArray());
             await using var reader = await select.ExecuteReaderAsync(ct);
@@ -183,73 +201,6 @@ public sealed partial class PostgresJobStore
             {
                 results[set[k]] = Refusal(found.TryGetValue(ids[k], out var state) ? state : null);
             }
-        }
-    }
-
-    /// <summary>One outcome, one guarded statement: for a job named more than once in a batch.</summary>
-    private async Task FinishOneAsync(
-        NpgsqlConnection c, NpgsqlTransaction tx, JobOutcome outcome, int index, FenceResult[] results, List<long> resolve, List<string> ready, CancellationToken ct)
-    {
-        // Cancel wins over an unsuccessful end, as in the set-wise statement; a completion still completes.
-        var cancelWins = outcome.Kind is not (OutcomeKind.Complete or OutcomeKind.Cancelled);
-        var sql = outcome.Kind switch
-        {
-            OutcomeKind.Complete => "state = 'completed', result = @result, finished_at = @now",
-            OutcomeKind.Retry => "state = 'scheduled', run_at = @now + @delay, errors = errors || @error",
-            OutcomeKind.Fail => "state = 'failed', reason = @reason, finished_at = @now, errors = errors || @error",
-            OutcomeKind.DeadLetter => "state = 'dead_letter', reason = @reason, finished_at = @now, errors = errors || @error",
-            OutcomeKind.Release => "state = 'ready', attempt = greatest(attempt - 1, 0), errors = errors || @error",
-            OutcomeKind.Cancelled => "state = 'cancelled', reason = @reason, finished_at = @now, errors = errors || @error",
-            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Kind, "Unknown outcome kind."),
-        };
-
-        if (cancelWins)
-        {
-            await using var cancel = Command(c, tx, """
-                UPDATE {s}.jobs SET state = 'cancelled', reason = @reason, finished_at = @now, errors = errors || @error,
-                    lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-                WHERE id = @id AND state = 'running' AND lease_epoch = @epoch AND cancel_requested
-                RETURNING queue
-                """);
-            Add(cancel, "id", NpgsqlDbType.Bigint, outcome.Token.JobId);
-            Add(cancel, "epoch", NpgsqlDbType.Bigint, outcome.Token.Epoch);
-            Add(cancel, "reason", NpgsqlDbType.Text, CancelledWhileRunning);
-            Add(cancel, "error", NpgsqlDbType.Jsonb, JobRows.SerializeErrors(outcome.Error!));
-            if (await cancel.ExecuteScalarAsync(ct) is string)
-            {
-                results[index] = FenceResult.Ok;
-                resolve.Add(outcome.Token.JobId);
-                return;
-            }
-        }
-
-        await using var update = Command(c, tx, $"""
-            UPDATE {"{s}"}.jobs SET {sql}, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-            WHERE id = @id AND state = 'running' AND lease_epoch = @epoch
-            RETURNING queue
-            """);
-        Add(update, "id", NpgsqlDbType.Bigint, outcome.Token.JobId);
-        Add(update, "epoch", NpgsqlDbType.Bigint, outcome.Token.Epoch);
-        Add(update, "result", NpgsqlDbType.Text, outcome.Result);
-        Add(update, "reason", NpgsqlDbType.Text, outcome.Reason ?? outcome.Error?.Message);
-        Add(update, "delay", NpgsqlDbType.Interval, outcome.RetryDelay);
-        Add(update, "error", NpgsqlDbType.Jsonb, outcome.Error is null ? "[]" : JobRows.SerializeErrors(outcome.Error));
-        if (await update.ExecuteScalarAsync(ct) is string queue)
-        {
-            results[index] = FenceResult.Ok;
-            var state = StateAfter(outcome.Kind);
-            if (state.IsTerminal())
-            {
-                resolve.Add(outcome.Token.JobId);
-            }
-            else if (state == JobState.Ready)
-            {
-                ready.Add(queue);
-            }
-        }
-        else
-        {
-            results[index] = await RefusalAsync(c, tx, outcome.Token, ct);
         }
     }
 

@@ -35,14 +35,16 @@ public sealed partial class PostgresJobStore
     public Task<int> ExpireAsync(CancellationToken cancellationToken = default) =>
         WriteAsync(async (c, tx, ct) =>
         {
-            var expired = JobRows.ErrorJson("attempt", "lease_owner", "started_at", FailureCategory.Expired, "'Its lifetime ended before it completed.'");
-            await using var update = Command(c, tx, $$"""
-                UPDATE {s}.jobs SET state = 'dead_letter', reason = 'Expired: its lifetime ended before it completed.',
-                       errors = errors || {{expired}},
-                       finished_at = @now, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-                WHERE state IN {{LiveStates}} AND expires_at <= @now
-                RETURNING id
-                """);
+            var expired = JobRows.ErrorJson("m.attempt", "m.lease_owner", "m.started_at", FailureCategory.Expired, "'Its lifetime ended before it completed.'");
+            await using var update = Command(c, tx, JobMoves.ToHistory(
+                where: $"j.state IN {LiveStates} AND j.expires_at <= @now",
+                set: new Dictionary<string, string>
+                {
+                    ["state"] = "'dead_letter'",
+                    ["reason"] = "'Expired: its lifetime ended before it completed.'",
+                    ["errors"] = "m.errors || " + expired,
+                },
+                returning: "id"));
             var ids = new List<long>();
             await using (var reader = await update.ExecuteReaderAsync(ct))
             {
@@ -84,8 +86,8 @@ public sealed partial class PostgresJobStore
                 }
 
                 await using var delete = Command(c, tx, $"""
-                    DELETE FROM {"{s}"}.jobs WHERE id IN (
-                        SELECT id FROM {"{s}"}.jobs
+                    DELETE FROM {"{s}"}.job_history WHERE id IN (
+                        SELECT id FROM {"{s}"}.job_history
                         WHERE ((state = 'completed' AND finished_at < @now - @completed)
                            OR (state = 'failed' AND finished_at < @now - @failed)
                            OR (state = 'dead_letter' AND finished_at < @now - @dead_letter)
@@ -113,7 +115,7 @@ public sealed partial class PostgresJobStore
     public Task<AdminResult> RetryAsync(long jobId, CancellationToken cancellationToken = default) =>
         WriteAsync(async (c, tx, ct) =>
         {
-            await using (var read = Command(c, tx, "SELECT state FROM {s}.jobs WHERE id = @id"))
+            await using (var read = Command(c, tx, $"SELECT state FROM {JobMoves.AllJobs} AS j WHERE id = @id"))
             {
                 Add(read, "id", NpgsqlDbType.Bigint, jobId);
                 switch (await read.ExecuteScalarAsync(ct))
@@ -153,9 +155,7 @@ public sealed partial class PostgresJobStore
         {
             // Dead letters with no key and no dependencies cannot be refused: one statement retries them all, as before.
             var ready = new List<string>();
-            await using (var plain = Command(c, tx, $$"""
-                {{RetrySql}} WHERE queue = @queue AND state = 'dead_letter' AND key IS NULL AND cardinality(depends_on) = 0 RETURNING queue
-                """))
+            await using (var plain = Command(c, tx, RetrySql("j.queue = @queue AND j.state = 'dead_letter' AND j.key IS NULL AND cardinality(j.depends_on) = 0")))
             {
                 Add(plain, "queue", NpgsqlDbType.Text, queue);
                 Add(plain, "state", NpgsqlDbType.Text, "ready");
@@ -171,7 +171,7 @@ public sealed partial class PostgresJobStore
             // The rest one by one, oldest first (parents have lower ids than their dependents): a parent retried here is
             // live when its dependents are judged, so they wait for it. One that would be refused stays in dead letter.
             var rest = new List<long>();
-            await using (var select = Command(c, tx, "SELECT id FROM {s}.jobs WHERE queue = @queue AND state = 'dead_letter' ORDER BY id"))
+            await using (var select = Command(c, tx, "SELECT id FROM {s}.job_history WHERE queue = @queue AND state = 'dead_letter' ORDER BY id"))
             {
                 Add(select, "queue", NpgsqlDbType.Text, queue);
                 await using var reader = await select.ExecuteReaderAsync(ct);
@@ -199,10 +199,21 @@ public sealed partial class PostgresJobStore
         }, cancellationToken);
     }
 
-    private const string RetrySql = """
-        UPDATE {s}.jobs SET state = @state, attempt = 0, run_at = @now, reason = NULL, finished_at = NULL, cancel_requested = false,
-               result = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-        """;
+    /// <summary>Moves the terminal jobs matching <paramref name="where"/> back to the live table, in state <c>@state</c>, under their ids.</summary>
+    private static string RetrySql(string where) => JobMoves.ToLive(
+        where,
+        new Dictionary<string, string>
+        {
+            ["state"] = "@state",
+            ["attempt"] = "0",
+            ["run_at"] = "@now",
+            ["reason"] = "NULL",
+            ["cancel_requested"] = "false",
+            ["result"] = "NULL",
+            ["lease_owner"] = "NULL",
+            ["lease_expires_at"] = "NULL",
+        },
+        "queue");
 
     /// <summary>
     /// Retries one terminal job: to Ready, or to Pending while a dependency is live; refused (the conflict, nothing changed)
@@ -213,7 +224,7 @@ public sealed partial class PostgresJobStore
     {
         string? key;
         long[] deps;
-        await using (var read = Command(c, tx, "SELECT key, depends_on FROM {s}.jobs WHERE id = @id AND state IN ('failed','dead_letter','cancelled') FOR UPDATE"))
+        await using (var read = Command(c, tx, "SELECT key, depends_on FROM {s}.job_history WHERE id = @id AND state IN ('failed','dead_letter','cancelled') FOR UPDATE"))
         {
             Add(read, "id", NpgsqlDbType.Bigint, jobId);
             await using var reader = await read.ExecuteReaderAsync(ct);
@@ -234,29 +245,33 @@ public sealed partial class PostgresJobStore
         var target = JobState.Ready;
         if (deps.Length > 0)
         {
-            // FOR SHARE: a parent finishing right now is waited for and read as it ended, and it cannot finish until this
-            // commits, so a dependent sent to Pending here is seen by that parent's resolution.
-            await using var parents = Command(c, tx, "SELECT id, state FROM {s}.jobs WHERE id = ANY(@ids) ORDER BY id FOR SHARE");
-            Add(parents, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, deps);
-            await using var reader = await parents.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
+            // FOR SHARE on the live rows: a parent finishing right now is waited for, and it cannot finish until this
+            // commits, so a dependent sent to Pending here is seen by that parent's resolution. A parent that moved to
+            // job_history while we waited drops out of the first read; the second, a later snapshot, reads it there.
+            foreach (var table in LiveThenHistory)
             {
-                var state = JobStates.Parse(reader.GetString(1));
-                if (state == JobState.Completed)
+                await using var parents = Command(c, tx, $"SELECT id, state FROM {{s}}.{table} WHERE id = ANY(@ids) ORDER BY id FOR SHARE");
+                Add(parents, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, deps);
+                await using var reader = await parents.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
                 {
-                    continue;
-                }
+                    var state = JobStates.Parse(reader.GetString(1));
+                    if (state == JobState.Completed)
+                    {
+                        continue;
+                    }
 
-                if (state.IsTerminal())
-                {
-                    return new RetryStep(false, JobConflictException.DependencyNotCompleted(jobId, reader.GetInt64(0), state), null);
-                }
+                    if (state.IsTerminal())
+                    {
+                        return new RetryStep(false, JobConflictException.DependencyNotCompleted(jobId, reader.GetInt64(0), state), null);
+                    }
 
-                target = JobState.Pending;
+                    target = JobState.Pending;
+                }
             }
         }
 
-        await using var update = Command(c, tx, $$"""{{RetrySql}} WHERE id = @id AND state IN ('failed','dead_letter','cancelled') RETURNING queue""");
+        await using var update = Command(c, tx, RetrySql("j.id = @id AND j.state IN ('failed','dead_letter','cancelled')"));
         Add(update, "id", NpgsqlDbType.Bigint, jobId);
         Add(update, "state", NpgsqlDbType.Text, target.ToName());
         await tx.SaveAsync("retry_one", ct);
@@ -276,10 +291,12 @@ public sealed partial class PostgresJobStore
 
     private async Task<long?> LiveHolderAsync(NpgsqlConnection c, NpgsqlTransaction tx, string key, CancellationToken ct)
     {
-        await using var holder = Command(c, tx, $"SELECT id FROM {{s}}.jobs WHERE key = @key AND state IN {LiveStates}");
+        await using var holder = Command(c, tx, "SELECT id FROM {s}.jobs WHERE key = @key");
         Add(holder, "key", NpgsqlDbType.Text, key);
         return await holder.ExecuteScalarAsync(ct) as long?;
     }
+
+    private static readonly string[] LiveThenHistory = ["jobs", "job_history"];
 
     /// <summary>What one retry did: retried (to Ready with its queue, or to Pending), refused with a conflict, or neither (not retryable).</summary>
     private readonly record struct RetryStep(bool Retried, JobConflictException? Conflict, string? ReadyQueue);
@@ -288,13 +305,13 @@ public sealed partial class PostgresJobStore
     public Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default) =>
         WriteAsync(async (c, tx, ct) =>
         {
-            await using (var cancel = Command(c, tx, """
-                UPDATE {s}.jobs SET state = 'cancelled', reason = 'Cancelled by a user.', finished_at = @now, updated_at = @now
-                WHERE id = @id AND state IN ('pending','scheduled','ready')
-                """))
+            await using (var cancel = Command(c, tx, JobMoves.ToHistory(
+                where: "j.id = @id AND j.state IN ('pending','scheduled','ready')",
+                set: new Dictionary<string, string> { ["state"] = "'cancelled'", ["reason"] = "'Cancelled by a user.'" },
+                returning: "id")))
             {
                 Add(cancel, "id", NpgsqlDbType.Bigint, jobId);
-                if (await cancel.ExecuteNonQueryAsync(ct) == 1)
+                if (await cancel.ExecuteScalarAsync(ct) is long)
                 {
                     await ResolveDependentsAsync(c, tx, [jobId], null, ct);
                     return CancelResult.Cancelled;
@@ -310,7 +327,7 @@ public sealed partial class PostgresJobStore
                 }
             }
 
-            await using var exists = Command(c, tx, "SELECT 1 FROM {s}.jobs WHERE id = @id");
+            await using var exists = Command(c, tx, $"SELECT 1 FROM {JobMoves.AllJobs} AS j WHERE id = @id");
             Add(exists, "id", NpgsqlDbType.Bigint, jobId);
             return await exists.ExecuteScalarAsync(ct) is null ? CancelResult.NotFound : CancelResult.AlreadyFinished;
         }, cancellationToken);
@@ -347,9 +364,10 @@ public sealed partial class PostgresJobStore
         }
 
         var column = state.IsTerminal() ? "finished_at" : "created_at";
+        var table = state.IsTerminal() ? "job_history" : "jobs";
         return WriteAsync(async (c, tx, ct) =>
         {
-            await using var delete = Command(c, tx, $"DELETE FROM {{s}}.jobs WHERE queue = @queue AND state = @state AND {column} < @older RETURNING id");
+            await using var delete = Command(c, tx, $"DELETE FROM {{s}}.{table} WHERE queue = @queue AND state = @state AND {column} < @older RETURNING id");
             Add(delete, "queue", NpgsqlDbType.Text, queue);
             Add(delete, "state", NpgsqlDbType.Text, state.ToName());
             Add(delete, "older", NpgsqlDbType.TimestampTz, olderThan.ToUniversalTime());

@@ -6,7 +6,9 @@ namespace Bulwark.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    private static readonly string JobSelect = $"SELECT {JobRows.ColumnsOf("")} FROM {{s}}.jobs";
+    private static readonly string JobSelect = JobSelectFrom(JobMoves.AllJobs);
+
+    private static string JobSelectFrom(string source) => $"SELECT {JobRows.ColumnsOf("")} FROM {source} AS j";
 
     /// <inheritdoc />
     public Task<JobSnapshot?> GetJobAsync(long jobId, CancellationToken cancellationToken = default) =>
@@ -40,10 +42,7 @@ public sealed partial class PostgresJobStore
 
         return ReadAsync(async (c, ct) =>
         {
-            await using var select = Command(c, null, JobSelect + """
-                 WHERE (@queue::text IS NULL OR queue = @queue) AND (@state::text IS NULL OR state = @state) AND (@before::bigint IS NULL OR id < @before)
-                ORDER BY id DESC LIMIT @limit
-                """);
+            await using var select = Command(c, null, ListJobsSql(query.State));
             Add(select, "queue", NpgsqlDbType.Text, query.Queue);
             Add(select, "state", NpgsqlDbType.Text, query.State?.ToName());
             Add(select, "before", NpgsqlDbType.Bigint, query.BeforeId);
@@ -59,12 +58,31 @@ public sealed partial class PostgresJobStore
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// A page of jobs, newest first. A live state reads the small live table, a terminal one job_history, no state both
+    /// (a Merge Append of the two primary keys read backwards, so a page never sorts the whole history).
+    /// </summary>
+    internal static string ListJobsSql(JobState? state)
+    {
+        var source = state switch
+        {
+            null => JobMoves.AllJobs,
+            { } s when s.IsTerminal() => "{s}.job_history",
+            _ => "{s}.jobs",
+        };
+        return JobSelectFrom(source) + """
+             WHERE (@queue::text IS NULL OR queue = @queue) AND (@state::text IS NULL OR state = @state) AND (@before::bigint IS NULL OR id < @before)
+            ORDER BY id DESC LIMIT @limit
+            """;
+    }
+
     /// <inheritdoc />
     public Task<IReadOnlyList<QueueStats>> GetQueuesAsync(CancellationToken cancellationToken = default) =>
         ReadAsync<IReadOnlyList<QueueStats>>(async (c, ct) =>
         {
             await using var select = Command(c, null, """
-                WITH counts AS (SELECT queue, state, count(*) AS n FROM {s}.jobs GROUP BY queue, state),
+                WITH counts AS (SELECT queue, state, count(*) AS n FROM {s}.jobs GROUP BY queue, state
+                                UNION ALL SELECT queue, state, count(*) AS n FROM {s}.job_history GROUP BY queue, state),
                      names AS (SELECT queue AS name FROM counts UNION SELECT name FROM {s}.queues)
                 SELECT n.name, coalesce(q.paused, false),
                        (SELECT min(run_at) FROM {s}.jobs r WHERE r.queue = n.name AND r.state = 'ready'),
@@ -122,7 +140,7 @@ public sealed partial class PostgresJobStore
 
         return ReadAsync<IReadOnlyList<JobSnapshot>>(async (c, ct) =>
         {
-            await using var select = Command(c, null, JobSelect + " WHERE state = 'running' AND lease_expires_at <= @now ORDER BY lease_expires_at, id LIMIT @limit");
+            await using var select = Command(c, null, JobSelectFrom("{s}.jobs") + " WHERE state = 'running' AND lease_expires_at <= @now ORDER BY lease_expires_at, id LIMIT @limit");
             Add(select, "limit", NpgsqlDbType.Integer, limit);
             return await ReadJobsAsync(select, ct);
         }, cancellationToken);

@@ -167,14 +167,31 @@ public sealed partial class PostgresJobStore
     {
         // A job lost on its last attempt beside other jobs, at its first crash, may be a bystander: it gets the attempt
         // back and, a suspect now, runs alone (docs/worker.md "Suspects run alone"). Company is counted before the update.
-        const string refund = "(NOT j.cancel_requested AND j.attempt >= j.max_attempts AND j.lost_leases = 0 AND coalesce(company.running, 1) > 1)";
-        const string poison = "(NOT j.cancel_requested AND j.attempt >= j.max_attempts AND NOT " + refund + ")";
-        var crash = JobRows.ErrorJson(
-            "j.attempt",
-            "j.lease_owner",
-            "j.started_at",
+        // A cancelled or poisoned job moves to job_history; the rest are updated in place (the guards exclude each other).
+        static string Refund(string j, string company) =>
+            $"(NOT {j}.cancel_requested AND {j}.attempt >= {j}.max_attempts AND {j}.lost_leases = 0 AND coalesce({company}, 1) > 1)";
+        static string Poison(string j, string company) =>
+            $"(NOT {j}.cancel_requested AND {j}.attempt >= {j}.max_attempts AND NOT {Refund(j, company)})";
+        static string Crash(string j, string company) => JobRows.ErrorJson(
+            $"{j}.attempt",
+            $"{j}.lease_owner",
+            $"{j}.started_at",
             FailureCategory.Crash,
-            "CASE WHEN " + refund + " THEN 'Lost beside other jobs at its first crash, on its last attempt: the attempt is given back and it runs alone next.' WHEN j.lease_expires_at <= @now THEN 'Lease expired: its worker stopped renewing it.' ELSE 'Its worker was declared dead.' END");
+            $"CASE WHEN {Refund(j, company)} THEN 'Lost beside other jobs at its first crash, on its last attempt: the attempt is given back and it runs alone next.' WHEN {j}.lease_expires_at <= @now THEN 'Lease expired: its worker stopped renewing it.' ELSE 'Its worker was declared dead.' END");
+        var ends = $"(j.cancel_requested OR {Poison("j", "company.running")})";
+        var move = JobMoves.ToHistoryCtes(
+            where: $"j.id = victims.id AND {ends}",
+            set: new Dictionary<string, string>
+            {
+                ["state"] = "CASE WHEN m.cancel_requested THEN 'cancelled' ELSE 'dead_letter' END",
+                ["reason"] = "CASE WHEN m.cancel_requested THEN 'Cancelled by a user; its worker was lost before it stopped.' " +
+                             "ELSE 'Poison: its worker crashed or vanished on the last of ' || m.max_attempts || ' attempts.' END",
+                ["errors"] = "m.errors || " + Crash("m", "m.company_running"),
+                ["lost_leases"] = "m.lost_leases + 1",
+            },
+            returning: "id, state, queue",
+            from: "USING victims LEFT JOIN company ON company.lease_owner = victims.lease_owner",
+            extra: "company.running AS company_running");
         var sql = $$"""
             WITH victims AS (
                 SELECT id, lease_owner FROM {s}.jobs WHERE state = 'running' AND {{victims}}
@@ -185,20 +202,20 @@ public sealed partial class PostgresJobStore
                 SELECT r.lease_owner, count(*) AS running FROM {s}.jobs r
                 WHERE r.state = 'running' AND r.lease_owner IN (SELECT lease_owner FROM victims)
                 GROUP BY r.lease_owner
+            ),
+            {{move}},
+            updated AS (
+                UPDATE {s}.jobs j
+                SET state = 'ready',
+                    attempt = CASE WHEN {{Refund("j", "company.running")}} THEN j.attempt - 1 ELSE j.attempt END,
+                    errors = j.errors || {{Crash("j", "company.running")}},
+                    lost_leases = j.lost_leases + 1,
+                    lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+                FROM victims LEFT JOIN company ON company.lease_owner = victims.lease_owner
+                WHERE j.id = victims.id AND NOT {{ends}}
+                RETURNING j.id, j.state, j.queue
             )
-            UPDATE {s}.jobs j
-            SET state = CASE WHEN j.cancel_requested THEN 'cancelled' WHEN {{poison}} THEN 'dead_letter' ELSE 'ready' END,
-                reason = CASE WHEN j.cancel_requested THEN 'Cancelled by a user; its worker was lost before it stopped.'
-                              WHEN {{poison}} THEN 'Poison: its worker crashed or vanished on the last of ' || j.max_attempts || ' attempts.'
-                              ELSE j.reason END,
-                finished_at = CASE WHEN j.cancel_requested OR {{poison}} THEN @now END,
-                attempt = CASE WHEN {{refund}} THEN j.attempt - 1 ELSE j.attempt END,
-                errors = j.errors || {{crash}},
-                lost_leases = j.lost_leases + 1,
-                lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-            FROM victims LEFT JOIN company ON company.lease_owner = victims.lease_owner
-            WHERE j.id = victims.id
-            RETURNING j.id, j.state, j.queue
+            SELECT * FROM finished UNION ALL SELECT * FROM updated
             """;
         await using var command = Command(c, tx, sql);
         parameters(command);

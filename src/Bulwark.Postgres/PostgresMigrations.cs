@@ -133,6 +133,37 @@ internal static class PostgresMigrations
                 ADD COLUMN timeout_ticks bigint CHECK (timeout_ticks IS NULL OR timeout_ticks > 0),
                 ADD COLUMN retention_ticks bigint CHECK (retention_ticks IS NULL OR retention_ticks >= 0);
             """),
+        // A small live table: jobs that can still change stay in `jobs`, a terminal job moves to `job_history` in the
+        // statement that ends it (JobMoves). `jobs` keeps only the indexes leasing, promotion, reclaim, expiry, keys and
+        // dependencies read; none holds lease_expires_at, progress or checkpoint, and pages keep free room (fillfactor),
+        // so heartbeats and progress writes are HOT updates that touch no index. Retention and listings of finished jobs
+        // read job_history's own indexes. Ids stay one sequence (jobs' identity); history ids are copied, never drawn.
+        (5, "live and history tables", """
+            CREATE TABLE {s}.job_history (LIKE {s}.jobs INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+            ALTER TABLE {s}.job_history
+                ADD PRIMARY KEY (id),
+                ADD CONSTRAINT job_history_terminal CHECK (state IN ('completed','failed','dead_letter','cancelled'));
+            WITH moved AS (DELETE FROM {s}.jobs WHERE state IN ('completed','failed','dead_letter','cancelled') RETURNING *)
+            INSERT INTO {s}.job_history SELECT * FROM moved;
+            ALTER TABLE {s}.jobs ADD CONSTRAINT jobs_live CHECK (state IN ('pending','scheduled','ready','running'));
+
+            CREATE INDEX job_history_queue_state_id_idx ON {s}.job_history (queue, state, id);
+            CREATE INDEX job_history_state_id_idx ON {s}.job_history (state, id);
+            CREATE INDEX job_history_finished_idx ON {s}.job_history (state, finished_at);
+            CREATE INDEX job_history_key_idx ON {s}.job_history (key, id) WHERE key IS NOT NULL;
+
+            -- Reclaim reads the running rows through jobs_running_owner_idx (they are bounded by the fleet's concurrency),
+            -- so an index on lease_expires_at no longer makes every heartbeat a non-HOT update.
+            DROP INDEX {s}.jobs_running_lease_idx;
+            DROP INDEX {s}.jobs_finished_idx;
+            DROP INDEX {s}.jobs_queue_state_id_idx;
+            DROP INDEX {s}.jobs_state_id_idx;
+            DROP INDEX {s}.jobs_key_idx;
+            -- Every row of jobs is live, so a key is unique over the whole table.
+            DROP INDEX {s}.jobs_live_key_uidx;
+            CREATE UNIQUE INDEX jobs_key_uidx ON {s}.jobs (key) WHERE key IS NOT NULL;
+            ALTER TABLE {s}.jobs SET (fillfactor = 80);
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -50,9 +50,11 @@ public sealed partial class PostgresJobStoreTests
     }
 
     [Theory]
-    [InlineData("UPDATE {s}.jobs SET finished_at = NULL WHERE state = 'completed'")]
+    [InlineData("UPDATE {s}.job_history SET finished_at = NULL WHERE state = 'completed'")]
     [InlineData("UPDATE {s}.jobs SET state = 'completed' WHERE state = 'ready'")]
-    [InlineData("UPDATE {s}.jobs SET state = 'ready' WHERE state = 'completed'")]
+    [InlineData("UPDATE {s}.jobs SET state = 'completed', finished_at = now() WHERE state = 'ready'")]
+    [InlineData("UPDATE {s}.job_history SET state = 'ready' WHERE state = 'completed'")]
+    [InlineData("UPDATE {s}.job_history SET state = 'ready', finished_at = NULL WHERE state = 'completed'")]
     [InlineData("UPDATE {s}.jobs SET state = 'running' WHERE state = 'ready'")]
     [InlineData("UPDATE {s}.jobs SET lease_owner = 'w9', lease_expires_at = now() WHERE state = 'ready'")]
     [InlineData("UPDATE {s}.jobs SET state = 'sleeping' WHERE state = 'ready'")]
@@ -66,7 +68,7 @@ public sealed partial class PostgresJobStoreTests
         var leased = await store.LeaseAsync(new LeaseRequest("w1", ["default"], 1, TimeSpan.FromSeconds(30)));
         Assert.Equal(FenceResult.Ok, (await store.FinishAsync([JobOutcome.Complete(leased[0].Token)]))[0]);
         await using var connection = await ConnectToSchemaAsync();
-        const string rows = "SELECT string_agg(id || ':' || state || ':' || coalesce(finished_at::text, '-') || ':' || attempt || ':' || progress || ':' || coalesce(lease_owner, '-'), ';' ORDER BY id) FROM {s}.jobs";
+        const string rows = "SELECT string_agg(id || ':' || state || ':' || coalesce(finished_at::text, '-') || ':' || attempt || ':' || progress || ':' || coalesce(lease_owner, '-'), ';' ORDER BY id) FROM (SELECT * FROM {s}.jobs UNION ALL SELECT * FROM {s}.job_history) AS j";
         var before = await TextAsync(connection, rows);
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(connection, sql));

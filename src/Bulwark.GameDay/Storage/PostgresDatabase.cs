@@ -40,7 +40,7 @@ internal sealed class PostgresDatabase : IAsyncDisposable
         {
             await using var connection = new NpgsqlConnection(ConnectionString);
             await connection.OpenAsync(cancellationToken);
-            await using var count = new NpgsqlCommand("SELECT count(*) FROM bulwark.jobs", connection);
+            await using var count = new NpgsqlCommand("SELECT (SELECT count(*) FROM bulwark.jobs) + (SELECT count(*) FROM bulwark.job_history)", connection);
             var total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
             await using var running = new NpgsqlCommand("SELECT id FROM bulwark.jobs WHERE state = 'running' ORDER BY id", connection);
             var ids = new List<long>();

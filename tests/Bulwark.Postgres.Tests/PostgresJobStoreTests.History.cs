@@ -1,0 +1,204 @@
+using System.Text.Json;
+using Bulwark.Jobs;
+using Bulwark.StoreContract;
+using Bulwark.Storage;
+using Bulwark.TestProcesses;
+using Npgsql;
+using Xunit;
+
+namespace Bulwark.Postgres.Tests;
+
+// The live table holds only jobs that can still change; finished jobs live in job_history. Migration 5 moves old data.
+public sealed partial class PostgresJobStoreTests
+{
+    private const string OldErrors =
+        """[{"attempt":1,"workerId":"w-old","startedAt":"2026-01-01T00:00:00+00:00","endedAt":"2026-01-01T00:00:01+00:00","category":0,"message":"boom","stackTrace":"at X","exceptionType":"System.Exception"}]""";
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task A_schema_with_jobs_in_every_state_migrates_to_live_and_history_tables_and_keeps_working(int fromVersion)
+    {
+        await using var connection = await ConnectToSchemaAsync();
+        await PostgresMigrations.ApplyAsync(connection, _schema, PostgresMigrations.All.Take(fromVersion).ToList(), default);
+
+        // Rows as the old schema held them: one table, every state, keys, dependencies, errors, results, a live lease.
+        var running = await InsertOldAsync(connection, "'running', attempt = 1, lease_epoch = 3, lease_owner = 'w-old', lease_expires_at = now() + interval '1 hour', progress = 40, checkpoint = '{\"at\":4}', started_at = now() - interval '1 minute'");
+        var pending = await InsertOldAsync(connection, $"'pending', depends_on = '{{{running}}}'");
+        var scheduled = await InsertOldAsync(connection, "'scheduled', run_at = now() + interval '1 day', key = 'k-sched'");
+        var ready = await InsertOldAsync(connection, "'ready', priority = 5, key = 'k-shared', trace_parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'");
+        var completed = await InsertOldAsync(connection, "'completed', attempt = 1, lease_epoch = 1, result = '{\"ok\":true}', key = 'k-shared', started_at = now() - interval '2 hours', finished_at = now() - interval '1 hour'");
+        var failed = await InsertOldAsync(connection, $"'failed', attempt = 1, lease_epoch = 1, reason = 'boom', errors = '{OldErrors}', finished_at = now()");
+        var dead = await InsertOldAsync(connection, $"'dead_letter', attempt = 3, lease_epoch = 4, lost_leases = 1, reason = 'Poison', errors = '{OldErrors}', key = 'k-dead', finished_at = now()");
+        var cancelled = await InsertOldAsync(connection, "'cancelled', reason = 'Cancelled by a user.', finished_at = now()");
+        long[] ids = [running, pending, scheduled, ready, completed, failed, dead, cancelled];
+        var before = await ReadOldJobsAsync(connection);
+
+        var store = await OpenAsync();
+
+        Assert.Equal(4L, await ScalarAsync(connection, "SELECT count(*) FROM {s}.jobs"));
+        Assert.Equal(4L, await ScalarAsync(connection, "SELECT count(*) FROM {s}.job_history"));
+        foreach (var id in ids)
+        {
+            Assert.Equal(Json(before[id]), Json(await store.GetJobAsync(id)));
+        }
+
+        var page = await store.ListJobsAsync(new JobListQuery(Limit: 100));
+        Assert.Equal(ids.OrderDescending(), page.Items.Select(j => j.Id));
+        Assert.Equal([completed], (await store.ListJobsAsync(new JobListQuery(State: JobState.Completed))).Items.Select(j => j.Id));
+        Assert.Equal(ready, (await store.FindByKeyAsync("k-shared"))!.Id);
+        Assert.Equal(dead, (await store.FindByKeyAsync("k-dead"))!.Id);
+        var counts = Assert.Single(await store.GetQueuesAsync()).Counts;
+        Assert.All(JobStates.All, state => Assert.Equal(1L, counts[state]));
+
+        // It still works: the old lease's token finishes its job and frees the dependent, the key of a live job
+        // deduplicates, a dead letter retries under its id, new ids continue above the old ones.
+        Assert.Equal(FenceResult.LeaseLost, (await store.FinishAsync([JobOutcome.Complete(new LeaseToken(running, 2))]))[0]);
+        Assert.Equal(FenceResult.Ok, (await store.FinishAsync([JobOutcome.Complete(new LeaseToken(running, 3), "\"done\"")]))[0]);
+        Assert.Equal(JobState.Ready, (await store.GetJobAsync(pending))!.State);
+        Assert.Equal(new EnqueueResult(scheduled, true), Assert.Single(await store.EnqueueAsync([TestJobs.New(key: "k-sched")])));
+        Assert.Equal(AdminResult.Ok, await store.RetryAsync(dead));
+        Assert.Equal(JobState.Ready, (await store.GetJobAsync(dead))!.State);
+        var fresh = Assert.Single(await store.EnqueueAsync([TestJobs.New()]));
+        Assert.True(fresh.Id > ids.Max(), $"new id {fresh.Id} is not above {ids.Max()}");
+
+        var leased = await store.LeaseAsync(new LeaseRequest("w1", ["default"], 10, TimeSpan.FromMinutes(1)));
+        Assert.Equal([ready, pending, dead, fresh.Id], leased.Select(j => j.Id));
+        Assert.All(await store.FinishAsync(leased.Select(j => JobOutcome.Complete(j.Token)).ToArray()), r => Assert.Equal(FenceResult.Ok, r));
+        Assert.Equal(1L, await ScalarAsync(connection, "SELECT count(*) FROM {s}.jobs"));
+        Assert.Equal(8L, await ScalarAsync(connection, "SELECT count(*) FROM {s}.job_history"));
+        Assert.Equal(JobState.Completed, (await store.GetJobAsync(dead))!.State);
+    }
+
+    [Fact]
+    public async Task A_finished_job_moves_to_history_and_a_retried_one_moves_back_under_its_id()
+    {
+        var store = await OpenAsync();
+        await using var connection = await ConnectToSchemaAsync();
+        var ids = (await store.EnqueueAsync([TestJobs.New(key: "one"), TestJobs.New(), TestJobs.New()])).Select(r => r.Id).ToArray();
+        var leased = await store.LeaseAsync(new LeaseRequest("w1", ["default"], 3, TimeSpan.FromMinutes(1)));
+        var error = new JobError(1, "w1", null, DateTimeOffset.UtcNow, FailureCategory.Permanent, "no");
+
+        var results = await store.FinishAsync([
+            JobOutcome.Complete(leased[0].Token, "1"),
+            JobOutcome.Fail(leased[1].Token, error),
+            JobOutcome.Retry(leased[2].Token, error with { Category = FailureCategory.Temporary }, TimeSpan.FromMinutes(5)),
+        ]);
+
+        Assert.All(results, r => Assert.Equal(FenceResult.Ok, r));
+        Assert.Equal($"{ids[0]}:completed,{ids[1]}:failed", await TextAsync(connection, "SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM {s}.job_history"));
+        Assert.Equal($"{ids[2]}:scheduled", await TextAsync(connection, "SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM {s}.jobs"));
+
+        // A stale outcome moves nothing: the finished job is not deleted from history nor copied twice.
+        Assert.Equal(FenceResult.NotRunning, (await store.FinishAsync([JobOutcome.Complete(leased[0].Token)]))[0]);
+        Assert.Equal(2L, await ScalarAsync(connection, "SELECT count(*) FROM {s}.job_history"));
+
+        Assert.Equal(AdminResult.Ok, await store.RetryAsync(ids[1]));
+        Assert.Equal($"{ids[1]}:ready,{ids[2]}:scheduled", await TextAsync(connection, "SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM {s}.jobs"));
+        Assert.Equal([ids[2], ids[1], ids[0]], (await store.ListJobsAsync(new JobListQuery())).Items.Select(j => j.Id));
+        Assert.Equal(ids[0], (await store.FindByKeyAsync("one"))!.Id);
+        Assert.False((await store.EnqueueAsync([TestJobs.New(key: "one")]))[0].Deduplicated);
+    }
+
+    [Fact]
+    public async Task Heartbeats_and_progress_writes_are_hot_updates()
+    {
+        var store = await OpenAsync();
+        await store.EnqueueAsync(Enumerable.Range(0, 10).Select(_ => TestJobs.New()).ToArray());
+        var leased = await store.LeaseAsync(new LeaseRequest("w1", ["default"], 10, TimeSpan.FromMinutes(1)));
+        await using var connection = await ConnectToSchemaAsync();
+        var (updates, hot) = await UpdateCountsAsync(connection, 10);
+        var worker = new WorkerRegistration { Id = "w1", Name = "w1", Host = "h", ProcessId = 1, Queues = ["default"], Concurrency = 10, StartedAt = DateTimeOffset.UtcNow };
+
+        for (var beat = 0; beat < 2; beat++)
+        {
+            var result = await store.HeartbeatAsync(new WorkerHeartbeat(worker, leased.Select(j => j.Token).ToArray(), TimeSpan.FromMinutes(1)));
+            Assert.Empty(result.Lost);
+        }
+
+        Assert.Equal(FenceResult.Ok, await store.SaveProgressAsync(leased[0].Token, 50, "{\"at\":1}"));
+
+        // Statistics reach pg_stat_user_tables when the writer's backend goes idle (within a second or so).
+        var (afterUpdates, afterHot) = await UpdateCountsAsync(connection, updates + 21);
+        Assert.Equal(21, afterUpdates - updates);
+        Assert.Equal(21, afterHot - hot);
+    }
+
+    [Fact]
+    public async Task An_unfiltered_listing_merges_both_primary_keys_instead_of_sorting()
+    {
+        var store = await OpenAsync();
+        await store.EnqueueAsync(Enumerable.Range(0, 2000).Select(_ => TestJobs.New()).ToArray());
+        var leased = await store.LeaseAsync(new LeaseRequest("w1", ["default"], 1500, TimeSpan.FromMinutes(1)));
+        await store.FinishAsync(leased.Select(j => JobOutcome.Complete(j.Token)).ToArray());
+        await using var connection = await ConnectToSchemaAsync();
+        await ExecuteAsync(connection, "ANALYZE {s}.jobs; ANALYZE {s}.job_history");
+
+        await using var explain = SchemaCommand(connection, "EXPLAIN " + PostgresJobStore.ListJobsSql(null).Replace("@now", "now()", StringComparison.Ordinal));
+        explain.Parameters.AddWithValue("queue", NpgsqlTypes.NpgsqlDbType.Text, DBNull.Value);
+        explain.Parameters.AddWithValue("state", NpgsqlTypes.NpgsqlDbType.Text, DBNull.Value);
+        explain.Parameters.AddWithValue("before", NpgsqlTypes.NpgsqlDbType.Bigint, 1800L);
+        explain.Parameters.AddWithValue("limit", NpgsqlTypes.NpgsqlDbType.Integer, 51);
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        var text = string.Join('\n', plan);
+        Assert.Contains("Merge Append", text, StringComparison.Ordinal);
+        Assert.Contains("Index Scan Backward using jobs_pkey", text, StringComparison.Ordinal);
+        Assert.Contains("Index Scan Backward using job_history_pkey", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sort", text.Replace("Sort Key", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    private async Task<(long Updates, long Hot)> UpdateCountsAsync(NpgsqlConnection connection, long atLeast)
+    {
+        (long Updates, long Hot) counts = default;
+        await Poll.UntilAsync(
+            async () =>
+            {
+                await using var select = SchemaCommand(connection, "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE schemaname = @schema AND relname = 'jobs'");
+                await using var reader = await select.ExecuteReaderAsync();
+                Assert.True(await reader.ReadAsync());
+                counts = (reader.GetInt64(0), reader.GetInt64(1));
+                return counts.Updates >= atLeast;
+            },
+            TimeSpan.FromSeconds(30),
+            () => $"jobs shows {counts.Updates} updates ({counts.Hot} HOT), expected at least {atLeast}");
+        return counts;
+    }
+
+    private async Task<long> InsertOldAsync(NpgsqlConnection connection, string stateAndColumns)
+    {
+        // The old schema's columns; the state comes first, the rest are SET-style assignments applied by an update.
+        var state = stateAndColumns.Split(',')[0].Trim();
+        var id = await ScalarAsync(connection, """
+            INSERT INTO {s}.jobs (queue, type, payload, state, run_at, created_at, updated_at, max_attempts, timeout_ticks, backoff)
+            VALUES ('default', 'demo.noop', '{"n":1}', 'ready', now() - interval '1 second', now() - interval '1 day', now() - interval '1 hour', 3, 18000000000, 'exponential(00:00:01,01:00:00,0.2)')
+            RETURNING id
+            """);
+        var assignments = stateAndColumns.Contains(',', StringComparison.Ordinal) ? ", " + stateAndColumns[(stateAndColumns.IndexOf(',', StringComparison.Ordinal) + 1)..] : "";
+        await ExecuteAsync(connection, $"UPDATE {{s}}.jobs SET state = {state}{assignments} WHERE id = {id}");
+        return id;
+    }
+
+    private async Task<Dictionary<long, JobSnapshot>> ReadOldJobsAsync(NpgsqlConnection connection)
+    {
+        await using var select = SchemaCommand(connection, $"SELECT {JobRows.ColumnsOf("")} FROM {{s}}.jobs");
+        await using var reader = await select.ExecuteReaderAsync();
+        var jobs = new Dictionary<long, JobSnapshot>();
+        while (await reader.ReadAsync())
+        {
+            var job = JobRows.ReadJob(reader);
+            jobs[job.Id] = job;
+        }
+
+        return jobs;
+    }
+
+    private static string Json(JobSnapshot? job) => JsonSerializer.Serialize(job);
+}
