@@ -200,6 +200,28 @@ public sealed class SqliteHistoryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_job_dead_on_arrival_goes_straight_to_history_and_deleting_a_waiting_job_removes_its_edges()
+    {
+        await using var store = Open();
+        var parent = (await store.EnqueueAsync([TestJobs.New()]))[0].Id;
+        var leased = await store.LeaseAsync(new LeaseRequest("w1", ["default"], 1, TimeSpan.FromSeconds(30)));
+        Assert.Equal(FenceResult.Ok, (await store.FinishAsync([JobOutcome.Fail(leased[0].Token, TestJobs.Error(1, _time.GetUtcNow()))]))[0]);
+        var live = (await store.EnqueueAsync([TestJobs.New(queue: "other")]))[0].Id;
+
+        var dead = (await store.EnqueueAsync([TestJobs.New(dependsOn: [parent])]))[0].Id;
+        var waiting = (await store.EnqueueAsync([TestJobs.New(queue: "other", dependsOn: [live])]))[0].Id;
+
+        Assert.Equal(JobState.DeadLetter, (await store.GetJobAsync(dead))!.State);
+        Assert.Equal([parent], (await store.GetJobAsync(dead))!.DependsOn);
+        Assert.Equal([parent, dead], RawRows("SELECT id FROM job_history ORDER BY id").Select(r => (long)r[0]!));
+        Assert.Equal([live, waiting], RawRows("SELECT id FROM jobs ORDER BY id").Select(r => (long)r[0]!));
+
+        Assert.Equal(1, await store.DeleteJobsAsync("other", JobState.Pending, _time.GetUtcNow().AddSeconds(1)));
+
+        Assert.Equal([dead], RawRows("SELECT job_id FROM job_dependencies").Select(r => (long)r[0]!));
+    }
+
+    [Fact]
     public async Task A_batch_completion_with_a_stale_token_moves_only_the_jobs_whose_lease_holds()
     {
         await using var store = Open();
@@ -215,11 +237,8 @@ public sealed class SqliteHistoryTests : IDisposable
 
         Assert.Equal([FenceResult.LeaseLost, FenceResult.Ok, FenceResult.Ok], results);
         Assert.Equal(JobState.Running, (await store.GetJobAsync(stale.JobId))!.State);
-        using (var connection = Connect())
-        {
-            Assert.Equal([second[1].Token.JobId, second[2].Token.JobId], RawRows("SELECT id FROM job_history ORDER BY id").Select(r => (long)r[0]!));
-            Assert.Equal([stale.JobId], RawRows("SELECT id FROM jobs").Select(r => (long)r[0]!));
-        }
+        Assert.Equal([second[1].Token.JobId, second[2].Token.JobId], RawRows("SELECT id FROM job_history ORDER BY id").Select(r => (long)r[0]!));
+        Assert.Equal([stale.JobId], RawRows("SELECT id FROM jobs").Select(r => (long)r[0]!));
 
         // The current lease of that job still completes it.
         Assert.Equal(FenceResult.Ok, (await store.FinishAsync([JobOutcome.Complete(second[0].Token)]))[0]);
