@@ -9,14 +9,14 @@ public sealed partial class SqliteJobStore
 {
     /// <inheritdoc />
     public Task<JobSnapshot?> GetJobAsync(long jobId, CancellationToken cancellationToken = default) =>
-        ReadAsync(c => ReadJobs(c, "SELECT " + JobRow.Columns + " FROM jobs WHERE id = @id", ("@id", jobId)).FirstOrDefault(), cancellationToken);
+        ReadAsync(c => ReadJobs(c, SqliteSql.JobById, ("@id", jobId)).FirstOrDefault(), cancellationToken);
 
     /// <inheritdoc />
     public Task<JobSnapshot?> FindByKeyAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         return ReadAsync(c =>
-            ReadJobs(c, "SELECT " + JobRow.Columns + " FROM jobs WHERE key = @key AND state IN " + SqliteSchema.LiveStates, ("@key", key)).FirstOrDefault()
+            ReadJobs(c, "SELECT " + JobRow.Columns + " FROM jobs WHERE key = @key", ("@key", key)).FirstOrDefault()
             ?? ReadJobs(c, SqliteSql.FindNewestKey, ("@key", key)).FirstOrDefault(), cancellationToken);
     }
 
@@ -34,20 +34,15 @@ public sealed partial class SqliteJobStore
             JobValidator.ValidateQueue(query.Queue);
         }
 
-        var sql = (query.Queue, query.State) switch
-        {
-            (null, null) => SqliteSql.ListAll,
-            (not null, null) => SqliteSql.ListByQueue,
-            (null, { } s) when SqliteSchema.IsCold(s) => SqliteSql.ListByColdState,
-            (null, not null) => null,
-            _ => SqliteSql.ListByQueueAndState,
-        };
         return ReadAsync(c =>
         {
             var before = query.BeforeId ?? long.MaxValue;
-            var items = sql is null
-                ? ListHotState(c, query.State!.Value, before, query.Limit + 1)
-                : ReadJobs(c, sql, ("@queue", query.Queue), ("@state", query.State?.ToName()), ("@before", before), ("@limit", query.Limit + 1));
+            var items = (query.Queue, query.State) switch
+            {
+                (not null, { } state) => ReadJobs(c, state.IsTerminal() ? SqliteSql.HistoryListByQueueAndState : SqliteSql.ListByQueueAndState,
+                    ("@queue", query.Queue), ("@state", state.ToName()), ("@before", before), ("@limit", query.Limit + 1)),
+                _ => ListMerged(c, query.Queue, query.State, before, query.Limit + 1),
+            };
             var more = items.Count > query.Limit;
             if (more)
             {
@@ -59,33 +54,37 @@ public sealed partial class SqliteJobStore
     }
 
     /// <summary>
-    /// A page of jobs in a hot state across all queues. <c>jobs_state</c> no longer indexes these states (migration 3),
-    /// so each queue's newest ids come from <c>jobs_queue_state</c>, merged here, and only the page's rows are read:
-    /// the cost grows with the number of queues times the page size, never with the number of jobs in the state.
+    /// A page of jobs across the live and history tables (migration 6), newest first. Each index range that can hold the
+    /// page gives its newest ids below the cursor — each table's primary key for all jobs, each state's
+    /// <c>(queue, state, id)</c> range of one queue, each queue's range of one state — the ids are merged here, and only
+    /// the page's rows are read: the cost grows with the number of ranges times the page size, never with the number of jobs.
     /// </summary>
-    private static List<JobSnapshot> ListHotState(SqliteConnection c, JobState state, long before, int limit)
+    private static List<JobSnapshot> ListMerged(SqliteConnection c, string? queue, JobState? state, long before, int limit)
     {
-        var queues = new List<string>();
-        using (var command = Command(c, SqliteSql.QueueNames))
-        using (var reader = command.ExecuteReader())
+        var ranges = new List<(string Sql, string? Queue, JobState? State)>();
+        if (queue is null && state is null)
         {
-            while (reader.Read())
-            {
-                queues.Add(reader.GetString(0));
-            }
+            ranges.Add((SqliteSql.LiveIdsBefore, null, null));
+            ranges.Add((SqliteSql.HistoryIdsBefore, null, null));
+        }
+        else if (state is null)
+        {
+            ranges.AddRange(JobStates.All.Select(s => (IdsOfState(s), queue, (JobState?)s)));
+        }
+        else
+        {
+            var names = state.Value.IsTerminal() ? SqliteSql.HistoryQueueNames : SqliteSql.LiveQueueNames;
+            ranges.AddRange(Strings(c, names).Select(q => (IdsOfState(state.Value), (string?)q, state)));
         }
 
         var ids = new List<long>();
-        using (var command = Command(c, SqliteSql.IdsByQueueAndState, ("@queue", ""), ("@state", state.ToName()), ("@before", before), ("@limit", limit)))
+        foreach (var range in ranges)
         {
-            foreach (var queue in queues)
+            using var command = Command(c, range.Sql, ("@queue", range.Queue), ("@state", range.State?.ToName()), ("@before", before), ("@limit", limit));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
             {
-                command.Parameters["@queue"].Value = queue;
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
-                {
-                    ids.Add(reader.GetInt64(0));
-                }
+                ids.Add(reader.GetInt64(0));
             }
         }
 
@@ -97,6 +96,21 @@ public sealed partial class SqliteJobStore
         ids.Sort((a, b) => b.CompareTo(a));
         var page = ids.Take(limit).Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return ReadJobs(c, SqliteSql.JobsByIds, ("@ids", "[" + string.Join(",", page) + "]"));
+
+        static string IdsOfState(JobState s) => s.IsTerminal() ? SqliteSql.HistoryIdsByQueueAndState : SqliteSql.IdsByQueueAndState;
+    }
+
+    private static List<string> Strings(SqliteConnection c, string sql)
+    {
+        var list = new List<string>();
+        using var command = Command(c, sql);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            list.Add(reader.GetString(0));
+        }
+
+        return list;
     }
 
     /// <inheritdoc />

@@ -12,6 +12,11 @@ public sealed partial class SqliteJobStore
     private const string AppendError = "errors = json_insert(errors, '$[#]', json(@error))";
     private const string CancelledWhileRunning = "Cancelled by a user while it ran.";
 
+    /// <summary>The fence of a running job's write: its lease still holds under the token's epoch.</summary>
+    private const string RunningUnder = "id = @id AND state = 'running' AND lease_epoch = @epoch";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string From, string To, string Set, string Where), (string Copy, string Delete)> Moves = new();
+
     // Positional parameters: the insert is driven through RawStatement, bound by position (?7 is now, used twice).
     private const string InsertColumns =
         "INSERT INTO jobs (queue, type, payload, priority, state, run_at, created_at, updated_at, max_attempts, timeout_ms, backoff, key, " +
@@ -64,7 +69,7 @@ public sealed partial class SqliteJobStore
             var allCompleted = true;
             foreach (var parentId in job.DependsOn)
             {
-                var state = Scalar(c, "SELECT state FROM jobs WHERE id = @id", ("@id", parentId)) as string
+                var state = Scalar(c, SqliteSql.StateById, ("@id", parentId)) as string
                     ?? throw new JobValidationException(
                         "depends_on",
                         $"{(jobs.Length > 1 ? $"Job {i} of the batch" : "The job")} depends on job {parentId}, which does not exist; enqueue the parent first or remove the dependency. Nothing was stored.",
@@ -75,7 +80,7 @@ public sealed partial class SqliteJobStore
             foreach (var index in job.DependsOnBatchIndexes)
             {
                 var parentId = results[index].Id;
-                var state = (string)Scalar(c, "SELECT state FROM jobs WHERE id = @id", ("@id", parentId))!;
+                var state = (string)Scalar(c, SqliteSql.StateById, ("@id", parentId))!;
                 Judge(parentId, JobRow.ParseState(state));
             }
 
@@ -95,6 +100,12 @@ public sealed partial class SqliteJobStore
             foreach (var parentId in parents.Distinct())
             {
                 Execute(c, "INSERT INTO job_dependencies (job_id, parent_id) VALUES (@id, @parent)", ("@id", id), ("@parent", parentId));
+            }
+
+            if (initial.IsTerminal())
+            {
+                // Inserted into jobs for its id from the one sequence, then moved: a job dead on arrival is history at once.
+                ToHistory(c, "", "id = @id", ("@id", id));
             }
 
             results[i] = new EnqueueResult(id, Deduplicated: false);
@@ -478,7 +489,8 @@ public sealed partial class SqliteJobStore
                 .Append(',').Append(token.Epoch.ToString(CultureInfo.InvariantCulture)).Append(']');
         }
 
-        // Fence, write and find dependents in one statement, bound and read through the SQLite API (bench/store-ops).
+        // Fence, copy to history and find dependents in one statement, bound and read through the SQLite API
+        // (bench/store-ops); a second removes the same fenced rows from jobs.
         var completed = new HashSet<long>(plain.Count);
         var parents = new List<long>();
         var statement = c.Raw(SqliteSql.CompleteMany);
@@ -499,6 +511,20 @@ public sealed partial class SqliteJobStore
         finally
         {
             statement.Reset();
+        }
+
+        if (completed.Count > 0)
+        {
+            var delete = c.Raw(SqliteSql.CompleteManyDelete);
+            try
+            {
+                delete.Bind("@tokens", tokens.ToString());
+                delete.Step();
+            }
+            finally
+            {
+                delete.Reset();
+            }
         }
 
         foreach (var i in plain)
@@ -531,12 +557,16 @@ public sealed partial class SqliteJobStore
             _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Kind, "Unknown outcome kind."),
         };
 
-        var changed = Execute(c,
-            $"UPDATE jobs SET {set}, updated_at = @now WHERE id = @id AND state = 'running' AND lease_epoch = @epoch",
+        (string, object?)[] args =
+        [
             ("@id", outcome.Token.JobId), ("@epoch", outcome.Token.Epoch), ("@now", c.Now),
             ("@result", outcome.Result), ("@reason", outcome.Reason ?? outcome.Error?.Message),
             ("@run_at", c.Now + (long)outcome.RetryDelay.TotalMilliseconds),
-            ("@error", outcome.Error is null ? null : JobRow.ErrorJson(outcome.Error)));
+            ("@error", outcome.Error is null ? null : JobRow.ErrorJson(outcome.Error)),
+        ];
+        var changed = target.IsTerminal()
+            ? ToHistory(c, set + ", updated_at = @now", RunningUnder, args)
+            : Execute(c, $"UPDATE jobs SET {set}, updated_at = @now WHERE {RunningUnder}", args);
         if (changed == 0)
         {
             return Refusal(c, outcome.Token);
@@ -563,8 +593,8 @@ public sealed partial class SqliteJobStore
     /// </summary>
     private static bool CancelWins(WriteContext c, JobOutcome outcome)
     {
-        var changed = Execute(c,
-            $"UPDATE jobs SET state = 'cancelled', reason = @reason, finished_at = @now, {AppendError}, {ClearLease}, updated_at = @now WHERE id = @id AND state = 'running' AND lease_epoch = @epoch AND cancel_requested = 1",
+        var changed = ToHistory(c,
+            $"state = 'cancelled', reason = @reason, finished_at = @now, {AppendError}, {ClearLease}, updated_at = @now", RunningUnder + " AND cancel_requested = 1",
             ("@id", outcome.Token.JobId), ("@epoch", outcome.Token.Epoch), ("@now", c.Now),
             ("@reason", CancelledWhileRunning), ("@error", JobRow.ErrorJson(outcome.Error!)));
         if (changed == 0)
@@ -656,8 +686,8 @@ public sealed partial class SqliteJobStore
                     ("@id", id))[0];
                 var reason = $"expired: its lifetime ended at {JobRow.ToTime(row.Expires):O}";
                 var error = new JobError(row.Attempt, row.Owner, row.Started is { } s ? JobRow.ToTime(s) : null, JobRow.ToTime(c.Now), FailureCategory.Expired, reason);
-                var changed = Execute(c,
-                    $"UPDATE jobs SET state = 'dead_letter', reason = @reason, finished_at = @now, updated_at = @now, {AppendError}, {ClearLease} WHERE id = @id AND state = @from",
+                var changed = ToHistory(c,
+                    $"state = 'dead_letter', reason = @reason, finished_at = @now, updated_at = @now, {AppendError}, {ClearLease}", "id = @id AND state = @from",
                     ("@reason", reason), ("@now", c.Now), ("@error", JobRow.ErrorJson(error)), ("@id", id), ("@from", state));
                 if (changed == 1)
                 {
@@ -704,7 +734,9 @@ public sealed partial class SqliteJobStore
                     var ids = Query(c, scope.Sql, r => r.GetInt64(0), [.. args]);
                     foreach (var id in ids)
                     {
-                        purged += Execute(c, "DELETE FROM jobs WHERE id = @id", ("@id", id));
+                        // Its edges as a dependent go with it; edges naming it as a parent stay (a purged parent no longer holds anyone back).
+                        purged += Execute(c, "DELETE FROM job_history WHERE id = @id", ("@id", id));
+                        Execute(c, "DELETE FROM job_dependencies WHERE job_id = @id", ("@id", id));
                     }
                 }
             }
@@ -717,7 +749,7 @@ public sealed partial class SqliteJobStore
     public Task<AdminResult> RetryAsync(long jobId, CancellationToken cancellationToken = default) =>
         WriteAsync(c =>
         {
-            var state = Scalar(c, "SELECT state FROM jobs WHERE id = @id", ("@id", jobId)) as string;
+            var state = Scalar(c, SqliteSql.StateById, ("@id", jobId)) as string;
             if (state is null)
             {
                 return AdminResult.NotFound;
@@ -768,7 +800,7 @@ public sealed partial class SqliteJobStore
     private static JobState RetryTarget(WriteContext c, long jobId, out JobConflictException? conflict)
     {
         conflict = null;
-        if (Scalar(c, "SELECT key FROM jobs WHERE id = @id", ("@id", jobId)) is string key
+        if (Scalar(c, "SELECT key FROM job_history WHERE id = @id", ("@id", jobId)) is string key
             && Scalar(c, SqliteSql.FindLiveKey, ("@key", key)) is long holder)
         {
             conflict = JobConflictException.KeyHeld(jobId, holder, key);
@@ -777,7 +809,7 @@ public sealed partial class SqliteJobStore
 
         var target = JobState.Ready;
         var parents = Query(c,
-            "SELECT p.id, p.state FROM job_dependencies d JOIN jobs p ON p.id = d.parent_id WHERE d.job_id = @id ORDER BY p.id",
+            SqliteSql.ParentStates,
             r => (Id: r.GetInt64(0), State: JobRow.ParseState(r.GetString(1))), ("@id", jobId));
         foreach (var parent in parents)
         {
@@ -805,9 +837,10 @@ public sealed partial class SqliteJobStore
             c.Wake();
         }
 
-        Execute(c,
-            $"UPDATE jobs SET state = @state, attempt = 0, run_at = @now, finished_at = NULL, reason = NULL, cancel_requested = 0, result = NULL, updated_at = @now, {ClearLease} " +
-            "WHERE id = @id AND state IN ('failed', 'dead_letter', 'cancelled')",
+        // Back from history into jobs with the same id.
+        MoveRows(c, "job_history", "jobs",
+            $"state = @state, attempt = 0, run_at = @now, finished_at = NULL, reason = NULL, cancel_requested = 0, result = NULL, updated_at = @now, {ClearLease}",
+            "id = @id AND state IN ('failed', 'dead_letter', 'cancelled')",
             ("@state", target.ToName()), ("@now", c.Now), ("@id", jobId));
     }
 
@@ -816,8 +849,8 @@ public sealed partial class SqliteJobStore
         WriteAsync(c =>
         {
             var reason = "cancelled by a user";
-            if (Execute(c,
-                    $"UPDATE jobs SET state = 'cancelled', reason = @reason, finished_at = @now, updated_at = @now WHERE id = @id AND state IN ('pending', 'scheduled', 'ready')",
+            if (ToHistory(c,
+                    "state = 'cancelled', reason = @reason, finished_at = @now, updated_at = @now", "id = @id AND state IN ('pending', 'scheduled', 'ready')",
                     ("@reason", reason), ("@now", c.Now), ("@id", jobId)) == 1)
             {
                 ResolveDependents(c, jobId, JobState.Cancelled);
@@ -829,7 +862,7 @@ public sealed partial class SqliteJobStore
                 return CancelResult.CancellationRequested;
             }
 
-            return Scalar(c, "SELECT 1 FROM jobs WHERE id = @id", ("@id", jobId)) is null ? CancelResult.NotFound : CancelResult.AlreadyFinished;
+            return Scalar(c, SqliteSql.StateById, ("@id", jobId)) is null ? CancelResult.NotFound : CancelResult.AlreadyFinished;
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -861,8 +894,13 @@ public sealed partial class SqliteJobStore
         var column = state.IsTerminal() ? "finished_at" : "created_at";
         return WriteAsync(c =>
         {
-            var ids = Query(c, $"DELETE FROM jobs WHERE queue = @queue AND state = @state AND {column} < @before RETURNING id",
+            var ids = Query(c, $"DELETE FROM {SqliteSchema.TableOf(state)} WHERE queue = @queue AND state = @state AND {column} < @before RETURNING id",
                 r => r.GetInt64(0), ("@queue", queue), ("@state", state.ToName()), ("@before", JobRow.ToMs(olderThan)));
+            foreach (var id in ids)
+            {
+                Execute(c, "DELETE FROM job_dependencies WHERE job_id = @id", ("@id", id));
+            }
+
             if (!state.IsTerminal())
             {
                 // A deleted parent can never complete: its waiting dependents go to dead letter instead of waiting forever.
@@ -906,9 +944,11 @@ public sealed partial class SqliteJobStore
         var reason = target == JobState.DeadLetter
             ? $"poison: all {row.Max} attempts crashed or lost their lease"
             : "cancelled by a user; its worker was lost before it stopped";
-        var changed = Execute(c,
-            $"UPDATE jobs SET {set}, lost_leases = lost_leases + 1, updated_at = @now, {AppendError}, {ClearLease} WHERE id = @id AND state = 'running' AND lease_epoch = @epoch",
-            ("@reason", reason), ("@now", c.Now), ("@error", JobRow.ErrorJson(error)), ("@id", jobId), ("@epoch", row.Epoch));
+        (string, object?)[] args = [("@reason", reason), ("@now", c.Now), ("@error", JobRow.ErrorJson(error)), ("@id", jobId), ("@epoch", row.Epoch)];
+        var assignments = $"{set}, lost_leases = lost_leases + 1, updated_at = @now, {AppendError}, {ClearLease}";
+        var changed = target.IsTerminal()
+            ? ToHistory(c, assignments, RunningUnder, args)
+            : Execute(c, $"UPDATE jobs SET {assignments} WHERE {RunningUnder}", args);
         if (changed == 1)
         {
             bucket.Add(jobId);
@@ -942,9 +982,7 @@ public sealed partial class SqliteJobStore
             {
                 if (parent.State == JobState.Completed)
                 {
-                    var waiting = Scalar(c,
-                        "SELECT count(*) FROM job_dependencies d JOIN jobs p ON p.id = d.parent_id WHERE d.job_id = @child AND p.state <> 'completed'",
-                        ("@child", child));
+                    var waiting = Scalar(c, SqliteSql.WaitingParents, ("@child", child));
                     if (waiting is 0L)
                     {
                         c.Wake();
@@ -960,8 +998,8 @@ public sealed partial class SqliteJobStore
                     var error = new JobError(0, null, null, JobRow.ToTime(c.Now), FailureCategory.Dependency,
                         gone ? $"Job {parent.Id}, which this job depends on, was deleted before it finished; this job can never run."
                             : $"Job {parent.Id}, which this job depends on, ended {parent.State.ToName()}; this job can never run.");
-                    if (Execute(c,
-                            $"UPDATE jobs SET state = 'dead_letter', reason = @reason, finished_at = @now, updated_at = @now, {AppendError} WHERE id = @id AND state = 'pending'",
+                    if (ToHistory(c,
+                            $"state = 'dead_letter', reason = @reason, finished_at = @now, updated_at = @now, {AppendError}", "id = @id AND state = 'pending'",
                             ("@reason", reason), ("@now", c.Now), ("@error", JobRow.ErrorJson(error)), ("@id", child)) == 1)
                     {
                         work.Enqueue((child, JobState.DeadLetter));
@@ -974,7 +1012,7 @@ public sealed partial class SqliteJobStore
     /// <summary>Why a fenced write matched no row: the distinct codes of <see cref="FenceResult"/>.</summary>
     private static FenceResult Refusal(WriteContext c, LeaseToken token)
     {
-        var rows = Query(c, "SELECT state, lease_epoch FROM jobs WHERE id = @id", r => (State: r.GetString(0), Epoch: r.GetInt64(1)), ("@id", token.JobId));
+        var rows = Query(c, SqliteSql.StateById, r => (State: r.GetString(0), Epoch: r.GetInt64(1)), ("@id", token.JobId));
         if (rows.Count == 0)
         {
             return FenceResult.NotFound;
@@ -1040,6 +1078,24 @@ public sealed partial class SqliteJobStore
     }
 
     private static int Execute(WriteContext c, string sql, params (string Name, object? Value)[] args) => Bind(c, sql, args).ExecuteNonQuery();
+
+    /// <summary>A terminal transition: moves the jobs rows matching <paramref name="where"/> (the fence) to job_history with <paramref name="set"/> applied.</summary>
+    private static int ToHistory(WriteContext c, string set, string where, params (string Name, object? Value)[] args) =>
+        MoveRows(c, "jobs", "job_history", set, where, args);
+
+    /// <summary>Copies the matching rows with <paramref name="set"/> applied, then deletes them under the same predicate (<see cref="SqliteSql.Move"/>).</summary>
+    private static int MoveRows(WriteContext c, string from, string to, string set, string where, params (string Name, object? Value)[] args)
+    {
+        var (copy, delete) = Moves.GetOrAdd((from, to, set, where), k => SqliteSql.Move(k.From, k.To, k.Set, k.Where));
+        var moved = Execute(c, copy, args);
+        if (moved > 0 && Execute(c, delete, args) != moved)
+        {
+            // Cannot happen inside the writer's transaction; throwing rolls the operation back rather than keep a row twice.
+            throw new InvalidOperationException($"Moving jobs from {from} to {to} copied {moved} rows but deleted a different number ({where}).");
+        }
+
+        return moved;
+    }
 
     private static object? Scalar(WriteContext c, string sql, params (string Name, object? Value)[] args)
     {

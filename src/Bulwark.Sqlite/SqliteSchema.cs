@@ -12,11 +12,17 @@ internal static class SqliteSchema
     internal const string LiveStates = "('pending','scheduled','ready','running')";
     internal const string TerminalStates = "('completed','failed','dead_letter','cancelled')";
 
+    /// <summary>The columns migration 6 copies into job_history: written out, as a shipped migration must not change.</summary>
+    private const string HistoryColumns =
+        "id, queue, type, payload, priority, state, run_at, created_at, updated_at, max_attempts, timeout_ms, backoff, key, expires_at, " +
+        "attempt, lease_epoch, lease_owner, lease_expires_at, progress, checkpoint, result, errors, trace_parent, reason, cancel_requested, " +
+        "started_at, finished_at, lost_leases";
+
     /// <summary>The states <c>jobs_state</c> indexes (migration 3): those off the happy path, which few jobs pass through.</summary>
     internal const string ColdStates = "('pending','failed','dead_letter','cancelled')";
 
-    internal static bool IsCold(JobState state) =>
-        state is JobState.Pending or JobState.Failed or JobState.DeadLetter or JobState.Cancelled;
+    /// <summary>The table a job in <paramref name="state"/> lives in (migration 6): <c>jobs</c> while it can change, then <c>job_history</c>.</summary>
+    internal static string TableOf(JobState state) => state.IsTerminal() ? "job_history" : "jobs";
 
     /// <summary>Migration i brings the file to version i + 1. Append only; never edit a shipped one.</summary>
     internal static readonly string[] Migrations =
@@ -155,6 +161,71 @@ internal static class SqliteSchema
         ALTER TABLE queues ADD COLUMN backoff TEXT CHECK (backoff IS NULL OR backoff <> '');
         ALTER TABLE queues ADD COLUMN timeout_ms INTEGER CHECK (timeout_ms IS NULL OR timeout_ms > 0);
         ALTER TABLE queues ADD COLUMN retention_ms INTEGER CHECK (retention_ms IS NULL OR retention_ms >= 0);
+        """,
+        // 6: live and history tables. jobs keeps only the states that can still change, with the indexes leasing, promotion,
+        // reclaim, expiry and live keys need; a job reaching a terminal state moves to job_history in the same transaction
+        // (SqliteSql.Move), where listings, counts and retention read it. Ids stay one sequence: job_history takes the id the
+        // row had, and jobs' AUTOINCREMENT never reuses one, even after its largest id has moved out.
+        // job_dependencies is rebuilt without its foreign key first: with foreign_keys = ON, moving a job out of jobs would
+        // have cascaded to its edges. Purge and delete remove edges themselves now.
+        $"""
+        CREATE TABLE job_dependencies_v6 (
+            job_id    INTEGER NOT NULL,
+            parent_id INTEGER NOT NULL,
+            PRIMARY KEY (job_id, parent_id)
+        ) WITHOUT ROWID;
+        INSERT INTO job_dependencies_v6 (job_id, parent_id) SELECT job_id, parent_id FROM job_dependencies;
+        DROP TABLE job_dependencies;
+        ALTER TABLE job_dependencies_v6 RENAME TO job_dependencies;
+        CREATE INDEX job_dependencies_parent ON job_dependencies (parent_id);
+
+        CREATE TABLE job_history (
+            id               INTEGER PRIMARY KEY,
+            queue            TEXT    NOT NULL,
+            type             TEXT    NOT NULL,
+            payload          TEXT    NOT NULL,
+            priority         INTEGER NOT NULL DEFAULT 0,
+            state            TEXT    NOT NULL CHECK (state IN {TerminalStates}),
+            run_at           INTEGER NOT NULL,
+            created_at       INTEGER NOT NULL,
+            updated_at       INTEGER NOT NULL,
+            max_attempts     INTEGER NOT NULL CHECK (max_attempts >= 1),
+            timeout_ms       INTEGER NOT NULL CHECK (timeout_ms > 0),
+            backoff          TEXT    NOT NULL,
+            key              TEXT,
+            expires_at       INTEGER,
+            attempt          INTEGER NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+            lease_epoch      INTEGER NOT NULL DEFAULT 0 CHECK (lease_epoch >= 0),
+            lease_owner      TEXT,
+            lease_expires_at INTEGER,
+            progress         INTEGER NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
+            checkpoint       TEXT,
+            result           TEXT,
+            errors           TEXT    NOT NULL DEFAULT '[]',
+            trace_parent     TEXT,
+            reason           TEXT,
+            cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+            started_at       INTEGER,
+            finished_at      INTEGER CHECK (finished_at IS NOT NULL),
+            lost_leases      INTEGER NOT NULL DEFAULT 0 CHECK (lost_leases >= 0)
+        );
+        CREATE INDEX job_history_queue_state ON job_history (queue, state, id);
+        CREATE INDEX job_history_finished    ON job_history (state, finished_at);
+        CREATE INDEX job_history_key         ON job_history (key, id) WHERE key IS NOT NULL;
+
+        DROP INDEX jobs_finished;
+        DROP INDEX jobs_key;
+        DROP INDEX jobs_queue;
+        DROP INDEX jobs_state;
+        DROP INDEX jobs_live_key;
+        DROP INDEX jobs_expires;
+
+        INSERT INTO job_history ({HistoryColumns}) SELECT {HistoryColumns} FROM jobs WHERE state IN {TerminalStates};
+        DELETE FROM jobs WHERE state IN {TerminalStates};
+
+        -- Every row of jobs is live now: predicates without state are not re-evaluated when a lease or finish changes it.
+        CREATE UNIQUE INDEX jobs_live_key ON jobs (key) WHERE key IS NOT NULL;
+        CREATE INDEX jobs_expires ON jobs (expires_at) WHERE expires_at IS NOT NULL;
         """,
     ];
 

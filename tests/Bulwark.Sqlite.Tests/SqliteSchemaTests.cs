@@ -4,6 +4,7 @@ using Bulwark.StoreContract;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
+using static Bulwark.Sqlite.Tests.SqliteCommands;
 
 namespace Bulwark.Sqlite.Tests;
 
@@ -47,9 +48,10 @@ public sealed class SqliteSchemaTests : IDisposable
     }
 
     [Theory]
-    [InlineData("UPDATE jobs SET finished_at = NULL WHERE state = 'completed'")]
+    [InlineData("UPDATE job_history SET finished_at = NULL WHERE state = 'completed'")]
     [InlineData("UPDATE jobs SET state = 'completed' WHERE state = 'ready'")]
-    [InlineData("UPDATE jobs SET state = 'ready' WHERE state = 'completed'")]
+    [InlineData("UPDATE job_history SET state = 'ready' WHERE state = 'completed'")]
+    [InlineData("INSERT INTO job_history SELECT * FROM jobs WHERE state = 'ready'")]
     [InlineData("UPDATE jobs SET state = 'running' WHERE state = 'ready'")]
     [InlineData("UPDATE jobs SET state = 'sleeping' WHERE state = 'ready'")]
     [InlineData("UPDATE jobs SET attempt = -1 WHERE state = 'ready'")]
@@ -84,21 +86,9 @@ public sealed class SqliteSchemaTests : IDisposable
     private static string Rows(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT group_concat(id || ':' || state || ':' || coalesce(finished_at, '-') || ':' || attempt || ':' || progress, ';') FROM jobs";
+        command.CommandText = "SELECT group_concat(id || ':' || state || ':' || coalesce(finished_at, '-') || ':' || attempt || ':' || progress, ';') " +
+            "FROM (SELECT * FROM jobs UNION ALL SELECT * FROM job_history ORDER BY id)";
         return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? "";
     }
 
-    private static long Count(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
 }
