@@ -158,12 +158,12 @@ public sealed class ShutdownTests
         Assert.Equal(JobState.Ready, (await h.GetAsync(id)).State);
     }
 
-    /// <summary>A worker (no shutdown wait, a 1 s finish budget) whose <paramref name="count"/> completions wait in its completer: the harness runs no completer loop.</summary>
+    /// <summary>A worker (no shutdown wait, a 4 s finish budget: its last quarter must hold a cold first write) whose <paramref name="count"/> completions wait in its completer: the harness runs no completer loop.</summary>
     private static async Task<(WorkerHarness Harness, CapturingLoggerFactory Logs, long[] Ids)> WithWaitingOutcomesAsync(int count)
     {
         var logs = new CapturingLoggerFactory();
         var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("quick", (_, _) => Task.CompletedTask),
-            o => { o.ShutdownTimeout = TimeSpan.Zero; o.FinishBudget = TimeSpan.FromSeconds(1); }, logging: logs);
+            o => { o.ShutdownTimeout = TimeSpan.Zero; o.FinishBudget = TimeSpan.FromSeconds(4); }, logging: logs);
         var ids = new long[count];
         for (var i = 0; i < count; i++)
         {
