@@ -351,8 +351,14 @@ public sealed class WorkerRuntime : IDisposable
     internal void HardStop() => _hardStop.Cancel();
 
     /// <summary>Waits for an in-process enqueue, a freed slot, or the poll interval.</summary>
-    internal Task WaitForWorkAsync(JobSignal signal, CancellationToken cancellationToken) =>
-        Task.WhenAny(signal.WaitAsync(_options.PollInterval, _time, cancellationToken), _slotFreed.WaitAsync(_options.PollInterval, _time, cancellationToken));
+    internal Task WaitForWorkAsync(JobSignal signal, CancellationToken cancellationToken) => WaitForWorkAsync(signal, WorkVersion(signal), cancellationToken);
+
+    /// <summary>What the waiting compares: read it before a pass.</summary>
+    internal (long Enqueued, long Freed) WorkVersion(JobSignal signal) => (signal.Version, _slotFreed.Version);
+
+    /// <summary>As above, returning at once if an enqueue or a freed slot came after <paramref name="seen"/> (during the pass).</summary>
+    internal Task WaitForWorkAsync(JobSignal signal, (long Enqueued, long Freed) seen, CancellationToken cancellationToken) =>
+        Task.WhenAny(signal.WaitAsync(seen.Enqueued, _options.PollInterval, _time, cancellationToken), _slotFreed.WaitAsync(seen.Freed, _options.PollInterval, _time, cancellationToken));
 
     /// <inheritdoc />
     public void Dispose()

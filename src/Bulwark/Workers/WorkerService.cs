@@ -55,10 +55,12 @@ internal sealed class WorkerService(WorkerRuntime runtime, JobSignal signal, Tim
         {
             try
             {
+                // Read before the pass: an enqueue that lands while the pass runs must not wait for the poll.
+                var seen = runtime.WorkVersion(signal);
                 var leased = await runtime.RunOnceAsync(stopping);
                 if (leased == 0 || runtime.FreeSlots == 0)
                 {
-                    await runtime.WaitForWorkAsync(signal, stopping);
+                    await runtime.WaitForWorkAsync(signal, seen, stopping);
                 }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
