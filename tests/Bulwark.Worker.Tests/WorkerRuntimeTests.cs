@@ -327,7 +327,8 @@ public sealed class WorkerRuntimeTests
     [Fact]
     public async Task A_slot_frees_when_its_handler_returns_and_unwritten_outcomes_hold_back_leasing_past_one_slots_worth_each()
     {
-        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("noop", (_, _) => Task.CompletedTask), o => o.Concurrency = 2);
+        // No lease-ahead buffer: the counts below are of slots alone (LeaseAheadTests covers the buffer).
+        await using var h = await WorkerHarness.StartAsync(b => b.AddHandler<Empty>("noop", (_, _) => Task.CompletedTask), o => { o.Concurrency = 2; o.LeaseAhead = 0; });
         for (var i = 0; i < 6; i++)
         {
             await h.EnqueueAsync("noop");

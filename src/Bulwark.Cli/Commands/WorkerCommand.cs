@@ -41,7 +41,7 @@ internal static class WorkerCommand
             },
         };
         var concurrency = CliValues.OptionalInt("--concurrency", "Jobs run at once (default Bulwark:Worker:Concurrency, else 10).", 1, 10_000);
-        var leaseAhead = CliValues.OptionalInt("--lease-ahead", "Jobs leased beyond the free slots and held until one frees, so lease calls and finish batches carry more (default Bulwark:Worker:LeaseAhead, else 0: off).", 0, 10_000);
+        var leaseAhead = CliValues.OptionalInt("--lease-ahead", "Jobs leased beyond the free slots and held until one frees, so lease calls and finish batches carry more (default Bulwark:Worker:LeaseAhead, else 200; 0 turns it off).", 0, 10_000);
         var name = HostedCommand.NameOption();
         var lease = CliValues.Duration("--lease", "Lease length (default 10s).");
         var heartbeat = CliValues.Duration("--heartbeat", "Heartbeat interval (default 2s); must be shorter than the lease.");

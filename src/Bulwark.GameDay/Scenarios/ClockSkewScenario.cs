@@ -53,14 +53,17 @@ internal sealed class ClockSkewScenario : IScenario
         var sleepers = await FleetWatch.EnqueueSleepersAsync(d.Api, 6, 5000, cancellationToken);
         var timeouts = new List<long>();
         var retries = new List<long>();
+        var enqueuedAfter = new Dictionary<long, DateTimeOffset>(); // a retry's first attempt cannot fail before its enqueue was sent
         for (var i = 0; i < 4; i++)
         {
             timeouts.Add(await EnqueueAsync(d, new { queue = Deployment.Queue, type = "demo.sleep", payload = new { ms = 60000 }, timeout = "2s", max_attempts = 1 }, cancellationToken));
+            var sent = d.Time.GetUtcNow();
             retries.Add(await EnqueueAsync(d, new { queue = Deployment.Queue, type = "demo.fail", payload = new { times = 1, category = "temporary" }, backoff = "fixed(4s)", max_attempts = 2 }, cancellationToken));
+            enqueuedAfter[retries[^1]] = sent;
         }
 
         var owners = new HashSet<string>(StringComparer.Ordinal);
-        var waits = await WatchRetriesAsync(d, retries, owners, cancellationToken);
+        var waits = await WatchRetriesAsync(d, enqueuedAfter, owners, cancellationToken);
         await loading;
         var settled = await d.WaitForSettledAsync(TimeSpan.FromSeconds(d.Quick ? 60 : 180), cancellationToken);
         if (settled)
@@ -91,7 +94,8 @@ internal sealed class ClockSkewScenario : IScenario
         var workers = new[] { behind, ahead, normal };
         var leaseLines = workers.Sum(w => Count(w.Output, "lost (reclaimed") + Count(w.Output, "refused ("));
         var badTimeouts = timed.Where(t => t.Took is not { } took || took < ExecutionTimeout || took > ExecutionTimeout + TimeSpan.FromSeconds(2)).ToArray();
-        var badWaits = waits.Where(w => w.Waited is not { } waited || waited < Backoff - TimeSpan.FromMilliseconds(300) || waited > Backoff + TimeSpan.FromSeconds(4)).ToArray();
+        // Early only if even the longest wait the reads allow is short of the backoff; late if even the shortest is 4 s over.
+        var badWaits = waits.Where(w => w.Wait is not { } wait || wait.AtMost < Backoff || wait.AtLeast > Backoff + TimeSpan.FromSeconds(4)).ToArray();
 
         return new ScenarioResult(m.Impact,
         [
@@ -110,42 +114,70 @@ internal sealed class ClockSkewScenario : IScenario
                 string.Join("; ", timed.Select(t => $"job {t.Id} on {Worker(t.Worker)}: cancelled after {(t.Took is { } took ? Promises.Seconds(took) : "no timeout record")}"))),
             Check.That($"backoff waits measure true durations (fixed {Promises.Seconds(Backoff)})",
                 badWaits.Length == 0,
-                string.Join("; ", waits.Select(w => $"job {w.Id}: retry started {(w.Waited is { } waited ? Promises.Seconds(waited) : "never (30 s)")} after the failure"))),
+                string.Join("; ", waits.Select(w => $"job {w.Id}: retry leased {(w.Wait is { } wait ? $"{Promises.Seconds(wait.AtLeast)}–{Promises.Seconds(wait.AtMost)}" : "not seen (30 s)")} after the failure"))),
         ]);
     }
 
     /// <summary>
-    /// Watches each retried job from outside (true time): when its first attempt failed, when the second started; and
-    /// which workers hold running jobs meanwhile (into <paramref name="owners"/>).
+    /// Watches each retried job from outside (true time) and brackets its wait: the failure happened after the last read
+    /// that still saw attempt 1 unfinished and before the first read that saw it scheduled; the retry's lease after the
+    /// last read still showing it scheduled and before the first showing attempt 2. A one-sided reading (time of first
+    /// sight to time of first sight) would be off by up to one polling pass, either way. Also notes which workers hold
+    /// running jobs meanwhile (into <paramref name="owners"/>).
     /// </summary>
-    private static async Task<IReadOnlyList<(long Id, TimeSpan? Waited)>> WatchRetriesAsync(Deployment d, IReadOnlyList<long> ids, HashSet<string> owners, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<(long Id, RetryWait? Wait)>> WatchRetriesAsync(Deployment d, IReadOnlyDictionary<long, DateTimeOffset> enqueuedAfter, HashSet<string> owners, CancellationToken cancellationToken)
     {
-        var failedAt = new Dictionary<long, DateTimeOffset>();
-        var waited = new Dictionary<long, TimeSpan>();
+        var watches = enqueuedAfter.ToDictionary(e => e.Key, e => new RetryWatch(e.Value));
         await d.WaitUntilAsync(async ct =>
         {
-            foreach (var running in await d.Api.ListJobsAsync(Deployment.Queue, "running", ct))
+            var owning = d.Api.ListJobsAsync(Deployment.Queue, "running", ct);
+            // In parallel, each read stamped before it was sent and after it came back: the bracket is as tight as one read.
+            await Task.WhenAll(watches.Where(w => w.Value.Wait is null).Select(async w =>
+            {
+                var sent = d.Time.GetUtcNow();
+                var job = (await d.Api.GetJobAsync(w.Key, ct)).Job;
+                w.Value.Saw(job.State, job.Attempt, sent, d.Time.GetUtcNow());
+            }));
+            foreach (var running in await owning)
             {
                 owners.Add(Worker(running.LeaseOwner));
             }
 
-            foreach (var id in ids.Where(i => !waited.ContainsKey(i)))
+            return watches.Values.All(w => w.Wait is not null);
+        }, TimeSpan.FromSeconds(30), cancellationToken);
+        return [.. watches.Select(w => (w.Key, w.Value.Wait))];
+    }
+
+    /// <summary>The shortest and longest wait the reads allow between the first attempt's failure and the retry's lease.</summary>
+    private sealed record RetryWait(TimeSpan AtLeast, TimeSpan AtMost);
+
+    private sealed class RetryWatch(DateTimeOffset enqueuedAfter)
+    {
+        private DateTimeOffset _lastBeforeFailure = enqueuedAfter; // sent time of the last read still showing attempt 1 not yet failed
+        private DateTimeOffset? _failedBy; // return time of the first read showing it scheduled for its retry
+        private DateTimeOffset _lastWaiting; // sent time of the last read still showing the retry waiting (scheduled or ready)
+
+        public RetryWait? Wait { get; private set; }
+
+        public void Saw(string state, int attempt, DateTimeOffset sent, DateTimeOffset back)
+        {
+            if (attempt >= 2)
             {
-                var job = (await d.Api.GetJobAsync(id, ct)).Job;
-                var now = d.Time.GetUtcNow();
-                if (job.State == "scheduled")
+                if (_failedBy is { } failedBy)
                 {
-                    failedAt.TryAdd(id, now);
-                }
-                else if (job.Attempt >= 2 && failedAt.TryGetValue(id, out var at))
-                {
-                    waited[id] = now - at;
+                    Wait = new RetryWait(_lastWaiting - failedBy, back - _lastBeforeFailure);
                 }
             }
-
-            return waited.Count == ids.Count;
-        }, TimeSpan.FromSeconds(30), cancellationToken);
-        return [.. ids.Select(id => (id, waited.TryGetValue(id, out var w) ? w : (TimeSpan?)null))];
+            else if (_failedBy is null && state != "scheduled")
+            {
+                _lastBeforeFailure = sent;
+            }
+            else
+            {
+                _failedBy ??= back;
+                _lastWaiting = sent;
+            }
+        }
     }
 
     private static async Task<long> EnqueueAsync(Deployment d, object job, CancellationToken cancellationToken)
