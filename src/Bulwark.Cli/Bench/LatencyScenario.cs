@@ -22,12 +22,17 @@ internal sealed class LatencyScenario : IBenchScenario
         var start = new List<(double P50, double P95, double P99)>();
         var finish = new List<(double P50, double P95, double P99)>();
         var across = new List<(double P50, double P95, double P99)>();
+        var acrossAcked = new List<(double P50, double P95, double P99)>();
+        var commits = new List<(double P50, double P95, double P99)>();
         for (var run = 0; run < settings.Runs; run++)
         {
             var (s, f) = await RunOnceAsync(settings, duration, cancellationToken);
             start.Add(s);
             finish.Add(f);
-            across.Add(await CrossProcessOnceAsync(settings, duration, cancellationToken));
+            var (call, ack, commit) = await CrossProcessOnceAsync(settings, duration, cancellationToken);
+            across.Add(call);
+            acrossAcked.Add(ack);
+            commits.Add(commit);
         }
 
         var figures = new List<BenchFigure>
@@ -41,9 +46,16 @@ internal sealed class LatencyScenario : IBenchScenario
             Figure("cross-process enqueue → lease p50", across.Select(x => x.P50)),
             Figure("cross-process enqueue → lease p95", across.Select(x => x.P95)),
             Figure("cross-process enqueue → lease p99", across.Select(x => x.P99)),
+            Figure("cross-process ack → lease p50", acrossAcked.Select(x => x.P50)),
+            Figure("cross-process ack → lease p95", acrossAcked.Select(x => x.P95)),
+            Figure("cross-process ack → lease p99", acrossAcked.Select(x => x.P99)),
+            Figure("cross-process enqueue → ack p50", commits.Select(x => x.P50)),
+            Figure("cross-process enqueue → ack p95", commits.Select(x => x.P95)),
+            Figure("cross-process enqueue → ack p99", commits.Select(x => x.P99)),
         };
         settings.Progress.WriteLine($"  latency: handler start p99 {figures[2].Median:N2} ms, completion p99 {figures[5].Median:N2} ms; "
-            + $"worker in another process: lease p50 {figures[6].Median:N2} ms, p99 {figures[8].Median:N2} ms");
+            + $"worker in another process: enqueue → lease p50 {figures[6].Median:N2} ms, p99 {figures[8].Median:N2} ms "
+            + $"(enqueue → ack p99 {figures[14].Median:N2} ms, ack → lease p99 {figures[11].Median:N2} ms)");
         return figures;
 
         BenchFigure Figure(string name, IEnumerable<double> values) =>
@@ -88,7 +100,7 @@ internal sealed class LatencyScenario : IBenchScenario
         return (Summary(acked, started), Summary(acked, finished));
     }
 
-    private static async Task<(double, double, double)> CrossProcessOnceAsync(BenchSettings settings, TimeSpan duration, CancellationToken cancellationToken)
+    private static async Task<((double, double, double) Call, (double, double, double) Ack, (double, double, double) Commit)> CrossProcessOnceAsync(BenchSettings settings, TimeSpan duration, CancellationToken cancellationToken)
     {
         var path = BenchHost.NewPath(settings, "latency_xp");
         var name = $"xp-{Guid.NewGuid():N}"[..16];
@@ -101,7 +113,7 @@ internal sealed class LatencyScenario : IBenchScenario
             await BenchWorkerProcess.WaitUntilAsync(async () => (await host.Store.ListWorkersAsync(cancellationToken))
                 .Any(w => w.Registration.Name == name && w.State == Bulwark.Storage.WorkerState.Active), "the worker process to register", [worker], cancellationToken);
             var job = new[] { host.Client.Build(BenchHost.Queue, "demo.noop", "{}") };
-            var called = new ConcurrentDictionary<long, DateTimeOffset>();
+            var called = new ConcurrentDictionary<long, (DateTimeOffset Call, DateTimeOffset Ack)>();
             var sent = new List<Task>();
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
             var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -113,7 +125,7 @@ internal sealed class LatencyScenario : IBenchScenario
                     {
                         var at = DateTimeOffset.UtcNow;
                         var result = await host.Client.EnqueueManyAsync(job, cancellationToken);
-                        called[result[0].Id] = at;
+                        called[result[0].Id] = (at, DateTimeOffset.UtcNow);
                     }, cancellationToken));
                 }
             }
@@ -122,24 +134,34 @@ internal sealed class LatencyScenario : IBenchScenario
             await BenchWorkerProcess.WaitUntilAsync(async () =>
                 (await host.Store.GetQueuesAsync(cancellationToken)).Where(q => q.Queue == BenchHost.Queue).Sum(q => q[Bulwark.Jobs.JobState.Completed]) >= called.Count,
                 "the worker process to complete every job", [worker], cancellationToken);
-            var ms = new List<double>(called.Count);
-            foreach (var (id, at) in called)
+            var fromCall = new List<double>(called.Count);
+            var fromAck = new List<double>(called.Count);
+            var toAck = new List<double>(called.Count);
+            foreach (var (id, (at, acked)) in called)
             {
                 if ((await host.Store.GetJobAsync(id, cancellationToken))?.StartedAt is { } leased)
                 {
-                    // started_at is truncated to the millisecond on SQLite: a lease within the call's first one counts as 0 ms.
-                    ms.Add(Math.Max(0, (leased - at).TotalMilliseconds));
+                    // started_at is truncated to the millisecond on SQLite, and a lease can come before the producer's
+                    // continuation notes the acknowledgement: either counts as 0 ms, never negative.
+                    fromCall.Add(Math.Max(0, (leased - at).TotalMilliseconds));
+                    fromAck.Add(Math.Max(0, (leased - acked).TotalMilliseconds));
+                    toAck.Add((acked - at).TotalMilliseconds);
                 }
             }
 
-            double[] sorted = [.. ms.Order()];
-            return (Percentiles.Of(sorted, 50), Percentiles.Of(sorted, 95), Percentiles.Of(sorted, 99));
+            return (Of(fromCall), Of(fromAck), Of(toAck));
         }
         finally
         {
             await BenchWorkerProcess.KillAllAsync([worker]);
             BenchHost.DeleteFiles(settings, path);
         }
+    }
+
+    private static (double, double, double) Of(List<double> ms)
+    {
+        double[] sorted = [.. ms.Order()];
+        return (Percentiles.Of(sorted, 50), Percentiles.Of(sorted, 95), Percentiles.Of(sorted, 99));
     }
 
     private static (double, double, double) Summary(ConcurrentDictionary<long, long> acked, ConcurrentDictionary<long, long> later)
