@@ -50,6 +50,19 @@ internal sealed class RawStatement : IDisposable
         return false;
     }
 
+    /// <summary>Runs a statement that returns no rows and gives SQLite's result code instead of throwing; then resets it.</summary>
+    internal int TryExecute()
+    {
+        try
+        {
+            return raw.sqlite3_step(_statement);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+    }
+
     /// <summary>Readies the statement for its next execution and drops the bound values.</summary>
     internal void Reset()
     {

@@ -31,6 +31,7 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
             options.Time,
             options.MaxBatchSize,
             options.BusyTimeout,
+            options.LockQuickRetryWindow,
             options.Path,
             logger,
             _doorbell is null ? null : _doorbell.Ring);
@@ -38,6 +39,9 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
 
     /// <summary>The database file.</summary>
     public string Path => _options.Path;
+
+    /// <summary>How often the writer met another connection's write lock: taken within the quick window, waited for past it; quick tries.</summary>
+    internal (long Quick, long Slow, long BusyTries) LockWaits => _writer.LockWaits;
 
     /// <summary>Transactions committed by this instance's writer (group commit makes this far smaller than the number of writes).</summary>
     internal long Commits => _writer.Commits;
@@ -114,6 +118,7 @@ public sealed partial class SqliteJobStore : IJobStore, IJobQuery
             LoggerFactory = options.LoggerFactory,
             Signal = options.Signal,
             CrossProcessWakeUp = options.CrossProcessWakeUp,
+            LockQuickRetryWindow = options.LockQuickRetryWindow,
         };
         return new SqliteJobStore(resolved, connection, builder.ToString());
     }

@@ -36,6 +36,12 @@ public sealed class SqliteStoreOptions
     /// </summary>
     public bool CrossProcessWakeUp { get; set; } = true;
 
+    /// <summary>
+    /// How long the writer tries for a write lock held by another process every 100 µs, before SQLite's busy handler
+    /// (1, 2, 5, 10 … ms sleeps) takes over. Internal: tests widen or shorten it to see each path.
+    /// </summary>
+    internal TimeSpan LockQuickRetryWindow { get; set; } = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the option to change.</summary>
     public void Validate()
     {

@@ -103,13 +103,17 @@ public sealed partial class PostgresJobStoreTests
     [Fact]
     public async Task Heartbeats_and_progress_writes_are_hot_updates()
     {
-        var store = await OpenAsync();
-        await store.EnqueueAsync(Enumerable.Range(0, 10).Select(_ => TestJobs.New()).ToArray());
-        var leased = await store.LeaseAsync(new LeaseRequest("w1", ["default"], 10, TimeSpan.FromMinutes(1)));
+        // A backend reports its table statistics when it exits (else only after 10 s idle): each store is closed before
+        // the counts are read, so they are complete at once.
+        var setup = await OpenAsync();
+        await setup.EnqueueAsync(Enumerable.Range(0, 10).Select(_ => TestJobs.New()).ToArray());
+        var leased = await setup.LeaseAsync(new LeaseRequest("w1", ["default"], 10, TimeSpan.FromMinutes(1)));
+        await setup.DisposeAsync();
         await using var connection = await ConnectToSchemaAsync();
         var (updates, hot) = await UpdateCountsAsync(connection, 10);
         var worker = new WorkerRegistration { Id = "w1", Name = "w1", Host = "h", ProcessId = 1, Queues = ["default"], Concurrency = 10, StartedAt = DateTimeOffset.UtcNow };
 
+        var store = await OpenAsync();
         for (var beat = 0; beat < 2; beat++)
         {
             var result = await store.HeartbeatAsync(new WorkerHeartbeat(worker, leased.Select(j => j.Token).ToArray(), TimeSpan.FromMinutes(1)));
@@ -117,8 +121,8 @@ public sealed partial class PostgresJobStoreTests
         }
 
         Assert.Equal(FenceResult.Ok, await store.SaveProgressAsync(leased[0].Token, 50, "{\"at\":1}"));
+        await store.DisposeAsync();
 
-        // Statistics reach pg_stat_user_tables when the writer's backend goes idle (within a second or so).
         var (afterUpdates, afterHot) = await UpdateCountsAsync(connection, updates + 21);
         Assert.Equal(21, afterUpdates - updates);
         Assert.Equal(21, afterHot - hot);
