@@ -45,6 +45,19 @@ public sealed partial class PostgresJobStore
 
     private const string CancelledWhileRunning = "Cancelled by a user while it ran.";
 
+    /// <summary>
+    /// The finish looks up each finished job's pending dependents (the EXISTS of <see cref="FinishSetSql"/>) and must do
+    /// it through the partial GIN index. On a small live table the planner prefers a sequential scan, and the statement is
+    /// auto-prepared: the generic plan PostgreSQL keeps after a few runs was made while the table was small and went on
+    /// scanning the whole (churning, dead-row-laden) table once per finished job as it grew — auto_explain during the
+    /// 1,000 jobs/s latency run showed finishes of 30–325 ms, and pickup p99 rose to seconds. Only for this statement:
+    /// elsewhere a scan is the right plan (reclaim reads the running rows by owner, and with scans off for the whole
+    /// writer it chose a plan that took over a second).
+    /// </summary>
+    private const string IndexScansOnly = "SET LOCAL enable_seqscan = off";
+
+    private const string AnyScans = "RESET enable_seqscan";
+
     /// <inheritdoc />
     public Task<IReadOnlyList<FenceResult>> FinishAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken = default)
     {
@@ -142,8 +155,12 @@ public sealed partial class PostgresJobStore
             position[ids[k]] = k;
         }
 
-        await using (var update = Command(c, tx, FinishSetSql))
+        await using (var batch = new NpgsqlBatch(c, tx))
         {
+            var update = BatchCommand(FinishSetSql);
+            batch.BatchCommands.Add(BatchCommand(IndexScansOnly));
+            batch.BatchCommands.Add(update);
+            batch.BatchCommands.Add(BatchCommand(AnyScans));
             Add(update, "ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, ids);
             Add(update, "epochs", NpgsqlDbType.Array | NpgsqlDbType.Bigint, epochs);
             Add(update, "states", NpgsqlDbType.Array | NpgsqlDbType.Text, states);
@@ -152,7 +169,8 @@ public sealed partial class PostgresJobStore
             Add(update, "delays", NpgsqlDbType.Array | NpgsqlDbType.Interval, delays);
             Add(update, "errors", NpgsqlDbType.Array | NpgsqlDbType.Text, errors);
             Add(update, "cancelled_reason", NpgsqlDbType.Text, CancelledWhileRunning);
-            await using var reader = await update.ExecuteReaderAsync(ct);
+            // The reader passes over the two settings, which return no rows.
+            await using var reader = await batch.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
                 var k = position[reader.GetInt64(0)];
