@@ -141,10 +141,13 @@ internal sealed class LatencyScenario : IBenchScenario
             {
                 if ((await host.Store.GetJobAsync(id, cancellationToken))?.StartedAt is { } leased)
                 {
-                    // started_at is truncated to the millisecond on SQLite, and a lease can come before the producer's
-                    // continuation notes the acknowledgement: either counts as 0 ms, never negative.
+                    // started_at is truncated to the millisecond on SQLite: the lease happened within the millisecond after
+                    // it, so from the acknowledgement (sub-millisecond on the producer's clock) it counts to that
+                    // millisecond's end, an upper bound, never 0 for a lease that came in the acknowledgement's own one.
+                    // A lease before the producer's continuation noted the call still counts as 0 ms.
+                    var leasedBy = settings.Postgres is null ? leased + TimeSpan.FromMilliseconds(1) : leased;
                     fromCall.Add(Math.Max(0, (leased - at).TotalMilliseconds));
-                    fromAck.Add(Math.Max(0, (leased - acked).TotalMilliseconds));
+                    fromAck.Add(Math.Max(0, (leasedBy - acked).TotalMilliseconds));
                     toAck.Add((acked - at).TotalMilliseconds);
                 }
             }
