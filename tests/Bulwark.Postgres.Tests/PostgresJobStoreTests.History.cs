@@ -187,40 +187,38 @@ public sealed partial class PostgresJobStoreTests
         Assert.DoesNotContain("Sort", text.Replace("Sort Key", "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
-    /// <summary>The sequential scans of jobs once the statistics show at least <paramref name="deletes"/> deleted rows (so the writer's are in).</summary>
-    private async Task<long> SequentialScansAsync(NpgsqlConnection connection, long deletes)
+    private readonly record struct JobsStatistics(long Updates, long Hot, long Deletes, long SequentialScans);
+
+    /// <summary>
+    /// The statistics of jobs once <paramref name="until"/> holds for them (a closed backend's numbers reach
+    /// pg_stat_user_tables shortly after it exits).
+    /// </summary>
+    private async Task<JobsStatistics> JobsStatisticsAsync(NpgsqlConnection connection, Func<JobsStatistics, bool> until, string expected)
     {
-        (long Scans, long Deletes) counts = default;
+        JobsStatistics counts = default;
         await Poll.UntilAsync(
             async () =>
             {
-                await using var select = SchemaCommand(connection, "SELECT seq_scan, n_tup_del FROM pg_stat_user_tables WHERE schemaname = @schema AND relname = 'jobs'");
+                await using var select = SchemaCommand(connection, "SELECT n_tup_upd, n_tup_hot_upd, n_tup_del, seq_scan FROM pg_stat_user_tables WHERE schemaname = @schema AND relname = 'jobs'");
                 await using var reader = await select.ExecuteReaderAsync();
                 Assert.True(await reader.ReadAsync());
-                counts = (reader.GetInt64(0), reader.GetInt64(1));
-                return counts.Deletes >= deletes;
+                counts = new JobsStatistics(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+                return until(counts);
             },
             TimeSpan.FromSeconds(30),
-            () => $"jobs shows {counts.Deletes} deleted rows, expected at least {deletes}");
-        return counts.Scans;
+            () => $"jobs shows {counts}, expected {expected}");
+        return counts;
     }
 
     private async Task<(long Updates, long Hot)> UpdateCountsAsync(NpgsqlConnection connection, long atLeast)
     {
-        (long Updates, long Hot) counts = default;
-        await Poll.UntilAsync(
-            async () =>
-            {
-                await using var select = SchemaCommand(connection, "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE schemaname = @schema AND relname = 'jobs'");
-                await using var reader = await select.ExecuteReaderAsync();
-                Assert.True(await reader.ReadAsync());
-                counts = (reader.GetInt64(0), reader.GetInt64(1));
-                return counts.Updates >= atLeast;
-            },
-            TimeSpan.FromSeconds(30),
-            () => $"jobs shows {counts.Updates} updates ({counts.Hot} HOT), expected at least {atLeast}");
-        return counts;
+        var counts = await JobsStatisticsAsync(connection, c => c.Updates >= atLeast, $"at least {atLeast} updates");
+        return (counts.Updates, counts.Hot);
     }
+
+    /// <summary>The sequential scans of jobs once at least <paramref name="deletes"/> deleted rows show (so the writer's numbers are in).</summary>
+    private async Task<long> SequentialScansAsync(NpgsqlConnection connection, long deletes) =>
+        (await JobsStatisticsAsync(connection, c => c.Deletes >= deletes, $"at least {deletes} deleted rows")).SequentialScans;
 
     private async Task<long> InsertOldAsync(NpgsqlConnection connection, string stateAndColumns)
     {
