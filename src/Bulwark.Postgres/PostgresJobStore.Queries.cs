@@ -42,10 +42,17 @@ public sealed partial class PostgresJobStore
 
         return ReadAsync(async (c, ct) =>
         {
-            await using var select = Command(c, null, ListJobsSql(query.State));
-            Add(select, "queue", NpgsqlDbType.Text, query.Queue);
-            Add(select, "state", NpgsqlDbType.Text, query.State?.ToName());
-            Add(select, "before", NpgsqlDbType.Bigint, query.BeforeId);
+            await using var select = Command(c, null, ListJobsSql(query));
+            if (query.Queue is not null)
+            {
+                Add(select, "queue", NpgsqlDbType.Text, query.Queue);
+            }
+
+            if (query.BeforeId is not null)
+            {
+                Add(select, "before", NpgsqlDbType.Bigint, query.BeforeId);
+            }
+
             Add(select, "limit", NpgsqlDbType.Integer, query.Limit + 1);
             var jobs = await ReadJobsAsync(select, ct);
             var more = jobs.Count > query.Limit;
@@ -61,19 +68,38 @@ public sealed partial class PostgresJobStore
     /// <summary>
     /// A page of jobs, newest first. A live state reads the small live table, a terminal one job_history, no state both
     /// (a Merge Append of the two primary keys read backwards, so a page never sorts the whole history).
+    /// Only the filters given are written, and the state as a literal: the statement is auto-prepared, and a generic plan
+    /// for <c>(@state IS NULL OR state = @state)</c> can use no partial index, so listing the running jobs of a
+    /// 100,000-job backlog read the primary key backwards past every ready row (42 ms a page, measured while the drain
+    /// bench polled it) instead of the 200 entries of the running index (0.1 ms).
     /// </summary>
-    internal static string ListJobsSql(JobState? state)
+    internal static string ListJobsSql(JobListQuery query)
     {
-        var source = state switch
+        var source = query.State switch
         {
             null => JobMoves.AllJobs,
             { } s when s.IsTerminal() => "{s}.job_history",
             _ => "{s}.jobs",
         };
-        return JobSelectFrom(source) + """
-             WHERE (@queue::text IS NULL OR queue = @queue) AND (@state::text IS NULL OR state = @state) AND (@before::bigint IS NULL OR id < @before)
-            ORDER BY id DESC LIMIT @limit
-            """;
+        var filters = new List<string>(3);
+        if (query.Queue is not null)
+        {
+            filters.Add("queue = @queue");
+        }
+
+        if (query.State is { } state)
+        {
+            // A name from the enum, never user text.
+            filters.Add($"state = '{state.ToName()}'");
+        }
+
+        if (query.BeforeId is not null)
+        {
+            filters.Add("id < @before");
+        }
+
+        var where = filters.Count == 0 ? "" : " WHERE " + string.Join(" AND ", filters);
+        return JobSelectFrom(source) + where + " ORDER BY id DESC LIMIT @limit";
     }
 
     /// <inheritdoc />

@@ -166,25 +166,50 @@ public sealed partial class PostgresJobStoreTests
         await using var connection = await ConnectToSchemaAsync();
         await ExecuteAsync(connection, "ANALYZE {s}.jobs; ANALYZE {s}.job_history");
 
-        await using var explain = SchemaCommand(connection, "EXPLAIN " + PostgresJobStore.ListJobsSql(null).Replace("@now", "now()", StringComparison.Ordinal));
-        explain.Parameters.AddWithValue("queue", NpgsqlTypes.NpgsqlDbType.Text, DBNull.Value);
-        explain.Parameters.AddWithValue("state", NpgsqlTypes.NpgsqlDbType.Text, DBNull.Value);
+        await using var explain = SchemaCommand(connection, "EXPLAIN " + PostgresJobStore.ListJobsSql(new JobListQuery(BeforeId: 1800)));
         explain.Parameters.AddWithValue("before", NpgsqlTypes.NpgsqlDbType.Bigint, 1800L);
         explain.Parameters.AddWithValue("limit", NpgsqlTypes.NpgsqlDbType.Integer, 51);
-        var plan = new List<string>();
-        await using (var reader = await explain.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(0));
-            }
-        }
-
-        var text = string.Join('\n', plan);
+        var text = await PlanAsync(explain);
         Assert.Contains("Merge Append", text, StringComparison.Ordinal);
         Assert.Contains("Index Scan Backward using jobs_pkey", text, StringComparison.Ordinal);
         Assert.Contains("Index Scan Backward using job_history_pkey", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Sort", text.Replace("Sort Key", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listing_the_running_jobs_of_a_backlog_reads_the_running_index_even_with_a_generic_plan()
+    {
+        var store = await OpenAsync();
+        await store.EnqueueAsync(Enumerable.Range(0, 5000).Select(_ => TestJobs.New()).ToArray());
+        var leased = await store.LeaseAsync(new LeaseRequest("w1", ["default"], 20, TimeSpan.FromMinutes(1)));
+        await using var connection = await ConnectToSchemaAsync();
+        await ExecuteAsync(connection, "ANALYZE {s}.jobs");
+
+        // The store's statements are auto-prepared, and PostgreSQL may keep a generic plan: force one, as a busy store gets.
+        await ExecuteAsync(connection, "SET plan_cache_mode = force_generic_plan");
+        var query = new JobListQuery("default", JobState.Running, Limit: 1);
+        await ExecuteAsync(connection, "PREPARE listing(text, integer) AS " + PostgresJobStore.ListJobsSql(query)
+            .Replace("@queue", "$1", StringComparison.Ordinal).Replace("@limit", "$2", StringComparison.Ordinal));
+        await using var explain = SchemaCommand(connection, "EXPLAIN (ANALYZE, COSTS OFF) EXECUTE listing('default', 2)");
+        var text = await PlanAsync(explain);
+
+        // The 4,980 ready rows above the running ones are never visited.
+        Assert.Contains("jobs_running_owner_idx", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("jobs_pkey", text, StringComparison.Ordinal);
+        var page = await store.ListJobsAsync(query);
+        Assert.Equal(leased.Max(j => j.Id), Assert.Single(page.Items).Id);
+    }
+
+    private static async Task<string> PlanAsync(NpgsqlCommand explain)
+    {
+        var plan = new List<string>();
+        await using var reader = await explain.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(0));
+        }
+
+        return string.Join('\n', plan);
     }
 
     private readonly record struct JobsStatistics(long Updates, long Hot, long Deletes, long SequentialScans);
