@@ -171,6 +171,22 @@ internal static class PostgresMigrations
         (6, "live table keeps its pages", """
             ALTER TABLE {s}.jobs SET (vacuum_truncate = false);
             """),
+        // Every finished job is one insert into job_history, and each of its b-tree indexes is one more WAL record and page
+        // write on the finish (a drain measured 6 WAL records per finish with four, 3 with the primary key alone; the finish
+        // statement's server time fell from 30 to 17.5 µs a job without them). Most finished jobs complete, and completed jobs
+        // are listed newest first (the primary key backwards, or by queue) and purged oldest first: they keep the primary
+        // key and (queue, id). The rare unsuccessful ends, which the dead-letter screens and bulk retry select by state, get
+        // partial indexes that a completion never touches. Retention reads finished_at through a BRIN index: rows arrive
+        // in finish order, so a block range's summary is tight, and an insert into the open range writes nothing.
+        (7, "history indexes for the finish", """
+            DROP INDEX {s}.job_history_queue_state_id_idx;
+            DROP INDEX {s}.job_history_state_id_idx;
+            DROP INDEX {s}.job_history_finished_idx;
+            CREATE INDEX job_history_queue_id_idx ON {s}.job_history (queue, id);
+            CREATE INDEX job_history_unsuccessful_queue_idx ON {s}.job_history (queue, state, id) WHERE state <> 'completed';
+            CREATE INDEX job_history_unsuccessful_idx ON {s}.job_history (state, id) WHERE state <> 'completed';
+            CREATE INDEX job_history_finished_brin ON {s}.job_history USING brin (finished_at);
+            """),
     ];
 
     public static int Latest => All[^1].Version;

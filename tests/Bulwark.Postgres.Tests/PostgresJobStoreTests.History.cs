@@ -15,12 +15,13 @@ public sealed partial class PostgresJobStoreTests
         """[{"attempt":1,"workerId":"w-old","startedAt":"2026-01-01T00:00:00+00:00","endedAt":"2026-01-01T00:00:01+00:00","category":0,"message":"boom","stackTrace":"at X","exceptionType":"System.Exception"}]""";
 
     [Theory]
-    [InlineData(3)]
-    [InlineData(4)]
-    public async Task A_schema_with_jobs_in_every_state_migrates_to_live_and_history_tables_and_keeps_working(int fromVersion)
+    [InlineData(3, 3)]
+    [InlineData(4, 4)]
+    [InlineData(4, 6)] // written at 4, moved to live and history tables by 5; then 7 changes job_history's indexes
+    public async Task A_schema_with_jobs_in_every_state_migrates_to_live_and_history_tables_and_keeps_working(int writtenAt, int fromVersion)
     {
         await using var connection = await ConnectToSchemaAsync();
-        await PostgresMigrations.ApplyAsync(connection, _schema, PostgresMigrations.All.Take(fromVersion).ToList(), default);
+        await PostgresMigrations.ApplyAsync(connection, _schema, PostgresMigrations.All.Take(writtenAt).ToList(), default);
 
         // Rows as the old schema held them: one table, every state, keys, dependencies, errors, results, a live lease.
         var running = await InsertOldAsync(connection, "'running', attempt = 1, lease_epoch = 3, lease_owner = 'w-old', lease_expires_at = now() + interval '1 hour', progress = 40, checkpoint = '{\"at\":4}', started_at = now() - interval '1 minute'");
@@ -32,7 +33,8 @@ public sealed partial class PostgresJobStoreTests
         var dead = await InsertOldAsync(connection, $"'dead_letter', attempt = 3, lease_epoch = 4, lost_leases = 1, reason = 'Poison', errors = '{OldErrors}', key = 'k-dead', finished_at = now()");
         var cancelled = await InsertOldAsync(connection, "'cancelled', reason = 'Cancelled by a user.', finished_at = now()");
         long[] ids = [running, pending, scheduled, ready, completed, failed, dead, cancelled];
-        var before = await ReadOldJobsAsync(connection);
+        await PostgresMigrations.ApplyAsync(connection, _schema, PostgresMigrations.All.Take(fromVersion).ToList(), default);
+        var before = await ReadOldJobsAsync(connection, fromVersion >= 5 ? JobMoves.AllJobs : "{s}.jobs");
 
         var store = await OpenAsync();
 
@@ -46,6 +48,9 @@ public sealed partial class PostgresJobStoreTests
         var page = await store.ListJobsAsync(new JobListQuery(Limit: 100));
         Assert.Equal(ids.OrderDescending(), page.Items.Select(j => j.Id));
         Assert.Equal([completed], (await store.ListJobsAsync(new JobListQuery(State: JobState.Completed))).Items.Select(j => j.Id));
+        Assert.Equal([completed], (await store.ListJobsAsync(new JobListQuery("default", JobState.Completed))).Items.Select(j => j.Id));
+        Assert.Equal([dead], (await store.ListJobsAsync(new JobListQuery("default", JobState.DeadLetter))).Items.Select(j => j.Id));
+        Assert.Equal([failed], (await store.ListJobsAsync(new JobListQuery(State: JobState.Failed))).Items.Select(j => j.Id));
         Assert.Equal(ready, (await store.FindByKeyAsync("k-shared"))!.Id);
         Assert.Equal(dead, (await store.FindByKeyAsync("k-dead"))!.Id);
         var counts = Assert.Single(await store.GetQueuesAsync()).Counts;
@@ -200,6 +205,46 @@ public sealed partial class PostgresJobStoreTests
         Assert.Equal(leased.Max(j => j.Id), Assert.Single(page.Items).Id);
     }
 
+    [Fact]
+    public async Task A_completion_writes_two_history_index_entries_and_every_listing_still_reads_an_index()
+    {
+        var store = await OpenAsync();
+        await store.EnqueueAsync(Enumerable.Range(0, 3000).Select(i => TestJobs.New(queue: i % 10 == 0 ? "rare" : "default")).ToArray());
+        var leased = await store.LeaseAsync(new LeaseRequest("w1", ["default", "rare"], 3000, TimeSpan.FromMinutes(1)));
+        var error = new JobError(1, "w1", null, DateTimeOffset.UtcNow, FailureCategory.Permanent, "no");
+        await store.FinishAsync(leased.Select((j, i) => i % 100 == 7 ? JobOutcome.DeadLetter(j.Token, error, "poison") : JobOutcome.Complete(j.Token)).ToArray());
+        await using var connection = await ConnectToSchemaAsync();
+        await ExecuteAsync(connection, "ANALYZE {s}.job_history");
+
+        // Entries per index: a completion is in the primary key and (queue, id) only; the partial indexes hold the 30
+        // dead letters; the BRIN index holds no entry per row.
+        Assert.Equal(
+            "job_history_finished_brin,job_history_key_idx,job_history_pkey,job_history_queue_id_idx,job_history_unsuccessful_idx,job_history_unsuccessful_queue_idx",
+            await TextAsync(connection, "SELECT string_agg(indexrelname, ',' ORDER BY indexrelname) FROM pg_stat_user_indexes WHERE schemaname = '" + _schema + "' AND relname = 'job_history'"));
+        Assert.Equal(30L, await ScalarAsync(connection, "SELECT count(*) FROM {s}.job_history WHERE state <> 'completed'"));
+
+        await ExecuteAsync(connection, "SET plan_cache_mode = force_generic_plan");
+        foreach (var (query, index) in new[]
+        {
+            (new JobListQuery("rare", JobState.Completed), "job_history_queue_id_idx"),
+            (new JobListQuery("rare", JobState.DeadLetter), "job_history_unsuccessful_queue_idx"),
+            (new JobListQuery(State: JobState.DeadLetter), "job_history_unsuccessful_idx"),
+            (new JobListQuery(State: JobState.Completed), "job_history_pkey"),
+        })
+        {
+            await ExecuteAsync(connection, "DEALLOCATE ALL");
+            var sql = PostgresJobStore.ListJobsSql(query).Replace("@limit", "$1", StringComparison.Ordinal);
+            sql = query.Queue is null ? sql : sql.Replace("@queue", "$2", StringComparison.Ordinal);
+            await ExecuteAsync(connection, $"PREPARE listing({(query.Queue is null ? "integer" : "integer, text")}) AS {sql}");
+            await using var explain = SchemaCommand(connection, $"EXPLAIN (COSTS OFF) EXECUTE listing(51{(query.Queue is null ? "" : ", 'rare'")})");
+            var plan = await PlanAsync(explain);
+            Assert.True(plan.Contains(index, StringComparison.Ordinal) && !plan.Contains("Seq Scan", StringComparison.Ordinal), $"{query}:\n{plan}");
+        }
+
+        var dead = await store.ListJobsAsync(new JobListQuery("rare", JobState.DeadLetter, Limit: 100));
+        Assert.Equal(leased.Where((j, i) => i % 100 == 7 && j.Queue == "rare").Select(j => j.Id).OrderDescending(), dead.Items.Select(j => j.Id));
+    }
+
     private static async Task<string> PlanAsync(NpgsqlCommand explain)
     {
         var plan = new List<string>();
@@ -259,9 +304,9 @@ public sealed partial class PostgresJobStoreTests
         return id;
     }
 
-    private async Task<Dictionary<long, JobSnapshot>> ReadOldJobsAsync(NpgsqlConnection connection)
+    private async Task<Dictionary<long, JobSnapshot>> ReadOldJobsAsync(NpgsqlConnection connection, string source)
     {
-        await using var select = SchemaCommand(connection, $"SELECT {JobRows.ColumnsOf("")} FROM {{s}}.jobs");
+        await using var select = SchemaCommand(connection, $"SELECT {JobRows.ColumnsOf("")} FROM {source} AS j");
         await using var reader = await select.ExecuteReaderAsync();
         var jobs = new Dictionary<long, JobSnapshot>();
         while (await reader.ReadAsync())
