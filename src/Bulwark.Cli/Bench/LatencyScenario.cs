@@ -162,13 +162,14 @@ internal sealed class LatencyScenario : IBenchScenario
                     // millisecond's end, an upper bound, never 0 for a lease that came in the acknowledgement's own one.
                     // A lease before the producer's continuation noted the call still counts as 0 ms.
                     var leasedBy = settings.Postgres is null ? leased + TimeSpan.FromMilliseconds(1) : leased;
+                    var sinceCall = Math.Max(0, (leased - at).TotalMilliseconds);
                     if (at < warm)
                     {
-                        first.Add(Math.Max(0, (leased - at).TotalMilliseconds));
+                        first.Add(sinceCall);
                         continue;
                     }
 
-                    fromCall.Add(Math.Max(0, (leased - at).TotalMilliseconds));
+                    fromCall.Add(sinceCall);
                     fromAck.Add(Math.Max(0, (leasedBy - acked).TotalMilliseconds));
                     toAck.Add((acked - at).TotalMilliseconds);
                 }
